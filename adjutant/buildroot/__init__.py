@@ -1,0 +1,1 @@
+"""Buildroots: the container filesystem a task builds in, and how it is prepared."""

@@ -1,0 +1,26 @@
+"""The container model: what a task asks a runtime to run, and the runtime interface.
+
+The core owns this model; runtime plugins (``adjutant_podman``, ``adjutant_docker``) only
+translate it to their engine's API. Nothing here imports an engine SDK.
+"""
+
+from adjutant.container.errors import (
+    ContainerError,
+    EngineUnavailable,
+    ImageUnavailable,
+)
+from adjutant.container.runtime import ContainerInfo, ContainerRuntime, OutputStream
+from adjutant.container.spec import ContainerSpec, Limits, Mount, Stream
+
+__all__ = [
+    "ContainerError",
+    "ContainerInfo",
+    "ContainerRuntime",
+    "ContainerSpec",
+    "EngineUnavailable",
+    "ImageUnavailable",
+    "Limits",
+    "Mount",
+    "OutputStream",
+    "Stream",
+]

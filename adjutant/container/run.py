@@ -1,0 +1,138 @@
+"""Running one container to completion: the lifecycle every task phase goes through.
+
+``run_container`` guarantees three things whatever happens (success, failure, timeout,
+an exception in a sink, KeyboardInterrupt): every byte of output reaches the sink in
+order, the run is bounded by the spec's timeout, and the container is removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from adjutant.container.runtime import ContainerRuntime, OutputStream
+from adjutant.container.spec import ContainerSpec, Stream
+
+log = logging.getLogger(__name__)
+
+#: Receives each chunk of output as it arrives. Called from a reader thread, one call at a
+#: time; it may block (back-pressure), which pauses reading but loses nothing.
+OutputSink = Callable[[Stream, bytes], None]
+
+#: How long the reader may keep delivering after the container exited before the runner
+#: stops following and fetches the rest without following (engines can hang a follower).
+DRAIN_GRACE = 5.0
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a container run ended."""
+
+    exit_code: int
+    timed_out: bool
+    duration: float
+    container_id: str
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+
+class _Reader(threading.Thread):
+    """Delivers a container's output to a sink, counting bytes per stream."""
+
+    def __init__(self, stream: OutputStream, sink: OutputSink) -> None:
+        super().__init__(name="container-output", daemon=True)
+        self._stream = stream
+        self._sink = sink
+        self.delivered = {Stream.STDOUT: 0, Stream.STDERR: 0}
+        self.error: BaseException | None = None
+        self.stopped = False
+
+    def run(self) -> None:
+        try:
+            for stream, data in self._stream:
+                if self.stopped:
+                    return
+                self._sink(stream, data)
+                self.delivered[stream] += len(data)
+        except BaseException as exc:  # reported by the runner, never lost in the thread
+            if not self.stopped:
+                self.error = exc
+
+
+def run_container(
+    runtime: ContainerRuntime,
+    spec: ContainerSpec,
+    sink: OutputSink,
+    *,
+    on_created: Callable[[str], None] | None = None,
+    keep: bool = False,
+) -> RunResult:
+    """Create, start and wait for a container, streaming its output into ``sink``.
+
+    ``on_created`` is told the container id before it starts (for cancellation). When
+    ``spec.timeout`` passes, the container is killed and the result has ``timed_out``.
+    Unless ``keep`` is set (the caller then owns removal, e.g. to commit it), the container
+    is removed before this returns or raises. Exceptions from the runtime or the sink
+    propagate after cleanup.
+    """
+    started = time.monotonic()
+    container_id = runtime.create(spec)
+    reader: _Reader | None = None
+    output: OutputStream | None = None
+    try:
+        if on_created is not None:
+            on_created(container_id)
+        output = runtime.output(container_id)
+        reader = _Reader(output, sink)
+        reader.start()
+        runtime.start(container_id)
+        timed_out = False
+        try:
+            exit_code = runtime.wait(container_id, spec.timeout)
+        except TimeoutError:
+            log.warning("container %s exceeded its %ss timeout; killing it", container_id,
+                        spec.timeout)
+            timed_out = True
+            runtime.kill(container_id)
+            exit_code = runtime.wait(container_id, 30.0)
+        _finish_output(runtime, container_id, reader, output, sink)
+        return RunResult(exit_code, timed_out, time.monotonic() - started, container_id)
+    finally:
+        if reader is not None and reader.is_alive():
+            reader.stopped = True
+            if output is not None:
+                output.close()
+        if not keep:
+            runtime.remove(container_id)
+
+
+def _finish_output(
+    runtime: ContainerRuntime,
+    container_id: str,
+    reader: _Reader,
+    output: OutputStream,
+    sink: OutputSink,
+) -> None:
+    """Let the follower drain; if it is stuck, fetch what it has not delivered yet."""
+    reader.join(DRAIN_GRACE)
+    if reader.error is not None:
+        raise reader.error
+    if not reader.is_alive():
+        return
+    log.warning("output follower of %s still busy %ss after exit; reading the rest directly",
+                container_id, DRAIN_GRACE)
+    reader.stopped = True
+    output.close()
+    reader.join(DRAIN_GRACE)
+    seen = {Stream.STDOUT: 0, Stream.STDERR: 0}
+    for stream, data in runtime.read_output(container_id):
+        start = reader.delivered[stream] - seen[stream]
+        seen[stream] += len(data)
+        if start < len(data):
+            sink(stream, data[max(start, 0):])
+            reader.delivered[stream] = seen[stream]

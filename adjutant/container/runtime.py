@@ -1,0 +1,121 @@
+"""The interface every container runtime plugin implements."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adjutant.container.spec import ContainerSpec, Stream
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """A container as the engine lists it."""
+
+    id: str
+    name: str
+    status: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+class OutputStream(abc.ABC):
+    """A container's output as ``(stream, bytes)`` chunks, in the order the engine saw them.
+
+    Iteration ends when the container has exited and all output was delivered. ``close()``
+    may be called from another thread to abort an iteration that would otherwise block.
+    """
+
+    @abc.abstractmethod
+    def __iter__(self) -> Iterator[tuple[Stream, bytes]]: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+
+class ContainerRuntime(abc.ABC):
+    """One container engine, driven through its API.
+
+    Implementations are created in the process that uses them (engine clients are never
+    inherited across a fork) and must be safe to call from two threads at once: the runner
+    reads output on one thread while it waits on another.
+    Every method raises :class:`~adjutant.container.ContainerError` (or a subclass) with a
+    message that names the operation, instead of engine-specific exceptions.
+    """
+
+    #: The name config and the command line use to pick this runtime.
+    name: str
+
+    @abc.abstractmethod
+    def ping(self) -> str:
+        """Check the engine answers; return its version. Raise ``EngineUnavailable`` if not."""
+
+    @abc.abstractmethod
+    def image_id(self, ref: str) -> str | None:
+        """The local image's id (``sha256:...``) for ``ref``, or None when it is not present."""
+
+    @abc.abstractmethod
+    def pull(self, ref: str, timeout: float) -> str:
+        """Pull ``ref`` from its registry and return its image id; ``ImageUnavailable`` if not."""
+
+    @abc.abstractmethod
+    def import_rootfs(self, tarball: Path, ref: str, labels: Mapping[str, str]) -> str:
+        """Import a root filesystem tarball as image ``ref`` and return its id."""
+
+    @abc.abstractmethod
+    def image_labels(self, ref: str) -> dict[str, str]:
+        """The labels of local image ``ref`` (empty when it has none or is not present)."""
+
+    @abc.abstractmethod
+    def create(self, spec: ContainerSpec) -> str:
+        """Create (not start) a container for ``spec``; return its id."""
+
+    @abc.abstractmethod
+    def output(self, container_id: str) -> OutputStream:
+        """Follow the container's stdout and stderr from its very first byte.
+
+        Called after ``create`` and before ``start``, so that nothing can be missed.
+        """
+
+    @abc.abstractmethod
+    def read_output(self, container_id: str) -> Iterator[tuple[Stream, bytes]]:
+        """All output so far, without following (used to recover after a stuck follower)."""
+
+    @abc.abstractmethod
+    def start(self, container_id: str) -> None:
+        """Start a created container."""
+
+    @abc.abstractmethod
+    def wait(self, container_id: str, timeout: float | None) -> int:
+        """Block until the container exits and return its exit code.
+
+        Raise ``TimeoutError`` when ``timeout`` seconds pass first (the container keeps
+        running; the caller decides to kill it).
+        """
+
+    @abc.abstractmethod
+    def kill(self, container_id: str) -> None:
+        """Kill the container's processes at once (SIGKILL). No error if it already exited."""
+
+    @abc.abstractmethod
+    def remove(self, container_id: str) -> None:
+        """Remove the container, killing it first if needed, without a grace period.
+
+        No error if it is already gone.
+        """
+
+    @abc.abstractmethod
+    def list_containers(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
+        """Every container (running or not) carrying all of ``labels``."""
+
+    @abc.abstractmethod
+    def commit(self, container_id: str, ref: str, labels: Mapping[str, str]) -> str:
+        """Save the container's filesystem as image ``ref``; return the image id."""
+
+    @abc.abstractmethod
+    def remove_image(self, ref: str) -> None:
+        """Remove a local image; no error if it is absent."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the engine client's connections."""

@@ -1,0 +1,73 @@
+"""What to run: an engine-neutral description of one container."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Label every container adjutant creates carries; cleanup finds leftovers by it.
+MANAGED_LABEL = "io.koji-adjutant.managed"
+
+
+class Stream(enum.IntEnum):
+    """Output stream numbers as the engines' multiplexed log format numbers them."""
+
+    STDOUT = 1
+    STDERR = 2
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A host path bind-mounted into the container.
+
+    Mounts are read-only unless ``writable`` is set: a build may write only where it is
+    explicitly allowed to.
+    """
+
+    source: Path
+    target: str
+    writable: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.target.startswith("/"):
+            raise ValueError(f"mount target must be absolute, got {self.target!r}")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits; ``None`` leaves the engine's default."""
+
+    cpus: float | None = None
+    memory_bytes: int | None = None
+    pids: int | None = None
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """One container to run.
+
+    ``command`` is an argument list, never a shell string. ``network`` False means the
+    container has no network at all (``--network none``). ``capabilities`` lists the
+    capabilities kept; every other one is dropped (the empty default drops all), and
+    ``no-new-privileges`` is always set. ``timeout`` (seconds) bounds the run; the runner
+    kills the container when it passes.
+    """
+
+    image: str
+    command: tuple[str, ...]
+    environment: Mapping[str, str] = field(default_factory=dict)
+    mounts: tuple[Mount, ...] = ()
+    user: str | None = None
+    workdir: str | None = None
+    network: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
+    timeout: float | None = None
+    capabilities: tuple[str, ...] = ()
+    name: str | None = None
+
+    def all_labels(self) -> dict[str, str]:
+        """The spec's labels plus the managed-by marker every adjutant container carries."""
+        return {MANAGED_LABEL: "true", **self.labels}

@@ -1,0 +1,1 @@
+"""Container images adjutant builds itself (the default local buildroot image)."""

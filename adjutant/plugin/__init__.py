@@ -1,0 +1,38 @@
+"""The public plugin API: everything a plugin author imports comes from here.
+
+A plugin is a module with functions marked ``@hookimpl`` (see ``adjutant.plugin.hookspecs``
+for every hook, with examples), registered through an entry point in the ``adjutant`` group::
+
+    [project.entry-points.adjutant]
+    my-site = "my_site_plugin"
+"""
+
+from adjutant.plugin.hookspecs import hookimpl
+from adjutant.plugin.types import (
+    BuildrootPlan,
+    BuildrootRequest,
+    CheckoutResult,
+    ConfigOption,
+    ContainerRuntimeProvider,
+    ImageChoice,
+    ImageRequest,
+    LogSink,
+    LogSinkProvider,
+    RuntimeSettings,
+    ScmFetcher,
+)
+
+__all__ = [
+    "BuildrootPlan",
+    "BuildrootRequest",
+    "CheckoutResult",
+    "ConfigOption",
+    "ContainerRuntimeProvider",
+    "ImageChoice",
+    "ImageRequest",
+    "LogSink",
+    "LogSinkProvider",
+    "RuntimeSettings",
+    "ScmFetcher",
+    "hookimpl",
+]

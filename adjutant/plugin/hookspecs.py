@@ -1,0 +1,233 @@
+"""The hooks adjutant calls. Plugin authors implement them with ``adjutant.plugin.hookimpl``.
+
+Order of hook calls for one task (buildArch as the example)::
+
+    adjutant_config_options()                   once, when the config is read
+    adjutant_container_runtimes()               once, to find the configured runtime
+    adjutant_log_sinks()                        once, to open the configured log sinks
+    adjutant_task_started(task)                 observer
+    adjutant_resolve_image(request)             first non-None answer wins
+    adjutant_prepare_buildroot(request, runtime)  first non-None answer wins
+    adjutant_buildroot_ready(task, image)       observer
+    adjutant_results_collected(task, files)     observer
+    adjutant_task_finished(task, result)        observer, on success
+    adjutant_task_failed(task, error)           observer, on failure instead
+
+``adjutant_scm_fetchers()`` is called by buildSRPMFromSCM before the checkout.
+
+Registration hooks return a list of frozen dataclasses (``ContainerRuntimeProvider``,
+``ScmFetcher``, ``LogSinkProvider``); two plugins offering the same name is an error that
+names both. Observer hooks are called on every plugin; an observer that raises is logged
+and never fails the build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pluggy
+
+from adjutant.container.runtime import ContainerRuntime
+from adjutant.plugin.types import (
+    BuildrootPlan,
+    BuildrootRequest,
+    ConfigOption,
+    ContainerRuntimeProvider,
+    ImageChoice,
+    ImageRequest,
+    LogSinkProvider,
+    ScmFetcher,
+)
+
+PROJECT = "adjutant"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# -- registration --------------------------------------------------------------------------
+
+
+@hookspec
+def adjutant_container_runtimes() -> Sequence[ContainerRuntimeProvider]:
+    """Offer container runtimes.
+
+    :return: the runtimes this plugin provides; config's ``runtime`` key picks one by name.
+
+    Example::
+
+        from adjutant.plugin import ContainerRuntimeProvider, hookimpl
+
+        @hookimpl
+        def adjutant_container_runtimes():
+            def factory(settings):
+                from my_engine_runtime import MyRuntime   # heavy SDK import happens here
+                return MyRuntime(url=settings.get("my_engine_url"))
+            return [ContainerRuntimeProvider(name="my-engine", factory=factory)]
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def adjutant_scm_fetchers() -> Sequence[ScmFetcher]:
+    """Offer source fetchers for SCM URL schemes (buildSRPMFromSCM).
+
+    :return: fetchers, each naming the schemes it handles.
+
+    Example::
+
+        @hookimpl
+        def adjutant_scm_fetchers():
+            def fetch(url, dest, logfile):
+                ...  # check out url's fragment into dest, logging to logfile
+                return CheckoutResult(path=dest, revision=commit_id)
+            return [ScmFetcher(name="hg", schemes=("hg+https",), fetch=fetch)]
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def adjutant_log_sinks() -> Sequence[LogSinkProvider]:
+    """Offer log destinations; config's ``log_sinks`` lists which ones every log goes to.
+
+    :return: sink providers. ``factory(log_name, context)`` is called once per log of a
+        task (``context`` holds ``task_id`` and ``workdir``) and returns an object with
+        ``write(bytes)`` and ``close()``. ``write`` may block to apply back-pressure; it must
+        never drop data.
+
+    Example::
+
+        @hookimpl
+        def adjutant_log_sinks():
+            class Syslog:
+                def __init__(self, name, context): self.name = name
+                def write(self, data): syslog.syslog(data.decode(errors="replace"))
+                def close(self): pass
+            return [LogSinkProvider(name="syslog", factory=Syslog)]
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def adjutant_config_options() -> Sequence[ConfigOption]:
+    """Declare ``[adjutant]`` config keys this plugin reads, with defaults and help.
+
+    :return: options; an unknown key in the config file is an error naming the known ones.
+
+    Example::
+
+        @hookimpl
+        def adjutant_config_options():
+            return [ConfigOption("my_engine_url", "unix:///run/my.sock", "engine API socket")]
+    """
+    raise NotImplementedError
+
+
+# -- decisions (first non-None answer wins) ------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def adjutant_resolve_image(request: ImageRequest) -> ImageChoice | None:
+    """Choose the container image for a task. Stops at the first non-None result.
+
+    The built-in hub-policy resolver is registered ``trylast``: a site plugin that answers
+    wins, one that returns None defers to it.
+
+    :param request: the task's method, arch, tag and the tag's build config.
+    :return: the chosen image and where the choice came from, or None to defer.
+
+    Example::
+
+        @hookimpl
+        def adjutant_resolve_image(request):
+            if request.tag and request.tag.startswith("el10-"):
+                return ImageChoice(image="registry.example/el10-build:latest",
+                                   source="site plugin: el10 tags")
+            return None
+    """
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def adjutant_prepare_buildroot(
+    request: BuildrootRequest, runtime: ContainerRuntime
+) -> BuildrootPlan | None:
+    """Decide how the buildroot is obtained. Stops at the first non-None result.
+
+    :param request: base image, repo, groups and packages the task needs.
+    :param runtime: the task's container runtime (to look up or create cached images).
+    :return: a plan, or None to let the next plugin (finally the built-in one, which installs
+        with dnf every time) decide.
+
+    Example (a cache that knows a ready image)::
+
+        @hookimpl
+        def adjutant_prepare_buildroot(request, runtime):
+            ref = my_cache.lookup(request)
+            return BuildrootPlan(image=ref, install=False, note="cache hit") if ref else None
+    """
+    raise NotImplementedError
+
+
+# -- observers (every implementation is called; failures are logged, never fatal) ---------
+
+
+@hookspec
+def adjutant_task_started(task: Mapping[str, Any]) -> None:
+    """A task began. ``task`` holds ``id``, ``method``, ``arch`` and ``params``.
+
+    Example::
+
+        @hookimpl
+        def adjutant_task_started(task):
+            metrics.increment("tasks_started", method=task["method"])
+    """
+
+
+@hookspec
+def adjutant_task_finished(task: Mapping[str, Any], result: Any) -> None:
+    """A task succeeded with ``result`` (the value reported to the hub).
+
+    Example::
+
+        @hookimpl
+        def adjutant_task_finished(task, result):
+            print("task", task["id"], "done")
+    """
+
+
+@hookspec
+def adjutant_task_failed(task: Mapping[str, Any], error: BaseException) -> None:
+    """A task failed with ``error`` (what the hub is told in ``failTask``).
+
+    Example::
+
+        @hookimpl
+        def adjutant_task_failed(task, error):
+            alerts.send(f"task {task['id']} failed: {error}")
+    """
+
+
+@hookspec
+def adjutant_buildroot_ready(task: Mapping[str, Any], image: str, plan: BuildrootPlan) -> None:
+    """The buildroot for ``task`` is ready in ``image``, obtained as ``plan`` describes.
+
+    Example::
+
+        @hookimpl
+        def adjutant_buildroot_ready(task, image, plan):
+            log.info("task %s builds in %s (%s)", task["id"], image, plan.note)
+    """
+
+
+@hookspec
+def adjutant_results_collected(task: Mapping[str, Any], files: Sequence[str]) -> None:
+    """The task's output files (paths on this host) were collected, before upload.
+
+    Example::
+
+        @hookimpl
+        def adjutant_results_collected(task, files):
+            for f in files:
+                scanner.submit(f)
+    """

@@ -1,0 +1,310 @@
+"""Finding, loading and calling plugins.
+
+Built-in plugins are registered by name first; then stevedore loads the ``adjutant``
+entry points. A plugin that fails to import or to register is recorded (entry point,
+distribution, error) and the rest keep working, unless ``strict`` makes that fatal.
+Allow and block lists pick what loads, in the spirit of pytest's ``-p no:NAME``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, TypeVar
+
+import pluggy
+
+from adjutant.plugin import hookspecs
+from adjutant.plugin.types import (
+    ConfigOption,
+    ContainerRuntimeProvider,
+    LogSinkProvider,
+    ScmFetcher,
+)
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "adjutant"
+
+#: Modules of the core that implement hooks, registered before any entry point.
+BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("builtin-logsinks", "adjutant.logs.builtin"),
+    ("builtin-buildroot", "adjutant.buildroot.builtin"),
+)
+
+_T = TypeVar("_T", ContainerRuntimeProvider, ScmFetcher, LogSinkProvider)
+
+
+class PluginError(Exception):
+    """A plugin problem the user must fix (strict loading, duplicate or unknown names)."""
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    """A plugin that could not be loaded or registered, and why."""
+
+    name: str
+    distribution: str | None
+    target: str
+    error: str
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """One loaded plugin as ``adjutant plugins`` shows it."""
+
+    name: str
+    module: str
+    distribution: str | None
+    version: str | None
+    hooks: tuple[str, ...]
+    builtin: bool
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """Which plugins to load.
+
+    ``allow`` (when non-empty) names the only entry points to load; ``block`` names entry
+    points (or built-in plugin names) never to load; ``strict`` turns a load failure into
+    a :class:`PluginError`; ``trace`` logs every hook call with its arguments and result.
+    """
+
+    allow: frozenset[str] = frozenset()
+    block: frozenset[str] = frozenset()
+    strict: bool = False
+    trace: bool = False
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> LoadOptions:
+        """Read ``ADJUTANT_PLUGINS_ALLOW``/``_BLOCK`` (comma lists), ``_STRICT``, ``_TRACE``."""
+        env = os.environ if environ is None else environ
+
+        def names(key: str) -> frozenset[str]:
+            return frozenset(n.strip() for n in env.get(key, "").split(",") if n.strip())
+
+        def flag(key: str) -> bool:
+            return env.get(key, "").strip().lower() in ("1", "true", "yes", "on")
+
+        return cls(
+            allow=names("ADJUTANT_PLUGINS_ALLOW"),
+            block=names("ADJUTANT_PLUGINS_BLOCK"),
+            strict=flag("ADJUTANT_PLUGINS_STRICT"),
+            trace=flag("ADJUTANT_TRACE_HOOKS"),
+        )
+
+    def merged(self, allow: Iterable[str] = (), block: Iterable[str] = (),
+               strict: bool = False, trace: bool = False) -> LoadOptions:
+        """These options with more names and switches added (config on top of environment)."""
+        return LoadOptions(self.allow | frozenset(allow), self.block | frozenset(block),
+                           self.strict or strict, self.trace or trace)
+
+
+@dataclass
+class Plugins:
+    """The loaded plugins: a typed facade over the pluggy manager's hooks."""
+
+    pm: pluggy.PluginManager
+    failures: list[LoadFailure] = field(default_factory=list)
+    _dists: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    _builtin: set[str] = field(default_factory=set)
+
+    @property
+    def hook(self) -> Any:
+        return self.pm.hook
+
+    # -- registration look-ups ---------------------------------------------------------
+
+    def runtimes(self) -> dict[str, ContainerRuntimeProvider]:
+        """Every offered container runtime by name."""
+        return self._registered("adjutant_container_runtimes", ContainerRuntimeProvider)
+
+    def runtime_provider(self, name: str) -> ContainerRuntimeProvider:
+        """The runtime called ``name``; the error lists the available ones."""
+        return self._pick(self.runtimes(), name, "container runtime",
+                          "install the plugin that provides it or pick another with --runtime")
+
+    def scm_fetchers(self) -> dict[str, ScmFetcher]:
+        return self._registered("adjutant_scm_fetchers", ScmFetcher)
+
+    def scm_fetcher_for(self, scheme: str) -> ScmFetcher:
+        """The fetcher handling URL scheme ``scheme``; the error lists the known schemes."""
+        by_scheme = {s: f for f in self.scm_fetchers().values() for s in f.schemes}
+        return self._pick(by_scheme, scheme, "SCM scheme",
+                          "install a plugin that fetches it (git is built in)")
+
+    def log_sinks(self) -> dict[str, LogSinkProvider]:
+        return self._registered("adjutant_log_sinks", LogSinkProvider)
+
+    def log_sink(self, name: str) -> LogSinkProvider:
+        return self._pick(self.log_sinks(), name, "log sink", "check log_sinks in the config")
+
+    def config_options(self) -> list[ConfigOption]:
+        """Every plugin-declared ``[adjutant]`` option, tagged with its plugin's name."""
+        options: list[ConfigOption] = []
+        for plugin_name, result in self._call_each("adjutant_config_options"):
+            for opt in result or ():
+                options.append(ConfigOption(opt.name, opt.default, opt.help, plugin_name))
+        return options
+
+    # -- observers ---------------------------------------------------------------------
+
+    def notify(self, hook_name: str, **kwargs: Any) -> None:
+        """Call an observer hook on every plugin; a failing observer is logged, not raised."""
+        for _ in self._call_each(hook_name, **kwargs):
+            pass
+
+    # -- introspection -----------------------------------------------------------------
+
+    def infos(self) -> list[PluginInfo]:
+        """Every registered plugin with its distribution and the hooks it implements."""
+        result = []
+        for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:
+                continue
+            hooks = tuple(sorted(
+                caller.name for caller in (self.pm.get_hookcallers(plugin) or ())
+            ))
+            dist, version = self._dists.get(name, (None, None))
+            module = getattr(plugin, "__name__", type(plugin).__name__)
+            result.append(PluginInfo(name, module, dist, version, hooks, name in self._builtin))
+        return result
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _call_each(self, hook_name: str, **kwargs: Any) -> Iterable[tuple[str, Any]]:
+        """Call every implementation of a hook separately so one failure stays contained."""
+        caller = getattr(self.pm.hook, hook_name)
+        for impl in reversed(caller.get_hookimpls()):
+            try:
+                args = [kwargs[a] for a in impl.argnames]
+                yield impl.plugin_name, impl.function(*args)
+            except Exception:
+                log.exception("plugin %r failed in %s", impl.plugin_name, hook_name)
+
+    def _registered(self, hook_name: str, kind: type[_T]) -> dict[str, _T]:
+        found: dict[str, _T] = {}
+        owner: dict[str, str] = {}
+        for plugin_name, result in self._call_each(hook_name):
+            for item in result or ():
+                if not isinstance(item, kind):
+                    log.error("plugin %r returned %r from %s, expected %s; ignored",
+                              plugin_name, item, hook_name, kind.__name__)
+                    continue
+                if item.name in found:
+                    raise PluginError(
+                        f"{kind.__name__} {item.name!r} is offered by two plugins: "
+                        f"{self._describe(owner[item.name])} and {self._describe(plugin_name)}; "
+                        f"block one of them (ADJUTANT_PLUGINS_BLOCK)"
+                    )
+                found[item.name] = item
+                owner[item.name] = plugin_name
+        return found
+
+    def _describe(self, plugin_name: str) -> str:
+        dist = self._dists.get(plugin_name, (None, None))[0]
+        return f"{plugin_name!r} (from {dist})" if dist else repr(plugin_name)
+
+    @staticmethod
+    def _pick(choices: dict[str, Any], name: str, what: str, hint: str) -> Any:
+        try:
+            return choices[name]
+        except KeyError:
+            known = ", ".join(sorted(choices)) or "none"
+            raise PluginError(f"unknown {what} {name!r}; available: {known} ({hint})") from None
+
+
+def load_plugins(
+    options: LoadOptions | None = None,
+    extra: Sequence[tuple[str, ModuleType | object]] = (),
+) -> Plugins:
+    """Build the plugin manager: hookspecs, built-ins, entry points, then ``extra`` plugins.
+
+    ``extra`` (name, plugin object) pairs are registered last; tests use it to add plugins
+    without installing a distribution.
+    """
+    opts = options or LoadOptions.from_env()
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    plugins = Plugins(pm)
+
+    for name, module_name in BUILTIN_PLUGINS:
+        if name in opts.block:
+            continue
+        _register(plugins, name, lambda m=module_name: importlib.import_module(m), None, opts)
+        plugins._builtin.add(name)
+
+    _load_entry_points(plugins, opts)
+
+    for name, obj in extra:
+        _register(plugins, name, lambda o=obj: o, None, opts)
+
+    pm.check_pending()
+    if opts.trace:
+        pm.trace.root.setwriter(lambda msg: log.info("hook: %s", msg.rstrip()))
+        pm.enable_tracing()
+    return plugins
+
+
+def _load_entry_points(plugins: Plugins, opts: LoadOptions) -> None:
+    eps = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    wanted = []
+    for ep in eps:
+        dist = getattr(ep, "dist", None)
+        plugins._dists[ep.name] = (
+            dist.metadata["Name"] if dist else None,
+            dist.version if dist else None,
+        )
+        if ep.name in opts.block or (opts.allow and ep.name not in opts.allow):
+            log.debug("plugin %r skipped by allow/block lists", ep.name)
+            continue
+        wanted.append(ep.name)
+    if not wanted:
+        return
+
+    from stevedore import NamedExtensionManager
+
+    def on_failure(_mgr: Any, ep: importlib.metadata.EntryPoint, err: BaseException) -> None:
+        _record_failure(plugins, ep.name, ep.value, err, opts)
+
+    manager = NamedExtensionManager(
+        ENTRY_POINT_GROUP,
+        names=wanted,
+        name_order=True,
+        on_load_failure_callback=on_failure,
+        on_missing_entrypoints_callback=lambda names: None,
+    )
+    for ext in manager:
+        _register(plugins, ext.name, lambda e=ext: e.plugin, ext.entry_point.value, opts)
+
+
+def _register(
+    plugins: Plugins,
+    name: str,
+    load: Callable[[], object],
+    target: str | None,
+    opts: LoadOptions,
+) -> None:
+    try:
+        plugins.pm.register(load(), name=name)
+    except Exception as err:
+        _record_failure(plugins, name, target or name, err, opts)
+
+
+def _record_failure(
+    plugins: Plugins, name: str, target: str, err: BaseException, opts: LoadOptions
+) -> None:
+    dist = plugins._dists.get(name, (None, None))[0]
+    failure = LoadFailure(name, dist, target, f"{type(err).__name__}: {err}")
+    if opts.strict:
+        raise PluginError(
+            f"plugin {name!r} ({target}, distribution {dist}) failed to load: {failure.error}"
+        ) from err
+    log.warning("plugin %r (%s, distribution %s) failed to load: %s; continuing without it",
+                name, target, dist, failure.error)
+    plugins.failures.append(failure)

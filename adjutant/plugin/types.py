@@ -1,0 +1,145 @@
+"""What registration hooks return: frozen descriptions of a named capability.
+
+A plugin offers a capability by returning one of these from its registration hook; config
+and the command line then pick capabilities by ``name``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from adjutant.container.runtime import ContainerRuntime
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    """Settings a runtime factory receives: the ``[adjutant]`` config values as strings."""
+
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        return self.options.get(key, default)
+
+
+@dataclass(frozen=True)
+class ContainerRuntimeProvider:
+    """A container engine a plugin can drive.
+
+    ``factory`` builds the runtime; it is called in the process that will use it and is
+    where the engine SDK gets imported, so that merely loading the plugin stays cheap.
+    """
+
+    name: str
+    factory: Callable[[RuntimeSettings], ContainerRuntime]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    """A fetched source tree: where it is and which exact revision it is."""
+
+    path: Path
+    revision: str
+
+
+class ScmFetch(Protocol):
+    """Fetch ``url`` (a Koji SCM URL, fragment = revision) into ``dest``; log to ``logfile``."""
+
+    def __call__(self, url: str, dest: Path, logfile: Path) -> CheckoutResult: ...
+
+
+@dataclass(frozen=True)
+class ScmFetcher:
+    """A source fetcher for the URL schemes in ``schemes`` (``git``, ``git+https``, ...)."""
+
+    name: str
+    schemes: tuple[str, ...]
+    fetch: ScmFetch
+    description: str = ""
+
+
+class LogSink(Protocol):
+    """Receives the lines of one named log (``build.log``, ``root.log``...) of one task."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class LogSinkProvider:
+    """A log destination. ``factory(log_name, context)`` opens one sink per log."""
+
+    name: str
+    factory: Callable[[str, Mapping[str, Any]], LogSink]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ConfigOption:
+    """A key a plugin adds to the ``[adjutant]`` config section, with its default."""
+
+    name: str
+    default: str
+    help: str
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """What an image resolver is asked: which image should run this task?
+
+    ``build_config`` is the tag's build config from the hub (``getBuildConfig``, with
+    inheritance applied) when the task has a tag, else None. ``session`` is the task's hub
+    session (a ``koji.ClientSession``) or None for local builds.
+    """
+
+    method: str
+    arch: str
+    tag: str | None = None
+    task_id: int | None = None
+    build_config: Mapping[str, Any] | None = None
+    session: Any = None
+
+
+@dataclass(frozen=True)
+class ImageChoice:
+    """A resolver's answer: the image and, for ``adjutant policy explain``, why it was chosen."""
+
+    image: str
+    source: str
+    rule: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class BuildrootRequest:
+    """What buildroot preparation is asked for one task.
+
+    ``repo_url`` is the tag's repo for the buildroot arch (None when there is no repo, e.g. a
+    local build); ``groups`` the comps groups to install (``build`` or ``srpm-build``);
+    ``packages`` further requirements (an SRPM's BuildRequires).
+    """
+
+    base_image: str
+    base_image_id: str
+    arch: str
+    repo_id: int | None
+    repo_url: str | None
+    groups: tuple[str, ...]
+    packages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BuildrootPlan:
+    """How to obtain the buildroot: run in ``image``; ``install`` says dnf work is still needed.
+
+    A cache plugin answers with a ready image and ``install=False`` on a hit.
+    """
+
+    image: str
+    install: bool
+    note: str = ""

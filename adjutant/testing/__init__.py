@@ -1,0 +1,1 @@
+"""Test support code for koji-adjutant: fakes and conformance suites."""

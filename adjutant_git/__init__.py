@@ -1,0 +1,1 @@
+"""adjutant_git"""

@@ -1,0 +1,272 @@
+"""ContainerRuntime over podman's libpod API (podman-py)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import podman
+import podman.errors
+import requests
+
+from adjutant.container.errors import ContainerError, EngineUnavailable, ImageUnavailable
+from adjutant.container.frames import iter_frames
+from adjutant.container.runtime import ContainerInfo, ContainerRuntime, OutputStream
+from adjutant.container.sockets import socket_answers, socket_path, wait_for_socket
+from adjutant.container.spec import ContainerSpec, Stream
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = (
+    "install podman (Debian: apt-get install podman runc; set runtime = \"runc\" in "
+    "/etc/containers/containers.conf.d/), or choose another runtime with --runtime docker"
+)
+
+
+class _LogFollow(OutputStream):
+    """Follows ``/containers/{id}/logs`` from the beginning, demultiplexing both streams."""
+
+    def __init__(self, client: podman.PodmanClient, container_id: str) -> None:
+        self._client = client
+        self._id = container_id
+        self._response: requests.Response | None = None
+        self._closed = False
+
+    def __iter__(self) -> Iterator[tuple[Stream, bytes]]:
+        response = self._client.api.get(
+            f"/containers/{self._id}/logs",
+            params={"follow": True, "stdout": True, "stderr": True},
+            stream=True,
+        )
+        self._response = response
+        if self._closed:
+            response.close()
+            return
+        response.raise_for_status()
+        try:
+            yield from iter_frames(response.iter_content(chunk_size=None))
+        except (requests.RequestException, AttributeError, ValueError):
+            if not self._closed:
+                raise
+        finally:
+            response.close()
+
+    def close(self) -> None:
+        self._closed = True
+        if self._response is not None:
+            self._response.close()
+
+
+class PodmanRuntime(ContainerRuntime):
+    """Talks to ``podman system service``; starts it on ``url`` when nothing answers there."""
+
+    name = "podman"
+
+    def __init__(self, url: str, start_service: bool = True) -> None:
+        self.url = url
+        self._ensure_service(start_service)
+        self.client = podman.PodmanClient(base_url=url)
+
+    # -- engine ------------------------------------------------------------------------
+
+    def _ensure_service(self, start: bool) -> None:
+        path = socket_path(self.url)
+        if path is None or socket_answers(path):
+            return
+        binary = shutil.which("podman")
+        if binary is None:
+            raise EngineUnavailable(f"podman is not installed (no service at {self.url}): "
+                                    + INSTALL_HINT)
+        if not start:
+            raise EngineUnavailable(f"no podman service answers at {self.url}; start it with "
+                                    f"'podman system service --time=0 {self.url}'")
+        log.info("starting podman API service on %s", self.url)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        subprocess.Popen(
+            [binary, "system", "service", "--time=0", self.url],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        if not wait_for_socket(path, 15.0):
+            raise EngineUnavailable(f"started 'podman system service' but {self.url} does not "
+                                    "answer; run it by hand to see why")
+
+    def ping(self) -> str:
+        try:
+            return str(self.client.version()["Version"])
+        except (requests.RequestException, podman.errors.APIError) as exc:
+            raise EngineUnavailable(f"podman at {self.url} does not answer: {exc}; "
+                                    + INSTALL_HINT) from exc
+
+    # -- images ------------------------------------------------------------------------
+
+    def image_id(self, ref: str) -> str | None:
+        try:
+            image_id = self.client.images.get(ref).id
+            return image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
+        except podman.errors.ImageNotFound:
+            return None
+        except podman.errors.APIError as exc:
+            raise ContainerError(f"podman: looking up image {ref!r} failed: {exc}") from exc
+
+    def image_labels(self, ref: str) -> dict[str, str]:
+        try:
+            return dict(self.client.images.get(ref).labels or {})
+        except podman.errors.ImageNotFound:
+            return {}
+
+    def pull(self, ref: str, timeout: float) -> str:
+        try:
+            self.client.images.pull(ref, timeout=int(timeout))
+        except (podman.errors.APIError, requests.RequestException) as exc:
+            raise ImageUnavailable(ref, f"podman pull failed: {exc}") from exc
+        image_id = self.image_id(ref)
+        if image_id is None:
+            raise ImageUnavailable(ref, "podman pull finished but the image is not there")
+        return image_id
+
+    def import_rootfs(self, tarball: Path, ref: str, labels: Mapping[str, str]) -> str:
+        changes = [f"LABEL {k}={v}" for k, v in labels.items()]
+        with open(tarball, "rb") as body:
+            response = self.client.api.post(
+                "/images/import",
+                params={"reference": ref, "changes": changes},
+                data=body,
+                headers={"Content-Type": "application/x-tar"},
+            )
+        if not response.ok:
+            raise ContainerError(f"podman: importing {tarball.name} as {ref} failed: "
+                                 f"{response.text.strip()}")
+        image_id = self.image_id(ref)
+        if image_id is None:
+            raise ContainerError(f"podman: imported {ref} but cannot find it")
+        return image_id
+
+    def remove_image(self, ref: str) -> None:
+        try:
+            self.client.images.remove(ref, force=True)
+        except podman.errors.ImageNotFound:
+            pass
+        except podman.errors.APIError as exc:
+            raise ContainerError(f"podman: removing image {ref!r} failed: {exc}") from exc
+
+    # -- containers --------------------------------------------------------------------
+
+    def create(self, spec: ContainerSpec) -> str:
+        kwargs: dict[str, Any] = {
+            "image": spec.image,
+            "command": list(spec.command),
+            "environment": dict(spec.environment),
+            "labels": spec.all_labels(),
+            "mounts": [
+                {"type": "bind", "source": str(m.source), "target": m.target,
+                 "read_only": not m.writable}
+                for m in spec.mounts
+            ],
+            "network_mode": "bridge" if spec.network else "none",
+            "cap_drop": ["ALL"],
+            "cap_add": list(spec.capabilities),
+            "no_new_privileges": True,
+            "privileged": False,
+        }
+        if spec.user:
+            kwargs["user"] = spec.user
+        if spec.workdir:
+            kwargs["working_dir"] = spec.workdir
+        if spec.name:
+            kwargs["name"] = spec.name
+        if spec.limits.memory_bytes:
+            kwargs["mem_limit"] = spec.limits.memory_bytes
+        if spec.limits.pids:
+            kwargs["pids_limit"] = spec.limits.pids
+        if spec.limits.cpus:
+            kwargs["cpu_period"] = 100_000
+            kwargs["cpu_quota"] = int(spec.limits.cpus * 100_000)
+        try:
+            return str(self.client.containers.create(**kwargs).id)
+        except podman.errors.ImageNotFound as exc:
+            raise ImageUnavailable(spec.image, "not present locally") from exc
+        except (podman.errors.APIError, requests.RequestException) as exc:
+            raise ContainerError(f"podman: creating a container from {spec.image} failed: "
+                                 f"{exc}") from exc
+
+    def output(self, container_id: str) -> OutputStream:
+        return _LogFollow(self.client, container_id)
+
+    def read_output(self, container_id: str) -> Iterator[tuple[Stream, bytes]]:
+        response = self.client.api.get(
+            f"/containers/{container_id}/logs", params={"stdout": True, "stderr": True},
+        )
+        response.raise_for_status()
+        yield from iter_frames([response.content])
+
+    def start(self, container_id: str) -> None:
+        self._call("starting", container_id, "post", f"/containers/{container_id}/start")
+
+    def wait(self, container_id: str, timeout: float | None) -> int:
+        try:
+            response = self.client.api.post(
+                f"/containers/{container_id}/wait",
+                params={"condition": ["exited", "stopped"], "interval": "10ms"},
+                timeout=timeout,
+            )
+        except requests.exceptions.ReadTimeout as exc:
+            raise TimeoutError(f"container {container_id} still running after {timeout}s") \
+                from exc
+        if not response.ok:
+            raise ContainerError(f"podman: waiting for {container_id} failed: {response.text}")
+        return int(response.json())
+
+    def kill(self, container_id: str) -> None:
+        response = self.client.api.post(f"/containers/{container_id}/kill",
+                                        params={"signal": "KILL"})
+        # 409: not running any more; 404: gone. Both mean there is nothing left to kill.
+        if not response.ok and response.status_code not in (404, 409, 500):
+            raise ContainerError(f"podman: killing {container_id} failed: {response.text}")
+
+    def remove(self, container_id: str) -> None:
+        response = self.client.api.delete(
+            f"/containers/{container_id}", params={"force": True, "timeout": 0},
+        )
+        if not response.ok and response.status_code != 404:
+            raise ContainerError(f"podman: removing {container_id} failed: {response.text}")
+
+    def list_containers(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
+        # The label filter must be a list of "k=v" strings: podman-py stringifies a dict of
+        # lists, which silently matches nothing.
+        filters = [f"label={k}={v}" for k, v in labels.items()]
+        try:
+            found = self.client.containers.list(all=True, filters=filters)
+        except (podman.errors.APIError, requests.RequestException) as exc:
+            raise ContainerError(f"podman: listing containers failed: {exc}") from exc
+        return [ContainerInfo(c.id, c.name, c.status, dict(c.labels or {})) for c in found]
+
+    def commit(self, container_id: str, ref: str, labels: Mapping[str, str]) -> str:
+        repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
+        response = self.client.api.post("/commit", params={
+            "container": container_id, "repo": repo, "tag": tag or "latest",
+            "changes": [f"LABEL {k}={v}" for k, v in labels.items()], "pause": False,
+        })
+        if not response.ok:
+            raise ContainerError(f"podman: committing {container_id} as {ref} failed: "
+                                 f"{response.text}")
+        image_id = self.image_id(ref)
+        if image_id is None:
+            raise ContainerError(f"podman: committed {ref} but cannot find it")
+        return image_id
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _call(self, what: str, container_id: str, method: str, path: str) -> None:
+        try:
+            response = getattr(self.client.api, method)(path)
+        except requests.RequestException as exc:
+            raise ContainerError(f"podman: {what} {container_id} failed: {exc}") from exc
+        if not response.ok:
+            raise ContainerError(f"podman: {what} {container_id} failed: {response.text}")
