@@ -1,1 +1,1 @@
-"""adjutant_docker"""
+"""Container runtime plugin for Docker, driven through dockerd's API with docker-py."""

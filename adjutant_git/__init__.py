@@ -1,1 +1,1 @@
-"""adjutant_git"""
+"""Source fetching plugin: git checkouts for buildSRPMFromSCM."""

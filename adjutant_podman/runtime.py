@@ -66,6 +66,7 @@ class PodmanRuntime(ContainerRuntime):
     """Talks to ``podman system service``; starts it on ``url`` when nothing answers there."""
 
     name = "podman"
+    follow_lags = True  # podman's log follower polls; the logs stay until removal
 
     def __init__(self, url: str, start_service: bool = True) -> None:
         self.url = url
@@ -96,12 +97,18 @@ class PodmanRuntime(ContainerRuntime):
             raise EngineUnavailable(f"started 'podman system service' but {self.url} does not "
                                     "answer; run it by hand to see why")
 
-    def ping(self) -> str:
+    def ping(self) -> None:
         try:
-            return str(self.client.version()["Version"])
+            ok = self.client.ping()
         except (requests.RequestException, podman.errors.APIError) as exc:
             raise EngineUnavailable(f"podman at {self.url} does not answer: {exc}; "
                                     + INSTALL_HINT) from exc
+        if not ok:
+            raise EngineUnavailable(f"podman at {self.url} does not answer its ping; "
+                                    + INSTALL_HINT)
+
+    def version(self) -> str:
+        return str(self.client.version()["Version"])
 
     # -- images ------------------------------------------------------------------------
 

@@ -25,6 +25,9 @@ OutputSink = Callable[[Stream, bytes], None]
 #: How long the reader may keep delivering after the container exited before the runner
 #: stops following and fetches the rest without following (engines can hang a follower).
 DRAIN_GRACE = 5.0
+#: For runtimes whose follower only notices an exit after polling (``follow_lags``), how
+#: long to let it finish before reading the rest directly, which is quicker.
+LAGGING_FOLLOW_GRACE = 0.02
 
 
 @dataclass(frozen=True)
@@ -42,26 +45,40 @@ class RunResult:
 
 
 class _Reader(threading.Thread):
-    """Delivers a container's output to a sink, counting bytes per stream."""
+    """Delivers a container's output to a sink, counting bytes per stream.
+
+    ``stop()`` guarantees that no further chunk reaches the sink once it returns, so the
+    runner can take over delivery from the byte counts without duplicating anything.
+    """
 
     def __init__(self, stream: OutputStream, sink: OutputSink) -> None:
         super().__init__(name="container-output", daemon=True)
         self._stream = stream
         self._sink = sink
+        self._lock = threading.Lock()
+        self._stopped = False
         self.delivered = {Stream.STDOUT: 0, Stream.STDERR: 0}
         self.error: BaseException | None = None
-        self.stopped = False
 
     def run(self) -> None:
         try:
             for stream, data in self._stream:
-                if self.stopped:
-                    return
-                self._sink(stream, data)
-                self.delivered[stream] += len(data)
+                with self._lock:
+                    if self._stopped:
+                        return
+                    self._sink(stream, data)
+                    self.delivered[stream] += len(data)
         except BaseException as exc:  # reported by the runner, never lost in the thread
-            if not self.stopped:
-                self.error = exc
+            with self._lock:
+                if not self._stopped:
+                    self.error = exc
+
+    def stop(self) -> dict[Stream, int]:
+        """Stop delivering (waiting for a chunk in progress) and return the byte counts."""
+        with self._lock:
+            self._stopped = True
+            self._stream.close()
+            return dict(self.delivered)
 
 
 def run_container(
@@ -88,9 +105,9 @@ def run_container(
         if on_created is not None:
             on_created(container_id)
         output = runtime.output(container_id)
+        runtime.start(container_id)
         reader = _Reader(output, sink)
         reader.start()
-        runtime.start(container_id)
         timed_out = False
         try:
             exit_code = runtime.wait(container_id, spec.timeout)
@@ -100,13 +117,13 @@ def run_container(
             timed_out = True
             runtime.kill(container_id)
             exit_code = runtime.wait(container_id, 30.0)
-        _finish_output(runtime, container_id, reader, output, sink)
+        _finish_output(runtime, container_id, reader, sink)
         return RunResult(exit_code, timed_out, time.monotonic() - started, container_id)
     finally:
         if reader is not None and reader.is_alive():
-            reader.stopped = True
-            if output is not None:
-                output.close()
+            reader.stop()
+        elif output is not None and reader is None:
+            output.close()
         if not keep:
             runtime.remove(container_id)
 
@@ -115,24 +132,24 @@ def _finish_output(
     runtime: ContainerRuntime,
     container_id: str,
     reader: _Reader,
-    output: OutputStream,
     sink: OutputSink,
 ) -> None:
-    """Let the follower drain; if it is stuck, fetch what it has not delivered yet."""
-    reader.join(DRAIN_GRACE)
+    """Let the follower drain; if it lags or is stuck, deliver the rest from a direct read."""
+    grace = LAGGING_FOLLOW_GRACE if runtime.follow_lags else DRAIN_GRACE
+    reader.join(grace)
     if reader.error is not None:
         raise reader.error
     if not reader.is_alive():
         return
-    log.warning("output follower of %s still busy %ss after exit; reading the rest directly",
-                container_id, DRAIN_GRACE)
-    reader.stopped = True
-    output.close()
-    reader.join(DRAIN_GRACE)
+    if not runtime.follow_lags:
+        log.warning("output follower of %s still busy %ss after exit; reading the rest "
+                    "directly", container_id, grace)
+    delivered = reader.stop()
+    if reader.error is not None:
+        raise reader.error
     seen = {Stream.STDOUT: 0, Stream.STDERR: 0}
     for stream, data in runtime.read_output(container_id):
-        start = reader.delivered[stream] - seen[stream]
+        skip = delivered[stream] - seen[stream]
         seen[stream] += len(data)
-        if start < len(data):
-            sink(stream, data[max(start, 0):])
-            reader.delivered[stream] = seen[stream]
+        if skip < len(data):
+            sink(stream, data[max(skip, 0):])

@@ -46,10 +46,18 @@ class ContainerRuntime(abc.ABC):
 
     #: The name config and the command line use to pick this runtime.
     name: str
+    #: True when the engine keeps a container's whole output until removal, and its
+    #: follower notices the exit only after a polling delay: the runner then reads the
+    #: remainder with ``read_output`` as soon as ``wait`` returns instead of waiting.
+    follow_lags: bool = False
 
     @abc.abstractmethod
-    def ping(self) -> str:
-        """Check the engine answers; return its version. Raise ``EngineUnavailable`` if not."""
+    def ping(self) -> None:
+        """Check the engine answers (cheaply). Raise ``EngineUnavailable`` if not."""
+
+    @abc.abstractmethod
+    def version(self) -> str:
+        """The engine's version string (may be slow: for reports, not for every task)."""
 
     @abc.abstractmethod
     def image_id(self, ref: str) -> str | None:
@@ -75,7 +83,9 @@ class ContainerRuntime(abc.ABC):
     def output(self, container_id: str) -> OutputStream:
         """Follow the container's stdout and stderr from its very first byte.
 
-        Called after ``create`` and before ``start``, so that nothing can be missed.
+        Called after ``create`` and before ``start``; iteration begins after ``start``. An
+        engine that can only deliver output it saw while attached must attach here, before
+        returning; one that keeps the whole output may connect lazily when iterated.
         """
 
     @abc.abstractmethod

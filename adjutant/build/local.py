@@ -1,0 +1,134 @@
+"""``adjutant build``: one rpmbuild in a container, no hub involved.
+
+Rebuilds an SRPM (or builds a spec with the sources beside it) in the given image as the
+unprivileged build user with the network off. RPMs, the SRPM and ``build.log`` land in the
+output directory; the container is removed whatever happens.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adjutant.build.rpmbuild import (
+    BUILD_ENV,
+    BUILD_USER,
+    BUILDDIR,
+    INPUTDIR,
+    explain_failure,
+    rpmbuild_command,
+)
+from adjutant.container.run import run_container
+from adjutant.container.runtime import ContainerRuntime
+from adjutant.container.spec import ContainerSpec, Limits, Mount
+from adjutant.image.availability import PullPolicy, ensure_image
+from adjutant.logs.fanout import TaskLog
+from adjutant.plugin.manager import Plugins
+
+BUILD_UID = 1000
+LOCAL_LABEL = "io.koji-adjutant.local-build"
+
+
+class LocalBuildError(Exception):
+    """The build failed; ``step`` names where (``%build``, ``image``, ``input``...)."""
+
+    def __init__(self, step: str, message: str) -> None:
+        super().__init__(message)
+        self.step = step
+
+
+@dataclass(frozen=True)
+class LocalBuildRequest:
+    """What to build and how. ``source`` is a ``.src.rpm`` or a ``.spec``."""
+
+    source: Path
+    output: Path
+    image: str
+    target_arch: str | None = None
+    macros: Mapping[str, str] = field(default_factory=dict)
+    timeout: float | None = 86400.0
+    limits: Limits = field(default_factory=lambda: Limits(pids=4096))
+    pull_policy: PullPolicy = PullPolicy.IF_NOT_PRESENT
+    log_sinks: tuple[str, ...] = ("file",)
+
+
+@dataclass(frozen=True)
+class LocalBuildResult:
+    rpms: list[Path]
+    srpms: list[Path]
+    log: Path
+    image_id: str
+    duration: float
+
+
+def build_locally(runtime: ContainerRuntime, plugins: Plugins,
+                  request: LocalBuildRequest) -> LocalBuildResult:
+    """Run the build; raise LocalBuildError (with the step and the log's tail) on failure."""
+    started = time.monotonic()
+    source = request.source.resolve()
+    if not source.is_file():
+        raise LocalBuildError("input", f"{request.source} does not exist or is not a file")
+    if source.name.endswith(".src.rpm"):
+        mounts = [Mount(source, f"{INPUTDIR}/{source.name}")]
+        command = rpmbuild_command("rebuild", f"{INPUTDIR}/{source.name}",
+                                   target_arch=request.target_arch, macros=request.macros)
+    elif source.suffix == ".spec":
+        mounts = [Mount(source.parent, INPUTDIR)]
+        command = rpmbuild_command("ba", f"{INPUTDIR}/{source.name}", sourcedir=INPUTDIR,
+                                   target_arch=request.target_arch, macros=request.macros)
+    else:
+        raise LocalBuildError("input", f"{request.source}: expected a .src.rpm or a .spec")
+
+    image_id = ensure_image(runtime, request.image, request.pull_policy)
+    output = request.output.resolve()
+    output.mkdir(parents=True, exist_ok=True)
+    log_path = output / "build.log"
+    log_path.unlink(missing_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="adjutant-build-"))
+    try:
+        os.chown(workdir, BUILD_UID, BUILD_UID) if os.geteuid() == 0 else workdir.chmod(0o777)
+        spec = ContainerSpec(
+            image=request.image,
+            command=command,
+            environment=BUILD_ENV,
+            mounts=(*mounts, Mount(workdir, BUILDDIR, writable=True)),
+            user=BUILD_USER,
+            workdir=BUILDDIR,
+            network=False,
+            labels={LOCAL_LABEL: "true"},
+            limits=request.limits,
+            timeout=request.timeout,
+        )
+        with TaskLog.open(plugins, "build.log", request.log_sinks,
+                          {"workdir": output, "task_id": "local"}) as build_log:
+            build_log.line(f"adjutant: building {source.name} in {request.image} ({image_id})")
+            result = run_container(runtime, spec, build_log.write_output)
+        if not result.ok:
+            failure = explain_failure(log_path.read_text(errors="replace"), result.exit_code,
+                                      result.timed_out, timeout=request.timeout)
+            raise LocalBuildError(failure.step, failure.message())
+        rpms = _collect(sorted((workdir / "RPMS").glob("*.rpm")), output)
+        srpms = _collect(sorted((workdir / "SRPMS").glob("*.src.rpm")), output)
+        if source.name.endswith(".src.rpm"):
+            srpms = _collect([source], output)
+        plugins.notify("adjutant_results_collected",
+                       task={"id": None, "method": "localBuild", "arch": request.target_arch},
+                       files=[str(p) for p in (*rpms, *srpms)])
+        return LocalBuildResult(rpms, srpms, log_path, image_id, time.monotonic() - started)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _collect(files: list[Path], output: Path) -> list[Path]:
+    collected = []
+    for f in files:
+        dest = output / f.name
+        if f.resolve() != dest.resolve():
+            shutil.copyfile(f, dest)
+        collected.append(dest)
+    return collected

@@ -1,0 +1,238 @@
+"""ContainerRuntime over the Docker Engine API (docker-py)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import docker.types
+import requests
+
+from adjutant.container.errors import ContainerError, EngineUnavailable, ImageUnavailable
+from adjutant.container.runtime import ContainerInfo, ContainerRuntime, OutputStream
+from adjutant.container.spec import ContainerSpec, Stream
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = (
+    "install and start dockerd (Debian: apt-get install docker.io, then run 'dockerd' or "
+    "start its service), or choose another runtime with --runtime podman"
+)
+
+
+class _Attached(OutputStream):
+    """The container's output through an attach made before it starts (docker's attach
+    delivers only what it is attached for; ``logs=True`` covers anything earlier)."""
+
+    def __init__(self, api: docker.APIClient, container_id: str) -> None:
+        self._stream = api.attach(container_id, stdout=True, stderr=True, stream=True,
+                                  logs=True, demux=True)
+        self._closed = False
+
+    def __iter__(self) -> Iterator[tuple[Stream, bytes]]:
+        try:
+            for out, err in self._stream:
+                if out:
+                    yield Stream.STDOUT, out
+                if err:
+                    yield Stream.STDERR, err
+        except (OSError, ValueError, requests.RequestException):
+            if not self._closed:
+                raise
+
+    def close(self) -> None:
+        self._closed = True
+        self._stream.close()
+
+
+class DockerRuntime(ContainerRuntime):
+    """Talks to dockerd at ``url``."""
+
+    name = "docker"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.client = docker.DockerClient(base_url=url)
+        self.api: docker.APIClient = self.client.api
+
+    def ping(self) -> None:
+        try:
+            self.api.ping()
+        except (requests.RequestException, docker.errors.DockerException) as exc:
+            installed = "dockerd is not installed" if shutil.which("dockerd") is None \
+                else f"dockerd does not answer at {self.url}"
+            raise EngineUnavailable(f"{installed} ({exc}): {INSTALL_HINT}") from exc
+
+    def version(self) -> str:
+        return str(self.api.version()["Version"])
+
+    # -- images ------------------------------------------------------------------------
+
+    def _inspect_image(self, ref: str) -> dict[str, Any] | None:
+        try:
+            return dict(self.api.inspect_image(ref))
+        except docker.errors.ImageNotFound:
+            return None
+        except docker.errors.APIError as exc:
+            raise ContainerError(f"docker: looking up image {ref!r} failed: {exc}") from exc
+
+    def image_id(self, ref: str) -> str | None:
+        info = self._inspect_image(ref)
+        return str(info["Id"]) if info else None
+
+    def image_labels(self, ref: str) -> dict[str, str]:
+        info = self._inspect_image(ref)
+        return dict((info or {}).get("Config", {}).get("Labels") or {})
+
+    def pull(self, ref: str, timeout: float) -> str:
+        puller = docker.APIClient(base_url=self.url, timeout=int(timeout))
+        try:
+            repo, tag = _split_ref(ref)
+            puller.pull(repo, tag=tag)
+        except (docker.errors.APIError, requests.RequestException) as exc:
+            raise ImageUnavailable(ref, f"docker pull failed: {exc}") from exc
+        finally:
+            puller.close()
+        image_id = self.image_id(ref)
+        if image_id is None:
+            raise ImageUnavailable(ref, "docker pull finished but the image is not there")
+        return image_id
+
+    def import_rootfs(self, tarball: Path, ref: str, labels: Mapping[str, str]) -> str:
+        repo, tag = _split_ref(ref)
+        try:
+            self.api.import_image_from_file(
+                str(tarball), repository=repo, tag=tag,
+                changes=[f"LABEL {k}={v}" for k, v in labels.items()],
+            )
+        except docker.errors.APIError as exc:
+            raise ContainerError(f"docker: importing {tarball.name} as {ref} failed: {exc}") \
+                from exc
+        image_id = self.image_id(ref)
+        if image_id is None:
+            raise ContainerError(f"docker: imported {ref} but cannot find it")
+        return image_id
+
+    def remove_image(self, ref: str) -> None:
+        try:
+            self.api.remove_image(ref, force=True)
+        except docker.errors.ImageNotFound:
+            pass
+        except docker.errors.APIError as exc:
+            raise ContainerError(f"docker: removing image {ref!r} failed: {exc}") from exc
+
+    # -- containers --------------------------------------------------------------------
+
+    def create(self, spec: ContainerSpec) -> str:
+        host_config = self.api.create_host_config(
+            mounts=[docker.types.Mount(m.target, str(m.source), type="bind",
+                                       read_only=not m.writable) for m in spec.mounts],
+            network_mode="bridge" if spec.network else "none",
+            cap_drop=["ALL"],
+            cap_add=list(spec.capabilities) or None,
+            security_opt=["no-new-privileges"],
+            privileged=False,
+            mem_limit=spec.limits.memory_bytes,
+            pids_limit=spec.limits.pids,
+            nano_cpus=int(spec.limits.cpus * 1e9) if spec.limits.cpus else None,
+        )
+        try:
+            created = self.api.create_container(
+                spec.image, command=list(spec.command), user=spec.user or "",
+                environment=dict(spec.environment), working_dir=spec.workdir,
+                labels=spec.all_labels(), name=spec.name, host_config=host_config,
+                network_disabled=not spec.network,
+            )
+        except docker.errors.ImageNotFound as exc:
+            raise ImageUnavailable(spec.image, "not present locally") from exc
+        except (docker.errors.APIError, requests.RequestException) as exc:
+            raise ContainerError(f"docker: creating a container from {spec.image} failed: "
+                                 f"{exc}") from exc
+        return str(created["Id"])
+
+    def output(self, container_id: str) -> OutputStream:
+        return _Attached(self.api, container_id)
+
+    def read_output(self, container_id: str) -> Iterator[tuple[Stream, bytes]]:
+        for stream in (Stream.STDOUT, Stream.STDERR):
+            data = self.api.logs(container_id, stdout=stream is Stream.STDOUT,
+                                 stderr=stream is Stream.STDERR)
+            if data:
+                yield stream, data
+
+    def start(self, container_id: str) -> None:
+        try:
+            self.api.start(container_id)
+        except (docker.errors.APIError, requests.RequestException) as exc:
+            raise ContainerError(f"docker: starting {container_id} failed: {exc}") from exc
+
+    def wait(self, container_id: str, timeout: float | None) -> int:
+        try:
+            result = self.api.wait(container_id, timeout=timeout)
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as exc:
+            if timeout is not None and "timed out" in str(exc).lower():
+                raise TimeoutError(f"container {container_id} still running after "
+                                   f"{timeout}s") from exc
+            raise ContainerError(f"docker: waiting for {container_id} failed: {exc}") from exc
+        return int(result["StatusCode"])
+
+    def kill(self, container_id: str) -> None:
+        try:
+            self.api.kill(container_id, signal="KILL")
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # not running: nothing to kill
+                raise ContainerError(f"docker: killing {container_id} failed: {exc}") from exc
+
+    def remove(self, container_id: str) -> None:
+        try:
+            self.api.remove_container(container_id, force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # removal already in progress
+                raise ContainerError(f"docker: removing {container_id} failed: {exc}") \
+                    from exc
+
+    def list_containers(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
+        try:
+            found = self.api.containers(
+                all=True, filters={"label": [f"{k}={v}" for k, v in labels.items()]})
+        except (docker.errors.APIError, requests.RequestException) as exc:
+            raise ContainerError(f"docker: listing containers failed: {exc}") from exc
+        return [
+            ContainerInfo(c["Id"], (c.get("Names") or ["?"])[0].lstrip("/"), c.get("State", ""),
+                          dict(c.get("Labels") or {}))
+            for c in found
+        ]
+
+    def commit(self, container_id: str, ref: str, labels: Mapping[str, str]) -> str:
+        repo, tag = _split_ref(ref)
+        try:
+            self.api.commit(container_id, repository=repo, tag=tag, pause=False,
+                            changes=[f"LABEL {k}={v}" for k, v in labels.items()])
+        except docker.errors.APIError as exc:
+            raise ContainerError(f"docker: committing {container_id} as {ref} failed: {exc}") \
+                from exc
+        image_id = self.image_id(ref)
+        if image_id is None:
+            raise ContainerError(f"docker: committed {ref} but cannot find it")
+        return image_id
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _split_ref(ref: str) -> tuple[str, str]:
+    """``repo[:tag]`` → (repo, tag); a registry port's colon is not a tag separator."""
+    last = ref.rsplit("/", 1)[-1]
+    if ":" in last:
+        repo, _, tag = ref.rpartition(":")
+        return repo, tag
+    return ref, "latest"

@@ -1,0 +1,15 @@
+"""Entry point module: registers the ``git`` SCM fetcher (koji's git URL schemes)."""
+
+from __future__ import annotations
+
+from adjutant.plugin import ScmFetcher, hookimpl
+
+SCHEMES = ("git", "git+http", "git+https", "git+rsync", "git+ssh", "git+file")
+
+
+@hookimpl
+def adjutant_scm_fetchers() -> list[ScmFetcher]:
+    from adjutant_git.fetch import fetch
+
+    return [ScmFetcher(name="git", schemes=SCHEMES, fetch=fetch,
+                       description="git clone of a Koji SCM URL at its #revision")]

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "Hello from a koji-adjutant container build."
