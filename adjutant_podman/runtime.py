@@ -222,9 +222,13 @@ class PodmanRuntime(ContainerRuntime):
                 params={"condition": ["exited", "stopped"], "interval": "10ms"},
                 timeout=timeout,
             )
-        except requests.exceptions.ReadTimeout as exc:
-            raise TimeoutError(f"container {container_id} still running after {timeout}s") \
-                from exc
+        except (requests.exceptions.ReadTimeout, podman.errors.APIError) as exc:
+            # podman-py wraps the read timeout in an APIError; the cause tells them apart.
+            if isinstance(exc, requests.exceptions.ReadTimeout) or \
+                    isinstance(exc.__cause__, requests.exceptions.ReadTimeout):
+                raise TimeoutError(f"container {container_id} still running after "
+                                   f"{timeout}s") from exc
+            raise ContainerError(f"podman: waiting for {container_id} failed: {exc}") from exc
         if not response.ok:
             raise ContainerError(f"podman: waiting for {container_id} failed: {response.text}")
         return int(response.json())
@@ -251,7 +255,14 @@ class PodmanRuntime(ContainerRuntime):
             found = self.client.containers.list(all=True, filters=filters)
         except (podman.errors.APIError, requests.RequestException) as exc:
             raise ContainerError(f"podman: listing containers failed: {exc}") from exc
-        return [ContainerInfo(c.id, c.name, c.status, dict(c.labels or {})) for c in found]
+        infos = []
+        for c in found:
+            # The list endpoint gives State as a plain string (inspect gives a dict).
+            state = c.attrs.get("State", "")
+            names = c.attrs.get("Names") or [c.id[:12]]
+            infos.append(ContainerInfo(c.id, names[0], state if isinstance(state, str)
+                                       else state.get("Status", ""), dict(c.labels or {})))
+        return infos
 
     def commit(self, container_id: str, ref: str, labels: Mapping[str, str]) -> str:
         repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")

@@ -1,0 +1,250 @@
+"""The runtime conformance suite: what every ContainerRuntime must do, on a real engine.
+
+A runtime plugin runs it by subclassing :class:`RuntimeConformance` in a test module and
+providing two fixtures, ``runtime`` (an open ContainerRuntime) and ``image`` (a local image
+with ``sh``, ``python3``, ``id`` and a user with uid 1000)::
+
+    from adjutant.testing.conformance import RuntimeConformance
+
+    class TestMyEngine(RuntimeConformance):
+        @pytest.fixture(scope="class")
+        def runtime(self): ...
+        @pytest.fixture(scope="class")
+        def image(self): ...
+
+Each test checks behaviour through the engine itself, never through the runtime's own
+bookkeeping, and leaves no container behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from adjutant.container.run import RunResult, run_container
+from adjutant.container.runtime import ContainerRuntime
+from adjutant.container.spec import ContainerSpec, Limits, Mount, Stream
+from adjutant.testing.engines import unique_label
+
+
+class _Collect:
+    """A sink that keeps each stream's bytes."""
+
+    def __init__(self) -> None:
+        self.data: dict[Stream, bytearray] = {Stream.STDOUT: bytearray(),
+                                              Stream.STDERR: bytearray()}
+        self.lock = threading.Lock()
+
+    def __call__(self, stream: Stream, data: bytes) -> None:
+        with self.lock:
+            self.data[stream] += data
+
+    def text(self, stream: Stream = Stream.STDOUT) -> str:
+        return self.data[stream].decode()
+
+
+def _run(runtime: ContainerRuntime, image: str, script: str, **kwargs: object) \
+        -> tuple[RunResult, _Collect]:
+    sink = _Collect()
+    spec = ContainerSpec(image=image, command=("sh", "-c", script), **kwargs)  # type: ignore[arg-type]
+    return run_container(runtime, spec, sink), sink
+
+
+class RuntimeConformance:
+    """Behaviour every container runtime plugin must show against its real engine."""
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def test_exit_codes_are_reported(self, runtime: ContainerRuntime, image: str) -> None:
+        ok, _ = _run(runtime, image, "true")
+        failed, _ = _run(runtime, image, "exit 3")
+        assert (ok.exit_code, ok.timed_out) == (0, False)
+        assert failed.exit_code == 3 and not failed.ok
+
+    def test_container_is_removed_after_the_run(self, runtime: ContainerRuntime,
+                                                image: str) -> None:
+        labels = unique_label()
+        seen: list[str] = []
+        result, _ = _run(runtime, image, "true", labels=labels)
+        seen.append(result.container_id)
+        assert runtime.list_containers(labels) == []
+
+    def test_create_start_wait_remove_by_hand(self, runtime: ContainerRuntime,
+                                              image: str) -> None:
+        labels = unique_label()
+        cid = runtime.create(ContainerSpec(image=image, command=("sh", "-c", "exit 7"),
+                                           labels=labels))
+        try:
+            assert [c.id for c in runtime.list_containers(labels)] == [cid]
+            runtime.start(cid)
+            assert runtime.wait(cid, 60) == 7
+        finally:
+            runtime.remove(cid)
+        assert runtime.list_containers(labels) == []
+        runtime.remove(cid)  # removing twice is not an error
+        runtime.kill(cid)  # neither is killing a container that is gone
+
+    # -- output --------------------------------------------------------------------------
+
+    def test_stdout_and_stderr_stream_completely_and_in_order(
+            self, runtime: ContainerRuntime, image: str) -> None:
+        lines = 200_000
+        program = textwrap.dedent(f"""
+            import sys
+            out, err = sys.stdout, sys.stderr
+            for i in range({lines}):
+                (out if i % 2 == 0 else err).write(f"line {{i}}\\n")
+        """)
+        sink = _Collect()
+        spec = ContainerSpec(image=image, command=("python3", "-c", program))
+        result = run_container(runtime, spec, sink)
+        assert result.exit_code == 0
+        out = sink.text(Stream.STDOUT).splitlines()
+        err = sink.text(Stream.STDERR).splitlines()
+        assert out == [f"line {i}" for i in range(0, lines, 2)]
+        assert err == [f"line {i}" for i in range(1, lines, 2)]
+
+    def test_output_arrives_while_the_container_runs(self, runtime: ContainerRuntime,
+                                                     image: str) -> None:
+        first_seen: list[float] = []
+        done = threading.Event()
+
+        def sink(stream: Stream, data: bytes) -> None:
+            if not first_seen:
+                first_seen.append(time.monotonic())
+
+        def run() -> None:
+            run_container(runtime, ContainerSpec(
+                image=image, command=("sh", "-c", "echo early; sleep 3; echo late")), sink)
+            done.set()
+
+        started = time.monotonic()
+        threading.Thread(target=run, daemon=True).start()
+        assert done.wait(60)
+        assert first_seen and first_seen[0] - started < 2.5
+
+    # -- isolation -----------------------------------------------------------------------
+
+    def test_read_only_mount_cannot_be_written(self, runtime: ContainerRuntime, image: str,
+                                              tmp_path: Path) -> None:
+        (tmp_path / "ro").mkdir()
+        (tmp_path / "rw").mkdir()
+        (tmp_path / "ro" / "input").write_text("data\n")
+        os.chmod(tmp_path / "rw", 0o777)
+        result, sink = _run(
+            runtime, image,
+            "cat /in/input; touch /in/new && echo WROTE-RO; touch /out/new && echo WROTE-RW",
+            mounts=(Mount(tmp_path / "ro", "/in"), Mount(tmp_path / "rw", "/out", writable=True)),
+        )
+        assert sink.text().splitlines() == ["data", "WROTE-RW"]
+        assert "Read-only file system" in sink.text(Stream.STDERR)
+        assert not (tmp_path / "ro" / "new").exists()
+        assert (tmp_path / "rw" / "new").exists()
+
+    def test_user_is_honoured(self, runtime: ContainerRuntime, image: str) -> None:
+        _, sink = _run(runtime, image, "id -u; id -g", user="1000:1000")
+        assert sink.text().split() == ["1000", "1000"]
+
+    def test_environment_and_workdir_are_honoured(self, runtime: ContainerRuntime,
+                                                  image: str) -> None:
+        _, sink = _run(runtime, image, 'echo "$GREETING"; pwd',
+                       environment={"GREETING": "hello there"}, workdir="/tmp")
+        assert sink.text().splitlines() == ["hello there", "/tmp"]
+
+    def test_network_off_means_no_interface_but_loopback(self, runtime: ContainerRuntime,
+                                                         image: str) -> None:
+        # Reads the interface table only: no packet leaves the container either way.
+        script = "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '"
+        _, off = _run(runtime, image, script, network=False)
+        _, on = _run(runtime, image, script, network=True)
+        assert off.text().split() == ["lo"]
+        assert set(on.text().split()) - {"lo"}, "network=True should give an interface"
+
+    def test_capabilities_are_dropped_and_no_new_privileges(
+            self, runtime: ContainerRuntime, image: str) -> None:
+        _, sink = _run(runtime, image, "grep -E '^(CapEff|NoNewPrivs):' /proc/self/status")
+        fields = dict(line.split(":\t") for line in sink.text().splitlines())
+        assert fields["CapEff"].strip() == "0000000000000000"
+        assert fields["NoNewPrivs"].strip() == "1"
+
+    def test_limits_are_applied(self, runtime: ContainerRuntime, image: str) -> None:
+        script = (
+            "cat /sys/fs/cgroup/memory.max 2>/dev/null "
+            "|| cat /sys/fs/cgroup/memory/memory.limit_in_bytes; "
+            "cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max"
+        )
+        _, sink = _run(runtime, image, script,
+                       limits=Limits(memory_bytes=256 * 1024 * 1024, pids=123))
+        assert sink.text().split() == [str(256 * 1024 * 1024), "123"]
+
+    # -- labels --------------------------------------------------------------------------
+
+    def test_containers_are_found_by_label(self, runtime: ContainerRuntime,
+                                           image: str) -> None:
+        mine, other = unique_label(), unique_label()
+        cid = runtime.create(ContainerSpec(image=image, command=("true",), labels=mine))
+        try:
+            found = runtime.list_containers(mine)
+            assert [c.id for c in found] == [cid]
+            assert found[0].labels["io.koji-adjutant.test"] == mine["io.koji-adjutant.test"]
+            assert found[0].labels["io.koji-adjutant.managed"] == "true"
+            assert runtime.list_containers(other) == []
+        finally:
+            runtime.remove(cid)
+
+    # -- timeouts and cleanup ------------------------------------------------------------
+
+    def test_timeout_kills_and_removes_the_container(self, runtime: ContainerRuntime,
+                                                     image: str) -> None:
+        labels = unique_label()
+        started = time.monotonic()
+        result, _ = _run(runtime, image, "sleep 120", labels=labels, timeout=2)
+        assert result.timed_out and not result.ok
+        assert time.monotonic() - started < 30
+        assert runtime.list_containers(labels) == []
+
+    def test_cleanup_when_the_sink_raises(self, runtime: ContainerRuntime, image: str) -> None:
+        labels = unique_label()
+
+        def broken_sink(stream: Stream, data: bytes) -> None:
+            raise RuntimeError("sink exploded")
+
+        with pytest.raises(RuntimeError, match="sink exploded"):
+            run_container(runtime, ContainerSpec(image=image, labels=labels,
+                                                 command=("sh", "-c", "echo hi; sleep 1")),
+                          broken_sink)
+        assert runtime.list_containers(labels) == []
+
+    def test_cleanup_on_interrupt(self, runtime: ContainerRuntime, image: str) -> None:
+        labels = unique_label()
+        program = textwrap.dedent(f"""
+            import sys
+            from adjutant.container.run import run_container
+            from adjutant.container.spec import ContainerSpec
+            from adjutant.engine import open_runtime
+            from adjutant.plugin.manager import load_plugins
+            rt = open_runtime(load_plugins(), {runtime.name!r})
+            spec = ContainerSpec(image={image!r}, command=("sleep", "120"), labels={labels!r})
+            run_container(rt, spec, lambda s, d: None,
+                          on_created=lambda cid: print("CREATED", flush=True))
+        """)
+        proc = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE,
+                                text=True)
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "CREATED"
+        deadline = time.monotonic() + 30
+        while not runtime.list_containers(labels) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # let it reach wait()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+        assert proc.returncode != 0
+        assert runtime.list_containers(labels) == []

@@ -1,0 +1,54 @@
+"""Opening real engines in tests, and the rule that CI never skips them.
+
+Under ``CI=true`` an engine that cannot be reached fails the test instead of skipping it:
+a skip there would hide a missing install step.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from adjutant.container.errors import ContainerError
+from adjutant.container.runtime import ContainerRuntime
+from adjutant.engine import open_runtime
+from adjutant.image.default import DEFAULT_IMAGE, ensure_default_image
+from adjutant.plugin.manager import LoadOptions, PluginError, load_plugins
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip locally; fail under CI, where every real part must be installed."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: real engines and tools are required, not skipped)")
+    pytest.skip(reason)
+
+
+def open_engine(name: str) -> ContainerRuntime:
+    """The named runtime from its plugin, or skip/fail saying why it is unavailable."""
+    try:
+        return open_runtime(load_plugins(LoadOptions()), name)
+    except (ContainerError, PluginError, ImportError) as exc:
+        skip_or_fail(f"{name} is not available: {exc}")
+        raise  # unreachable: skip_or_fail raises
+
+
+def engine_with_default_image(name: str) -> Iterator[tuple[ContainerRuntime, str]]:
+    """Yield (runtime, default image ref), building or importing the image when needed."""
+    runtime = open_engine(name)
+    try:
+        ensure_default_image(runtime)
+        yield runtime, DEFAULT_IMAGE
+    finally:
+        runtime.close()
+
+
+def unique_label() -> dict[str, str]:
+    """A label no other test uses, to find exactly this test's containers."""
+    return {"io.koji-adjutant.test": uuid.uuid4().hex}
