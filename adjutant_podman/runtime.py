@@ -34,7 +34,7 @@ class _LogFollow(OutputStream):
     def __init__(self, client: podman.PodmanClient, container_id: str) -> None:
         self._client = client
         self._id = container_id
-        self._response: requests.Response | None = None
+        self._response: Any = None
         self._closed = False
 
     def __iter__(self) -> Iterator[tuple[Stream, bytes]]:

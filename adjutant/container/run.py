@@ -25,9 +25,6 @@ OutputSink = Callable[[Stream, bytes], None]
 #: How long the reader may keep delivering after the container exited before the runner
 #: stops following and fetches the rest without following (engines can hang a follower).
 DRAIN_GRACE = 5.0
-#: For runtimes whose follower only notices an exit after polling (``follow_lags``), how
-#: long to let it finish before reading the rest directly, which is quicker.
-LAGGING_FOLLOW_GRACE = 0.02
 
 
 @dataclass(frozen=True)
@@ -135,15 +132,14 @@ def _finish_output(
     sink: OutputSink,
 ) -> None:
     """Let the follower drain; if it lags or is stuck, deliver the rest from a direct read."""
-    grace = LAGGING_FOLLOW_GRACE if runtime.follow_lags else DRAIN_GRACE
-    reader.join(grace)
-    if reader.error is not None:
-        raise reader.error
-    if not reader.is_alive():
-        return
     if not runtime.follow_lags:
+        reader.join(DRAIN_GRACE)
+        if reader.error is not None:
+            raise reader.error
+        if not reader.is_alive():
+            return
         log.warning("output follower of %s still busy %ss after exit; reading the rest "
-                    "directly", container_id, grace)
+                    "directly", container_id, DRAIN_GRACE)
     delivered = reader.stop()
     if reader.error is not None:
         raise reader.error

@@ -174,7 +174,9 @@ def adjutant_prepare_buildroot(
 
 @hookspec
 def adjutant_task_started(task: Mapping[str, Any]) -> None:
-    """A task began. ``task`` holds ``id``, ``method``, ``arch`` and ``params``.
+    """A task began.
+
+    :param task: ``id``, ``method``, ``arch`` and ``params`` of the task.
 
     Example::
 
@@ -186,7 +188,10 @@ def adjutant_task_started(task: Mapping[str, Any]) -> None:
 
 @hookspec
 def adjutant_task_finished(task: Mapping[str, Any], result: Any) -> None:
-    """A task succeeded with ``result`` (the value reported to the hub).
+    """A task succeeded.
+
+    :param task: as for ``adjutant_task_started``.
+    :param result: the value reported to the hub in ``closeTask``.
 
     Example::
 
@@ -198,7 +203,10 @@ def adjutant_task_finished(task: Mapping[str, Any], result: Any) -> None:
 
 @hookspec
 def adjutant_task_failed(task: Mapping[str, Any], error: BaseException) -> None:
-    """A task failed with ``error`` (what the hub is told in ``failTask``).
+    """A task failed.
+
+    :param task: as for ``adjutant_task_started``.
+    :param error: the exception; its message is what the hub is told in ``failTask``.
 
     Example::
 
@@ -210,7 +218,11 @@ def adjutant_task_failed(task: Mapping[str, Any], error: BaseException) -> None:
 
 @hookspec
 def adjutant_buildroot_ready(task: Mapping[str, Any], image: str, plan: BuildrootPlan) -> None:
-    """The buildroot for ``task`` is ready in ``image``, obtained as ``plan`` describes.
+    """The buildroot for a task is ready.
+
+    :param task: as for ``adjutant_task_started``.
+    :param image: the image the build runs in.
+    :param plan: how the buildroot was obtained (cache hit, fresh install...).
 
     Example::
 
@@ -222,7 +234,10 @@ def adjutant_buildroot_ready(task: Mapping[str, Any], image: str, plan: Buildroo
 
 @hookspec
 def adjutant_results_collected(task: Mapping[str, Any], files: Sequence[str]) -> None:
-    """The task's output files (paths on this host) were collected, before upload.
+    """The task's output files were collected, before upload.
+
+    :param task: as for ``adjutant_task_started``.
+    :param files: paths on this host of the RPMs, SRPMs and logs.
 
     Example::
 

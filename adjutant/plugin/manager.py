@@ -8,6 +8,7 @@ Allow and block lists pick what loads, in the spirit of pytest's ``-p no:NAME``.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import logging
@@ -180,7 +181,7 @@ class Plugins:
     def _call_each(self, hook_name: str, **kwargs: Any) -> Iterable[tuple[str, Any]]:
         """Call every implementation of a hook separately so one failure stays contained."""
         caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):
+        for impl in caller.get_hookimpls():
             try:
                 args = [kwargs[a] for a in impl.argnames]
                 yield impl.plugin_name, impl.function(*args)
@@ -236,19 +237,38 @@ def load_plugins(
     for name, module_name in BUILTIN_PLUGINS:
         if name in opts.block:
             continue
-        _register(plugins, name, lambda m=module_name: importlib.import_module(m), None, opts)
+        _register(plugins, name, functools.partial(importlib.import_module, module_name),
+                  None, opts)
         plugins._builtin.add(name)
 
     _load_entry_points(plugins, opts)
 
     for name, obj in extra:
-        _register(plugins, name, lambda o=obj: o, None, opts)
+        _register(plugins, name, functools.partial(_identity, obj), None, opts)
 
-    pm.check_pending()
+    _reject_unknown_hooks(plugins, opts)
     if opts.trace:
         pm.trace.root.setwriter(lambda msg: log.info("hook: %s", msg.rstrip()))
         pm.enable_tracing()
     return plugins
+
+
+def _reject_unknown_hooks(plugins: Plugins, opts: LoadOptions) -> None:
+    """Unregister plugins implementing hooks that do not exist (usually a misspelling)."""
+    bad: dict[str, list[str]] = {}
+    for hook_name, caller in vars(plugins.pm.hook).items():
+        if not isinstance(caller, pluggy.HookCaller) or caller.spec is not None:
+            continue
+        for impl in caller.get_hookimpls():
+            if not impl.optionalhook:
+                bad.setdefault(impl.plugin_name, []).append(hook_name)
+    for plugin_name, hooks in bad.items():
+        plugin = plugins.pm.get_plugin(plugin_name)
+        if plugin is not None:
+            plugins.pm.unregister(plugin)
+        known = ", ".join(sorted(n for n in dir(hookspecs) if n.startswith("adjutant_")))
+        err = PluginError(f"implements unknown hook(s) {', '.join(hooks)}; known hooks: {known}")
+        _record_failure(plugins, plugin_name, plugin_name, err, opts)
 
 
 def _load_entry_points(plugins: Plugins, opts: LoadOptions) -> None:
@@ -280,7 +300,12 @@ def _load_entry_points(plugins: Plugins, opts: LoadOptions) -> None:
         on_missing_entrypoints_callback=lambda names: None,
     )
     for ext in manager:
-        _register(plugins, ext.name, lambda e=ext: e.plugin, ext.entry_point.value, opts)
+        _register(plugins, ext.name, functools.partial(_identity, ext.plugin),
+                  ext.entry_point.value, opts)
+
+
+def _identity(obj: object) -> object:
+    return obj
 
 
 def _register(

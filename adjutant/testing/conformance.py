@@ -72,9 +72,7 @@ class RuntimeConformance:
     def test_container_is_removed_after_the_run(self, runtime: ContainerRuntime,
                                                 image: str) -> None:
         labels = unique_label()
-        seen: list[str] = []
-        result, _ = _run(runtime, image, "true", labels=labels)
-        seen.append(result.container_id)
+        _run(runtime, image, "true", labels=labels)
         assert runtime.list_containers(labels) == []
 
     def test_create_start_wait_remove_by_hand(self, runtime: ContainerRuntime,
@@ -139,7 +137,7 @@ class RuntimeConformance:
         (tmp_path / "rw").mkdir()
         (tmp_path / "ro" / "input").write_text("data\n")
         os.chmod(tmp_path / "rw", 0o777)
-        result, sink = _run(
+        _, sink = _run(
             runtime, image,
             "cat /in/input; touch /in/new && echo WROTE-RO; touch /out/new && echo WROTE-RW",
             mounts=(Mount(tmp_path / "ro", "/in"), Mount(tmp_path / "rw", "/out", writable=True)),

@@ -1,0 +1,91 @@
+"""``adjutant build`` on real engines with real rpmbuild."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from adjutant.build.local import LOCAL_LABEL
+from adjutant.container.runtime import ContainerRuntime
+from adjutant.testing.cli import adjutant
+from adjutant.testing.engines import engine_with_default_image
+
+pytestmark = pytest.mark.engine
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello" / "adjutant-hello.spec"
+
+
+@pytest.fixture(scope="module", params=["podman", "docker"])
+def engine(request: pytest.FixtureRequest) -> Iterator[ContainerRuntime]:
+    for runtime, _image in engine_with_default_image(request.param):
+        yield runtime
+
+
+def test_example_spec_builds_rpm_srpm_and_log(engine: ContainerRuntime, tmp_path: Path) -> None:
+    proc = adjutant("build", EXAMPLE, "-o", tmp_path, "--runtime", engine.name)
+    assert proc.returncode == 0, proc.stderr
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["adjutant-hello-1.0-1.noarch.rpm", "adjutant-hello-1.0-1.src.rpm",
+                     "build.log"]
+    log = (tmp_path / "build.log").read_text()
+    assert "Executing(%build)" in log and "Hello from a koji-adjutant container build." in log
+    assert "adjutant-hello-1.0-1.noarch.rpm" in proc.stdout
+
+
+def test_srpm_rebuild_gives_the_same_names_on_both_engines(tmp_path: Path) -> None:
+    srpm_dir = tmp_path / "srpm"
+    first = adjutant("build", EXAMPLE, "-o", srpm_dir, "--runtime", "podman")
+    assert first.returncode == 0, first.stderr
+    srpm = srpm_dir / "adjutant-hello-1.0-1.src.rpm"
+    names = {}
+    for runtime in ("podman", "docker"):
+        out = tmp_path / runtime
+        proc = adjutant("build", srpm, "-o", out, "--runtime", runtime)
+        assert proc.returncode == 0, proc.stderr
+        names[runtime] = sorted(p.name for p in out.glob("*.rpm"))
+    assert names["podman"] == names["docker"] == [
+        "adjutant-hello-1.0-1.noarch.rpm", "adjutant-hello-1.0-1.src.rpm"]
+
+
+def test_define_sets_a_macro(engine: ContainerRuntime, tmp_path: Path) -> None:
+    spec = tmp_path / "src" / "dist-test.spec"
+    spec.parent.mkdir()
+    spec.write_text(EXAMPLE.read_text().replace("Name:           adjutant-hello",
+                                                "Name:           dist-test")
+                    .replace("Release:        1", "Release:        1%{?dist}"))
+    (spec.parent / "hello.sh").write_text((EXAMPLE.parent / "hello.sh").read_text())
+    proc = adjutant("build", spec, "-o", tmp_path / "out", "--runtime", engine.name,
+                    "--define", "dist .adj7")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "dist-test-1.0-1.adj7.noarch.rpm").exists()
+
+
+def test_failing_build_names_the_step_shows_the_tail_and_leaves_no_container(
+        engine: ContainerRuntime, tmp_path: Path) -> None:
+    spec = tmp_path / "src" / "broken.spec"
+    spec.parent.mkdir()
+    spec.write_text(EXAMPLE.read_text()
+                    .replace("Name:           adjutant-hello", "Name:           broken")
+                    .replace("sh ./hello.sh > greeting.txt",
+                             "echo 'compiler says: no' >&2\nexit 4"))
+    (spec.parent / "hello.sh").write_text("echo hi\n")
+    proc = adjutant("build", spec, "-o", tmp_path / "out", "--runtime", engine.name)
+    assert proc.returncode == 1
+    assert "build failed at step %build" in proc.stderr
+    assert "compiler says: no" in proc.stderr  # the log's tail is shown
+    assert not list((tmp_path / "out").glob("*.rpm"))
+    assert engine.list_containers({LOCAL_LABEL: "true"}) == []
+
+
+def test_missing_input_is_a_clear_error(tmp_path: Path) -> None:
+    proc = adjutant("build", tmp_path / "nope.src.rpm", "-o", tmp_path)
+    assert proc.returncode == 1
+    assert "nope.src.rpm does not exist" in proc.stderr
+
+
+def test_unknown_runtime_lists_the_available_ones(tmp_path: Path) -> None:
+    proc = adjutant("build", EXAMPLE, "-o", tmp_path, "--runtime", "lxc")
+    assert proc.returncode == 2
+    assert "unknown container runtime 'lxc'; available: docker, podman" in proc.stderr
