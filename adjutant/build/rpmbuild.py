@@ -45,13 +45,16 @@ def rpmbuild_command(
     target_arch: str | None = None,
     macros: Mapping[str, str] | None = None,
     sourcedir: str | None = None,
+    extra_args: Sequence[str] = (),
 ) -> tuple[str, ...]:
     """The container command for one rpmbuild run.
 
-    ``mode`` is ``rebuild`` (binary RPMs from an SRPM), ``ba`` (SRPM and RPMs from a spec),
-    ``bs`` (an SRPM from a spec). ``macros`` are added after the base macros and win.
+    ``mode`` is ``rebuild`` (binary RPMs from an SRPM), ``ra`` (binary RPMs and a fresh SRPM
+    from an SRPM), ``rs`` (a fresh SRPM from an SRPM), ``ba`` (SRPM and RPMs from a spec) or
+    ``bs`` (an SRPM from a spec). ``macros`` are added after the base macros and win;
+    ``extra_args`` (e.g. ``--nodeps``) go before the input path.
     """
-    flag = {"rebuild": "--rebuild", "ba": "-ba", "bs": "-bs"}[mode]
+    flag = {"rebuild": "--rebuild", "ra": "-ra", "rs": "-rs", "ba": "-ba", "bs": "-bs"}[mode]
     defines = dict(BASE_MACROS)
     if sourcedir:
         defines["_sourcedir"] = sourcedir
@@ -61,7 +64,7 @@ def rpmbuild_command(
         args += ["--define", f"{name} {value}"]
     if target_arch:
         args += ["--target", target_arch]
-    args.append(path)
+    args += [*extra_args, path]
     return ("sh", "-c", _WRAPPER, BUILDDIR, *args)
 
 

@@ -1,0 +1,1 @@
+"""Reading RPM package files without the rpm Python bindings."""

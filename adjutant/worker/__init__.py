@@ -1,0 +1,1 @@
+"""The Koji build worker: kojid's place on a build host, building in containers."""

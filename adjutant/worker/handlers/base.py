@@ -1,0 +1,203 @@
+"""What every container task handler shares: runtime, image, logs, uploads, observers.
+
+A handler object is created in the daemon (for ``checkHost`` and ``weight``) and runs in
+the forked task process; everything that talks to the container engine is created lazily
+there, never inherited across the fork.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import koji
+import koji.tasks
+
+from adjutant.build.rpmbuild import explain_failure
+from adjutant.container.errors import ContainerError
+from adjutant.container.run import RunResult, run_container
+from adjutant.container.runtime import ContainerRuntime
+from adjutant.container.spec import ContainerSpec, Limits, Mount
+from adjutant.engine import open_runtime
+from adjutant.image.availability import PullPolicy, ensure_image
+from adjutant.logs.fanout import TaskLog
+from adjutant.plugin.manager import Plugins
+from adjutant.plugin.types import ImageChoice, ImageRequest
+from adjutant.worker.hublog import HubLogUploader
+from adjutant.worker.labels import task_labels
+from adjutant.worker.session import serialize_calls
+
+log = logging.getLogger(__name__)
+
+BUILD_UID = 1000
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel for SIGTERM when the daemon dies, so no task process outlives it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        log.debug("prctl(PR_SET_PDEATHSIG) unavailable")
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise SystemExit(f"task process got signal {signum}")
+
+
+class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
+    """Base class: subclasses implement ``handler(...)`` with the task's parameters."""
+
+    def __init__(self, id: int, method: str, params: Any, session: Any, options: Any,
+                 workdir: str | None = None) -> None:
+        super().__init__(id, method, params, session, options, workdir)
+        self.plugins: Plugins = options.plugins
+        self.uploader: HubLogUploader | None = None
+
+    # -- process set-up --------------------------------------------------------------
+
+    def run(self) -> Any:
+        """Run the task in its own process: observers around it, runtime closed after."""
+        if os.getpid() != getattr(self.options, "daemon_pid", None):
+            _die_with_parent()
+            signal.signal(signal.SIGTERM, _terminate)
+        serialize_calls(self.session)
+        task = self.task_summary()
+        self.plugins.notify("adjutant_task_started", task=task)
+        try:
+            result = super().run()
+        except BaseException as exc:
+            self.plugins.notify("adjutant_task_failed", task=task, error=exc)
+            raise
+        finally:
+            if "runtime" in self.__dict__:
+                self.runtime.close()
+        self.plugins.notify("adjutant_task_finished", task=task, result=result)
+        return result
+
+    def task_summary(self) -> dict[str, Any]:
+        return {"id": self.id, "method": self.method, "params": self.params,
+                "arch": getattr(self, "_arch", None)}
+
+    @cached_property
+    def runtime(self) -> ContainerRuntime:
+        try:
+            return open_runtime(self.plugins, self.options.runtime,
+                                getattr(self.options, "plugin_options", {}))
+        except ContainerError as exc:
+            raise koji.GenericError(f"container runtime {self.options.runtime!r} is not "
+                                    f"usable on this host: {exc}") from exc
+
+    # -- paths -------------------------------------------------------------------------
+
+    def subdir(self, name: str, build_user: bool = False) -> Path:
+        """A directory in the task's work dir (owned by the build user when asked)."""
+        path = Path(self.workdir) / name
+        path.mkdir(parents=True, exist_ok=True)
+        if build_user and os.geteuid() == 0:
+            os.chown(path, BUILD_UID, BUILD_UID)
+        elif build_user:
+            path.chmod(0o777)
+        return path
+
+    @property
+    def logdir(self) -> Path:
+        return self.subdir("logs")
+
+    # -- image -------------------------------------------------------------------------
+
+    def choose_image(self, arch: str, build_config: Mapping[str, Any] | None) -> ImageChoice:
+        """Ask the image-resolution hook; the config default answers when no plugin does."""
+        request = ImageRequest(method=self.method, arch=arch,
+                               tag=(build_config or {}).get("name"), task_id=self.id,
+                               build_config=build_config, session=self.session)
+        choice = self.plugins.hook.adjutant_resolve_image(request=request)
+        if choice is None:
+            choice = ImageChoice(self.options.task_image_default, "config task_image_default")
+        return choice
+
+    def ensure_image(self, ref: str) -> str:
+        """The image id of ``ref``, pulled as ``image_pull_policy`` allows; BuildError if not."""
+        try:
+            return ensure_image(self.runtime, ref, PullPolicy(self.options.image_pull_policy),
+                                float(self.options.container_timeouts["pull"]))
+        except ContainerError as exc:
+            raise koji.BuildError(f"cannot get container image: {exc}") from exc
+
+    # -- running -----------------------------------------------------------------------
+
+    def live_logs(self) -> HubLogUploader:
+        """The uploader that streams this task's logs to the hub while it runs."""
+        if self.uploader is None:
+            self.uploader = HubLogUploader(self.session, self.logdir, self.getUploadDir(),
+                                           float(self.options.hub_log_interval)).start()
+        return self.uploader
+
+    def open_log(self, name: str) -> TaskLog:
+        """A task log: written to the configured sinks and streamed live to the hub."""
+        self.live_logs().add(name)
+        sinks = list(dict.fromkeys(["file", *self.options.log_sinks]))
+        return TaskLog.open(self.plugins, name, sinks,
+                            {"workdir": self.logdir, "task_id": self.id})
+
+    def container_spec(self, image: str, command: Sequence[str], *,
+                       mounts: Sequence[Mount] = (), network: bool = False,
+                       user: str | None = None, workdir: str | None = None,
+                       environment: Mapping[str, str] | None = None,
+                       timeout: float | None = None, capabilities: Sequence[str] = ()) \
+            -> ContainerSpec:
+        """A spec carrying the task's labels, the site's extra mounts and the limits."""
+        site_mounts = tuple(Mount(Path(src), dst, rw)
+                            for src, dst, rw in self.options.container_mounts)
+        return ContainerSpec(
+            image=image, command=tuple(command), environment=dict(environment or {}),
+            mounts=(*mounts, *site_mounts), user=user, workdir=workdir,
+            network=network and bool(self.options.network_enabled),
+            labels=task_labels(self.options.host_name, self.id, self.options.container_labels),
+            limits=Limits(cpus=self.options.container_cpus,
+                          memory_bytes=self.options.container_memory,
+                          pids=self.options.container_pids),
+            timeout=timeout, capabilities=tuple(capabilities),
+        )
+
+    def run_in_container(self, spec: ContainerSpec, task_log: TaskLog) -> RunResult:
+        try:
+            return run_container(self.runtime, spec, task_log.write_output)
+        except ContainerError as exc:
+            raise koji.BuildError(f"container failure: {exc}") from exc
+
+    def fail_build(self, what: str, result: RunResult, log_name: str,
+                   timeout: float | None = None) -> koji.BuildError:
+        """A BuildError naming the failing step, with the log's last lines."""
+        text = (self.logdir / log_name).read_text(errors="replace")
+        failure = explain_failure(text, result.exit_code, result.timed_out, timeout=timeout)
+        return koji.BuildError(f"{what}: {failure.summary}\n--- last lines of {log_name} ---\n"
+                               f"{failure.tail}")
+
+    # -- results -----------------------------------------------------------------------
+
+    def upload_results(self, files: Sequence[Path]) -> list[str]:
+        """Upload files into the task's directory; return their paths relative to work/."""
+        self.plugins.notify("adjutant_results_collected", task=self.task_summary(),
+                            files=[str(f) for f in files])
+        uploadpath = self.getUploadDir()
+        result = []
+        for path in files:
+            self.uploadFile(str(path))
+            result.append(f"{uploadpath}/{path.name}")
+        return result
+
+    def finish_logs(self) -> list[str]:
+        """Final upload of every log; their work-relative paths for the task result."""
+        if self.uploader is not None:
+            self.uploader.stop()
+            self.uploader = None
+        uploadpath = self.getUploadDir()
+        return sorted(f"{uploadpath}/{p.name}" for p in self.logdir.iterdir() if p.is_file())

@@ -1,0 +1,105 @@
+"""``buildArch(pkg, root, arch, keep_srpm, opts)``: build an SRPM's RPMs for one arch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import koji
+
+from adjutant.build.rpmbuild import BUILD_ENV, BUILD_USER, BUILDDIR, INPUTDIR, rpmbuild_command
+from adjutant.container.spec import Mount
+from adjutant.rpm.header import RpmHeaderError, read_rpm
+from adjutant.worker.buildroot_record import HubBuildroot
+from adjutant.worker.handlers.base import ContainerTaskHandler
+from adjutant.worker.macros import build_macros
+from adjutant.worker.provenance import write_provenance
+
+
+class BuildArchTask(ContainerTaskHandler):
+    Methods = ["buildArch"]
+    _taskWeight = 1.5
+
+    def checkHost(self, hostdata: dict[str, Any]) -> bool:
+        """Take the task only if this host shares an arch with the build tag."""
+        tag = self.params[1]
+        tag_arches = {koji.canonArch(a) for a in
+                      (self.session.getBuildConfig(tag)["arches"] or "").split()}
+        host_arches = {koji.canonArch(a) for a in (hostdata.get("arches") or "").split()}
+        return bool(tag_arches & host_arches)
+
+    def handler(self, pkg: str, root: Any, arch: str, keep_srpm: bool,
+                opts: dict[str, Any] | None = None) -> dict[str, Any]:
+        opts = opts or {}
+        self._arch = arch
+        repo_id = opts.get("repo_id")
+        if not repo_id:
+            raise koji.BuildError("buildArch needs a repo_id in its options")
+        repo_info = self.session.repoInfo(repo_id, strict=True)
+        srpm = Path(self.localPath(f"work/{pkg}"))
+        try:
+            header = read_rpm(srpm)
+        except RpmHeaderError as exc:
+            raise koji.BuildError(f"{pkg} is not a valid SRPM: {exc}") from exc
+        if not header.is_source:
+            raise koji.BuildError(f"{pkg} is a binary package, not an SRPM")
+        average = self.session.getAverageBuildDuration(header.name)
+        if average:
+            self.session.host.setTaskWeight(self.id, 1.5 + min(18.0, average / 4800.0))
+        if arch == "noarch":
+            self.taskinfo  # noqa: B018 - find_arch reads it; fetched here as kojid does
+        hostdata = self.session.host.getHost()
+        build_config = self.session.getBuildConfig(root, event=repo_info["create_event"])
+        br_arch = self.find_arch(arch, hostdata, build_config)
+        choice = self.choose_image(br_arch, build_config)
+        image_id = self.ensure_image(choice.image)
+
+        builddir = self.subdir("build", build_user=True)
+        macros = build_macros(self.options, build_config, br_arch)
+        with HubBuildroot(self.session, repo_id, br_arch, self.id) as broot, \
+                self.open_log("root.log") as root_log:
+            write_provenance(root_log, choice, image_id, self.runtime.name)
+            root_log.line(f"buildroot {broot.id}: the image is used as it is (no repo "
+                          f"install); repo {repo_id} of {build_config['name']}")
+            broot.set_installed([])
+            broot.building()
+            mode = "ra" if keep_srpm else "rebuild"
+            command = rpmbuild_command(mode, f"{INPUTDIR}/{srpm.name}", macros=macros,
+                                       target_arch=None if arch == "noarch" else arch)
+            spec = self.container_spec(
+                choice.image, command, user=BUILD_USER, workdir=BUILDDIR,
+                environment=BUILD_ENV, timeout=float(self.options.rpmbuild_timeout),
+                mounts=(Mount(srpm, f"{INPUTDIR}/{srpm.name}"),
+                        Mount(builddir, BUILDDIR, writable=True)),
+            )
+            with self.open_log("build.log") as build_log:
+                result = self.run_in_container(spec, build_log)
+            broot.add_installed([])
+            if not result.ok:
+                raise self.fail_build(f"buildArch {header.nvr} on {br_arch}", result,
+                                      "build.log", float(self.options.rpmbuild_timeout))
+            rpms = sorted(p for p in (builddir / "RPMS").glob("*.rpm"))
+            srpms = sorted((builddir / "SRPMS").glob("*.src.rpm")) if keep_srpm else []
+            if not rpms:
+                raise koji.BuildError(f"rpmbuild of {header.nvr} produced no RPMs")
+            if keep_srpm and len(srpms) != 1:
+                raise koji.BuildError(f"expected exactly one SRPM from {header.nvr}, got "
+                                      f"{[p.name for p in srpms]}")
+            self._write_noarch_digests(rpms)
+            uploaded_rpms = self.upload_results(rpms)
+            uploaded_srpms = self.upload_results(srpms)
+        return {"rpms": uploaded_rpms, "srpms": uploaded_srpms, "logs": self.finish_logs(),
+                "brootid": broot.id}
+
+    def _write_noarch_digests(self, rpms: list[Path]) -> None:
+        """``noarch_rpmdiff.json``: {task_id: {rpm file: digest}} for noarch RPMs.
+
+        The hub uses equal digests only to skip its full rpmdiff of a noarch RPM built on
+        several arches; unequal ones make it run the rpmdiff. kojid writes rpmdiff's own
+        hash (which needs the rpm bindings); the payload digest is stricter, so it can only
+        cost the hub a diff, never let differing packages through.
+        """
+        noarch = {p.name: read_rpm(p).payloadhash for p in rpms if p.name.endswith(".noarch.rpm")}
+        if noarch:
+            (self.logdir / "noarch_rpmdiff.json").write_text(json.dumps({str(self.id): noarch}))

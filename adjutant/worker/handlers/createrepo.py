@@ -1,0 +1,103 @@
+"""``createrepo(repo_id, arch, oldrepo)``: repodata for one arch of a tag's new repo.
+
+Needs the hub's topdir mounted on this host (read-only is enough): the hub writes the
+package list there and its entries point into ``packages/`` through the ``toplink``
+symlink. A host without it refuses the task so that another host takes it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import koji
+import koji.tasks
+
+from adjutant.build.rpmbuild import BUILD_USER
+from adjutant.container.spec import Mount
+from adjutant.worker.handlers.base import ContainerTaskHandler
+from adjutant.worker.provenance import write_provenance
+
+OUTDIR = "/output"
+
+
+class CreaterepoTask(ContainerTaskHandler):
+    Methods = ["createrepo"]
+    _taskWeight = 1.5
+
+    def handler(self, repo_id: int, arch: str, oldrepo: dict[str, Any] | None) \
+            -> list[Any]:
+        self._arch = arch
+        rinfo = self.session.repoInfo(repo_id, strict=True)
+        if rinfo["state"] != koji.REPO_INIT:
+            raise koji.GenericError(f"repo {repo_id} is not in INIT state "
+                                    f"(state {koji.REPO_STATES[rinfo['state']]})")
+        topdir = Path(self.options.topdir)
+        pathinfo = koji.PathInfo(str(topdir))
+        toprepodir = Path(pathinfo.repo(repo_id, rinfo["tag_name"]))
+        repodir = toprepodir / arch
+        if not repodir.is_dir():
+            if not (topdir / "repos").is_dir():
+                raise koji.tasks.RefuseTask(f"no access to {topdir / 'repos'}: the hub's topdir "
+                                            "is not mounted on this host")
+            raise koji.GenericError(f"repo directory missing: {repodir}")
+        external = self.session.getExternalRepoList(rinfo["tag_id"],
+                                                    event=rinfo["create_event"])
+        if external:
+            names = ", ".join(r.get("external_repo_name", "?") for r in external)
+            raise koji.GenericError(f"tag {rinfo['tag_name']} merges external repos ({names}); "
+                                    "this worker does not run mergerepo_c yet: keep it out of "
+                                    "the createrepo channel for such tags")
+        outdir = self.subdir("repo", build_user=True)
+        pkglist = repodir / "pkglist"
+        has_packages = pkglist.exists() and pkglist.stat().st_size > 0
+        groupdata = toprepodir / "groups" / "comps.xml"
+        command = ["createrepo_c", "--error-exit-val", "-vd", "-o", OUTDIR]
+        if has_packages:
+            command += ["-i", str(pkglist)]
+        if groupdata.is_file():
+            command += ["-g", str(groupdata)]
+        if has_packages and oldrepo and self.options.createrepo_update:
+            command += self._reuse_old_repodata(oldrepo, arch, outdir)
+        command.append(str(repodir) if has_packages else OUTDIR)
+
+        choice = self.choose_image(arch, None)
+        image_id = self.ensure_image(choice.image)
+        spec = self.container_spec(
+            choice.image, command, user=BUILD_USER,
+            mounts=(Mount(topdir, str(topdir)), Mount(outdir, OUTDIR, writable=True)),
+            timeout=float(self.options.rpmbuild_timeout),
+        )
+        with self.open_log("createrepo.log") as repo_log:
+            write_provenance(repo_log, choice, image_id, self.runtime.name)
+            result = self.run_in_container(spec, repo_log)
+        if not result.ok:
+            raise self.fail_build(f"createrepo for repo {repo_id} ({arch})", result,
+                                  "createrepo.log")
+        datadir = outdir / "repodata"
+        if not has_packages:
+            (datadir / "EMPTY_REPO").write_text(
+                "This repo is empty because its tag has no content for this arch\n")
+        uploadpath = self.getUploadDir()
+        files = sorted(os.listdir(datadir))
+        for name in files:
+            self.session.uploadWrapper(str(datadir / name), uploadpath, name)
+        self.finish_logs()
+        return [uploadpath, files]
+
+    def _reuse_old_repodata(self, oldrepo: dict[str, Any], arch: str, outdir: Path) \
+            -> list[str]:
+        """Seed the output with the previous repo's repodata so createrepo only updates."""
+        old = self.session.repoInfo(oldrepo["id"], strict=True)
+        olddata = Path(koji.PathInfo(self.options.topdir).repo(old["id"], old["tag_name"])) \
+            / arch / "repodata"
+        if not olddata.is_dir():
+            return []
+        shutil.copytree(olddata, outdir / "repodata")
+        (outdir / "repodata" / "pkgorigins.gz").unlink(missing_ok=True)
+        if os.geteuid() == 0:
+            for path in (outdir / "repodata", *(outdir / "repodata").iterdir()):
+                os.chown(path, 1000, 1000)
+        return ["--update", "--skip-stat"] if self.options.createrepo_skip_stat else ["--update"]

@@ -1,0 +1,78 @@
+"""``rebuildSRPM(srpm, build_tag, opts)``: rebuild an uploaded SRPM with the tag's macros."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import koji
+
+from adjutant.build.rpmbuild import BUILD_ENV, BUILD_USER, BUILDDIR, INPUTDIR, rpmbuild_command
+from adjutant.container.spec import Mount
+from adjutant.rpm.header import RpmHeaderError, read_rpm
+from adjutant.worker.buildroot_record import HubBuildroot
+from adjutant.worker.handlers.base import ContainerTaskHandler
+from adjutant.worker.macros import build_macros
+from adjutant.worker.provenance import write_provenance
+
+
+class RebuildSRPMTask(ContainerTaskHandler):
+    Methods = ["rebuildSRPM"]
+    _taskWeight = 1.0
+
+    def checkHost(self, hostdata: dict[str, Any]) -> bool:
+        tag_arches = {koji.canonArch(a) for a in
+                      (self.session.getBuildConfig(self.params[1])["arches"] or "").split()}
+        host_arches = {koji.canonArch(a) for a in (hostdata.get("arches") or "").split()}
+        return bool(tag_arches & host_arches)
+
+    def handler(self, srpm: str, build_tag: Any, opts: dict[str, Any] | None = None) \
+            -> dict[str, Any]:
+        opts = opts or {}
+        repo_id = opts.get("repo_id")
+        if not repo_id:
+            raise koji.BuildError("rebuildSRPM needs a repo_id in its options")
+        repo_info = self.session.repoInfo(repo_id, strict=True)
+        build_config = self.session.getBuildConfig(build_tag, event=repo_info["create_event"])
+        hostdata = self.session.host.getHost()
+        br_arch = self.find_arch("noarch", hostdata, build_config)
+        self._arch = br_arch
+        local = Path(self.localPath(f"work/{srpm}"))
+        try:
+            original = read_rpm(local)
+        except RpmHeaderError as exc:
+            raise koji.BuildError(f"{srpm} is not a valid SRPM: {exc}") from exc
+        if not original.is_source:
+            raise koji.BuildError(f"{srpm} is a binary package, not an SRPM")
+        choice = self.choose_image(br_arch, build_config)
+        image_id = self.ensure_image(choice.image)
+        builddir = self.subdir("build", build_user=True)
+        with HubBuildroot(self.session, repo_id, br_arch, self.id) as broot, \
+                self.open_log("root.log") as root_log:
+            write_provenance(root_log, choice, image_id, self.runtime.name)
+            broot.set_installed([])
+            broot.building()
+            command = rpmbuild_command("rs", f"{INPUTDIR}/{local.name}", extra_args=["--nodeps"],
+                                       macros=build_macros(self.options, build_config, br_arch))
+            spec = self.container_spec(
+                choice.image, command, user=BUILD_USER, workdir=BUILDDIR, environment=BUILD_ENV,
+                timeout=float(self.options.rpmbuild_timeout),
+                mounts=(Mount(local, f"{INPUTDIR}/{local.name}"),
+                        Mount(builddir, BUILDDIR, writable=True)),
+            )
+            with self.open_log("build.log") as build_log:
+                result = self.run_in_container(spec, build_log)
+            broot.add_installed([])
+            if not result.ok:
+                raise self.fail_build(f"rebuildSRPM {original.nvr}", result, "build.log")
+            produced = sorted((builddir / "SRPMS").glob("*.src.rpm"))
+            if len(produced) != 1:
+                names = [p.name for p in produced]
+                raise koji.BuildError(f"expected exactly one SRPM, got {names}")
+            new = read_rpm(produced[0])
+            if produced[0].name != f"{new.nvr}.src.rpm":
+                raise koji.BuildError(f"SRPM {produced[0].name} is not named {new.nvr}.src.rpm")
+            uploaded = self.upload_results(produced)[0]
+        name = Path(srpm).name
+        return {"srpm": uploaded, "logs": self.finish_logs(), "brootid": broot.id,
+                "source": {"source": name, "url": name}}

@@ -1,0 +1,84 @@
+"""Live logs: the task's log files uploaded to the hub while the build runs.
+
+kojid tails each log about once a second and uploads what is new with koji's
+``incremental_upload`` (offset = bytes already sent, overwrite), so anyone can read the
+log on the hub during the build. This does the same from a thread; the files themselves
+are written by the ``file`` log sink, so back-pressure never reaches the build.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+from koji.daemon import incremental_upload
+
+log = logging.getLogger(__name__)
+
+
+class HubLogUploader:
+    """Uploads every file named in ``names`` under ``directory`` to ``uploadpath``."""
+
+    def __init__(self, session: Any, directory: Path, uploadpath: str,
+                 interval: float = 1.0) -> None:
+        self._session = session
+        self._dir = directory
+        self._uploadpath = uploadpath
+        self._interval = interval
+        self._names: list[str] = []
+        self._files: dict[str, IO[bytes]] = {}
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._loop, name="hub-logs", daemon=True)
+
+    def add(self, name: str) -> None:
+        """Start uploading log ``name`` (created on the first write if it does not exist)."""
+        with self._lock:
+            if name not in self._names:
+                self._names.append(name)
+
+    def start(self) -> HubLogUploader:
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.upload_new()
+
+    def upload_new(self) -> None:
+        """Upload whatever was appended to each log since the last pass."""
+        with self._lock:
+            for name in self._names:
+                fh = self._files.get(name)
+                if fh is None:
+                    path = self._dir / name
+                    if not path.exists():
+                        continue
+                    fh = self._files[name] = open(path, "rb")  # noqa: SIM115
+                start = fh.tell()
+                try:
+                    incremental_upload(self._session, name, fh, self._uploadpath, logger=log)
+                except Exception:
+                    # Re-send from where this pass began (uploads overwrite at their offset):
+                    # a live-log hiccup must neither fail the task nor leave a gap.
+                    fh.seek(start)
+                    log.warning("live upload of %s failed; will retry", name, exc_info=True)
+
+    def stop(self) -> None:
+        """Stop the thread and upload the rest of every log."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self.upload_new()
+        with self._lock:
+            for fh in self._files.values():
+                fh.close()
+            self._files.clear()
+
+    def __enter__(self) -> HubLogUploader:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

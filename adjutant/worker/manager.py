@@ -1,0 +1,90 @@
+"""koji's TaskManager, changed only where a container builder differs from mock.
+
+- buildroot upkeep: no mock configs to scan; buildroots this host left open on the hub
+  for tasks it no longer runs are expired, and containers of such tasks are removed.
+- free space: checked where task work happens (``workdir``), not in ``mockdir``.
+- cleanup of a task (cancelled, reassigned, finished): its containers are removed at once,
+  then koji's own process-tree kill runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import koji
+import koji.daemon
+
+from adjutant.container.errors import ContainerError
+from adjutant.container.runtime import ContainerRuntime
+from adjutant.worker.labels import TASK_LABEL, host_selector, task_selector
+
+log = logging.getLogger(__name__)
+
+_OPEN_BUILDROOT_STATES = ("INIT", "WAITING", "BUILDING")
+
+
+class ContainerTaskManager(koji.daemon.TaskManager):
+    """TaskManager whose tasks run in containers of ``runtime``."""
+
+    def __init__(self, options: Any, session: Any, runtime: ContainerRuntime) -> None:
+        super().__init__(options, session)
+        self.runtime = runtime
+        self.host_name: str = options.host_name
+
+    def remove_leftover_containers(self) -> int:
+        """Remove every container of this host whose task is not running here.
+
+        At start-up nothing runs yet, so this removes everything an earlier life of the
+        worker left behind. Returns how many containers were removed.
+        """
+        removed = 0
+        for info in self.runtime.list_containers(host_selector(self.host_name)):
+            try:
+                task_id = int(info.labels.get(TASK_LABEL, "0"))
+            except ValueError:
+                task_id = 0
+            if task_id in self.pids:
+                continue
+            log.info("removing leftover container %s (task %s)", info.name, task_id)
+            self.runtime.remove(info.id)
+            removed += 1
+        return removed
+
+    def updateBuildroots(self, nolocal: bool = False) -> None:
+        states = tuple(koji.BR_STATES[s] for s in _OPEN_BUILDROOT_STATES)
+        for broot in self.session.listBuildroots(hostID=self.host_id, state=states):
+            if broot.get("task_id") in self.pids:
+                continue
+            log.info("expiring stale buildroot %s (task %s)", broot["id"], broot.get("task_id"))
+            self.session.host.setBuildRootState(broot["id"], "EXPIRED")
+        if not nolocal:
+            try:
+                self.remove_leftover_containers()
+            except ContainerError:
+                log.warning("could not list leftover containers", exc_info=True)
+
+    def checkSpace(self) -> bool:
+        path = self.options.workdir
+        os.makedirs(path, exist_ok=True)
+        stat = os.statvfs(path)
+        available_mb = stat.f_bavail * stat.f_bsize // (1024 * 1024)
+        if available_mb < self.options.minspace:
+            self.status = (f"Insufficient disk space at {path}: {available_mb} MB, "
+                           f"{self.options.minspace} MB required")
+            log.warning(self.status)
+            return False
+        return True
+
+    def cleanupTask(self, task_id: int, wait: bool = True) -> bool:
+        self.remove_task_containers(task_id)
+        return bool(super().cleanupTask(task_id, wait=wait))
+
+    def remove_task_containers(self, task_id: int) -> None:
+        try:
+            for info in self.runtime.list_containers(task_selector(self.host_name, task_id)):
+                log.info("removing container %s of task %s", info.name, task_id)
+                self.runtime.remove(info.id)
+        except ContainerError:
+            log.warning("could not remove the containers of task %s", task_id, exc_info=True)

@@ -1,0 +1,78 @@
+"""The hub session: kojid's login sequence over koji's own ClientSession."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import socket
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import koji
+
+log = logging.getLogger(__name__)
+
+
+class LoginError(Exception):
+    """Logging into the hub failed; the message says with which method and why."""
+
+
+def session_options(kojid: Mapping[str, Any]) -> dict[str, Any]:
+    """The ClientSession options kojid passes, from the ``[kojid]`` values."""
+    keys = ("user", "password", "krb_principal", "keytab", "ccache", "cert", "serverca",
+            "no_ssl_verify", "retry_interval", "max_retries", "offline_retry",
+            "offline_retry_interval", "timeout", "use_fast_upload")
+    opts = {k: kojid[k] for k in keys if kojid.get(k) is not None}
+    opts["debug_xmlrpc"] = False
+    return opts
+
+
+def connect(kojid: Mapping[str, Any], force_lock: bool) -> koji.ClientSession:
+    """Log in as the build host and take the exclusive lock, as kojid does.
+
+    Certificate if ``cert`` is set, else password if ``user`` is set, else GSSAPI.
+    ``echo("OK")`` must answer ``["OK"]`` afterwards.
+    """
+    session = koji.ClientSession(kojid["server"], session_options(kojid))
+    try:
+        if kojid.get("cert"):
+            session.ssl_login(kojid["cert"], None, kojid.get("serverca"))
+        elif kojid.get("user"):
+            session.login()
+        else:
+            principal = kojid.get("krb_principal") or \
+                kojid["host_principal_format"] % socket.getfqdn()
+            session.gssapi_login(principal=principal, keytab=kojid.get("keytab"),
+                                 ccache=kojid.get("ccache"))
+    except (koji.AuthError, koji.GenericError, OSError) as exc:
+        raise LoginError(f"cannot log into {kojid['server']}: {exc}") from exc
+    if not session.logged_in:
+        raise LoginError(f"cannot log into {kojid['server']}: no credentials configured "
+                         "(set cert, or user and password, in [kojid])")
+    try:
+        session.exclusiveSession(force=force_lock)
+    except koji.AuthLockError as exc:
+        raise LoginError(f"another session of this host holds the lock ({exc}); is another "
+                         "worker running? Use --force-lock to take it over") from exc
+    if session.echo("OK") != ["OK"]:
+        raise LoginError(f"{kojid['server']} did not echo: it may not be a Koji hub")
+    return session
+
+
+def serialize_calls(session: koji.ClientSession) -> koji.ClientSession:
+    """Make ``session`` safe to share between threads (a log uploader and the handler).
+
+    Calls are serialized under one lock: the hub requires strictly increasing call numbers,
+    so two calls racing on one session could reach it out of order.
+    """
+    lock = threading.RLock()
+    call = session._callMethod
+
+    @functools.wraps(call)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return call(*args, **kwargs)
+
+    session._callMethod = locked
+    return session
