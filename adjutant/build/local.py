@@ -55,6 +55,7 @@ class LocalBuildRequest:
     limits: Limits = field(default_factory=lambda: Limits(pids=4096))
     pull_policy: PullPolicy = PullPolicy.IF_NOT_PRESENT
     log_sinks: tuple[str, ...] = ("file",)
+    srpm_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,13 @@ def build_locally(runtime: ContainerRuntime, plugins: Plugins,
                                    target_arch=request.target_arch, macros=request.macros)
     elif source.suffix == ".spec":
         mounts = [Mount(source.parent, INPUTDIR)]
-        command = rpmbuild_command("ba", f"{INPUTDIR}/{source.name}", sourcedir=INPUTDIR,
+        command = rpmbuild_command("bs" if request.srpm_only else "ba",
+                                   f"{INPUTDIR}/{source.name}", sourcedir=INPUTDIR,
                                    target_arch=request.target_arch, macros=request.macros)
     else:
         raise LocalBuildError("input", f"{request.source}: expected a .src.rpm or a .spec")
+    if request.srpm_only and source.suffix != ".spec":
+        raise LocalBuildError("input", "--srpm-only needs a .spec as input")
 
     image_id = ensure_image(runtime, request.image, request.pull_policy)
     output = request.output.resolve()

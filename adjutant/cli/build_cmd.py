@@ -25,6 +25,8 @@ def register(sub: Any) -> None:
     p.add_argument("--arch", dest="target_arch", default=None, help="rpmbuild --target arch")
     p.add_argument("-D", "--define", action="append", default=[], metavar="'NAME VALUE'",
                    help="define an rpm macro (repeatable)")
+    p.add_argument("--srpm-only", action="store_true",
+                   help="from a spec, build only the SRPM (rpmbuild -bs)")
     p.add_argument("--timeout", type=float, default=86400.0, help="build timeout in seconds")
     p.add_argument("--pull", choices=("always", "if-not-present", "never"),
                    default="if-not-present", help="image pull policy")
@@ -54,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     request = LocalBuildRequest(
         source=args.source, output=args.output, image=args.image or DEFAULT_IMAGE,
         target_arch=args.target_arch, macros=macros, timeout=args.timeout,
+        srpm_only=args.srpm_only,
         pull_policy=PullPolicy.parse(args.pull),
     )
     try:

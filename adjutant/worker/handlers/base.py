@@ -195,9 +195,12 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
         return result
 
     def finish_logs(self) -> list[str]:
-        """Final upload of every log; their work-relative paths for the task result."""
-        if self.uploader is not None:
-            self.uploader.stop()
-            self.uploader = None
+        """Final upload of every file in the log dir; their work-relative paths."""
+        uploader = self.live_logs()
+        for path in sorted(self.logdir.iterdir()):
+            if path.is_file():
+                uploader.add(path.name)
+        uploader.stop()
+        self.uploader = None
         uploadpath = self.getUploadDir()
         return sorted(f"{uploadpath}/{p.name}" for p in self.logdir.iterdir() if p.is_file())

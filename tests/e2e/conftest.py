@@ -1,0 +1,88 @@
+"""End-to-end fixtures: a fake hub on loopback, real engines, real rpmbuild."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adjutant.testing.engines import engine_with_default_image
+from adjutant.testing.fakehub import FakeHub
+from adjutant.testing.kojisetup import EXAMPLE, make_srpm
+from adjutant.testing.worker import WorkerProcess, write_config
+
+HOST_PASSWORD = "host-secret"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.engine)
+
+
+@pytest.fixture(scope="session")
+def podman_ready() -> Iterator[None]:
+    for _ in engine_with_default_image("podman"):
+        yield
+
+
+@pytest.fixture(scope="session")
+def docker_ready() -> Iterator[None]:
+    for _ in engine_with_default_image("docker"):
+        yield
+
+
+@pytest.fixture(scope="session")
+def spec_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("specs")
+
+
+@pytest.fixture(scope="session")
+def hello_srpm(podman_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("hello")
+    return make_srpm(EXAMPLE.read_text(), out,
+                     {"hello.sh": (EXAMPLE.parent / "hello.sh").read_text()})
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[FakeHub]:
+    with FakeHub(tmp_path / "topdir", RunInterval=0) as fake:
+        yield fake
+
+
+@pytest.fixture
+def build_tag(hub: FakeHub) -> dict[str, Any]:
+    """A build tag with a READY repo (no packages: the image is used as it is)."""
+    tag_id = hub.add_tag("f-build", arches="x86_64")
+    repo_id = hub.add_repo(tag_id, arches=["x86_64"])
+    return {"id": tag_id, "name": "f-build", "repo_id": repo_id}
+
+
+WorkerFactory = Callable[..., WorkerProcess]
+
+
+@pytest.fixture
+def start_worker(hub: FakeHub, tmp_path: Path) -> Iterator[WorkerFactory]:
+    """Start ``adjutant run`` processes for hosts of this hub; all stopped at teardown."""
+    workers: list[WorkerProcess] = []
+
+    def start(host: str = "builder1", runtime: str = "podman", add_host: bool = True,
+              **sections: Any) -> WorkerProcess:
+        if add_host:
+            hub.add_host(host, arches=["x86_64", "noarch"], password=HOST_PASSWORD,
+                         channels=["default", "createrepo"])
+        base = tmp_path / f"worker-{host}"
+        base.mkdir(exist_ok=True)
+        config = write_config(base / "kojid.conf", server=hub.url, topurl=hub.topurl,
+                              topdir=hub.topdir, workdir=base / "work", user=host,
+                              password=HOST_PASSWORD, runtime=runtime, **sections)
+        worker = WorkerProcess(config, base / "worker.log").start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
