@@ -3,13 +3,27 @@ the test session."""
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import pytest
 
-from adjutant.container.spec import MANAGED_LABEL
+from adjutant.container.spec import LABELS_ENV, MANAGED_LABEL
+
+#: Every container this run creates (in this process or in the adjutant processes it
+#: starts, which inherit the environment) carries this label, so the end-of-run check
+#: looks at this run's containers only, not at those of a concurrent run or a worker.
+SESSION_LABEL = "io.koji-adjutant.test-session"
+SESSION_ID = uuid.uuid4().hex
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    extra = os.environ.get(LABELS_ENV, "")
+    os.environ[LABELS_ENV] = ",".join(filter(None, [extra, f"{SESSION_LABEL}={SESSION_ID}"]))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run if any container labelled by the project is left on any engine."""
+    """Fail the run if a container this run created is still there; remove it."""
     from adjutant.container.errors import ContainerError
     from adjutant.engine import open_runtime
     from adjutant.plugin.manager import LoadOptions, PluginError, load_plugins
@@ -21,7 +35,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             runtime = open_runtime(plugins, name)
         except (ContainerError, PluginError, ImportError):
             continue
-        for info in runtime.list_containers({MANAGED_LABEL: "true"}):
+        for info in runtime.list_containers({MANAGED_LABEL: "true",
+                                             SESSION_LABEL: SESSION_ID}):
             leftovers.append(f"{name}: {info.name} {info.id[:12]} {info.labels}")
             runtime.remove(info.id)
         runtime.close()

@@ -96,6 +96,7 @@ def run_container(
     """
     started = time.monotonic()
     container_id = runtime.create(spec)
+    log.info("created container %s (%s) from %s", container_id[:12], spec.command[0], spec.image)
     reader: _Reader | None = None
     output: OutputStream | None = None
     try:
@@ -123,6 +124,7 @@ def run_container(
             output.close()
         if not keep:
             runtime.remove(container_id)
+            log.info("removed container %s", container_id[:12])
 
 
 def _finish_output(

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 #: Label every container adjutant creates carries; cleanup finds leftovers by it.
 MANAGED_LABEL = "io.koji-adjutant.managed"
+#: Environment variable with ``k=v[,k=v...]`` labels added to every container (a
+#: deployment's marker; the test suite tags each run's containers with it).
+LABELS_ENV = "ADJUTANT_CONTAINER_LABELS"
+
+
+def environment_labels() -> dict[str, str]:
+    """The labels ``$ADJUTANT_CONTAINER_LABELS`` asks for (malformed items are ignored)."""
+    labels = {}
+    for item in os.environ.get(LABELS_ENV, "").split(","):
+        key, sep, value = item.strip().partition("=")
+        if sep and key:
+            labels[key] = value
+    return labels
 
 
 class Stream(enum.IntEnum):
@@ -69,5 +83,6 @@ class ContainerSpec:
     name: str | None = None
 
     def all_labels(self) -> dict[str, str]:
-        """The spec's labels plus the managed-by marker every adjutant container carries."""
-        return {MANAGED_LABEL: "true", **self.labels}
+        """The spec's labels, those of ``$ADJUTANT_CONTAINER_LABELS`` and the managed-by
+        marker every adjutant container carries."""
+        return {**environment_labels(), **self.labels, MANAGED_LABEL: "true"}

@@ -47,7 +47,8 @@ class ContainerTaskManager(koji.daemon.TaskManager):
                 task_id = 0
             if task_id in self.pids:
                 continue
-            log.info("removing leftover container %s (task %s)", info.name, task_id)
+            log.info("removing leftover container %s %s (task %s; running here: %s)",
+                     info.id[:12], info.name, task_id, sorted(self.pids))
             self.runtime.remove(info.id)
             removed += 1
         return removed
