@@ -1,0 +1,93 @@
+"""rebuildSRPM and createrepo through the worker, with kojid's result shapes."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import koji
+import pytest
+
+from adjutant.testing.cli import adjutant
+from adjutant.testing.fakehub import FakeHub
+from adjutant.testing.kojisetup import EXAMPLE, upload_srpm, wait_task
+from adjutant.testing.worker import WorkerProcess, wait_for
+
+StartWorker = Callable[..., WorkerProcess]
+
+
+@pytest.fixture(scope="session")
+def hello_rpm(podman_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("hello-rpm")
+    proc = adjutant("build", EXAMPLE, "-o", out, "--runtime", "podman")
+    assert proc.returncode == 0, proc.stderr
+    return out / "adjutant-hello-1.0-1.noarch.rpm"
+
+
+def test_rebuild_srpm_closes_with_kojid_result(
+        hub: FakeHub, build_tag: dict[str, Any], hello_srpm: Path, start_worker: StartWorker) \
+        -> None:
+    srpm_rel = upload_srpm(hub, hello_srpm)
+    task_id = hub.make_task("rebuildSRPM", [srpm_rel, build_tag["name"],
+                                            {"repo_id": build_tag["repo_id"], "scratch": True}])
+    worker = start_worker()
+    task = wait_task(hub, task_id)
+    assert task["state_name"] == "CLOSED", worker.log()[-3000:]
+    result = hub.task_result(task_id)
+    taskdir = koji.pathinfo.taskrelpath(task_id)
+    assert set(result) == {"srpm", "logs", "brootid", "source"}
+    assert result["srpm"] == f"{taskdir}/adjutant-hello-1.0-1.src.rpm"
+    assert result["source"] == {"source": hello_srpm.name, "url": hello_srpm.name}
+    assert hub.work_path(result["srpm"]).is_file()
+    assert f"{taskdir}/build.log" in result["logs"]
+    assert hub.history.buildroot_states(result["brootid"]) == ["INIT", "BUILDING", "EXPIRED"]
+
+
+def _koji_repo(hub: FakeHub, tag: str, rpm: Path) -> int:
+    """An INIT repo laid out as the hub's repoInit writes it, holding ``rpm``."""
+    repo_id = hub.add_repo(tag, state=koji.REPO_STATES["INIT"], arches=["x86_64"])
+    repodir = hub.repo_path(repo_id)
+    pkgdir = hub.topdir / "packages" / "adjutant-hello" / "1.0" / "1" / "noarch"
+    pkgdir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(rpm, pkgdir / rpm.name)
+    arch_dir = repodir / "x86_64"
+    os.symlink(hub.topdir, arch_dir / "toplink")
+    (arch_dir / "pkglist").write_text(f"toplink/packages/adjutant-hello/1.0/1/noarch/{rpm.name}\n")
+    (repodir / "groups").mkdir()
+    (repodir / "groups" / "comps.xml").write_text(
+        '<?xml version="1.0"?>\n<comps><group><id>build</id><name>build</name>'
+        '<packagelist><packagereq>adjutant-hello</packagereq></packagelist></group></comps>\n')
+    return repo_id
+
+
+def test_createrepo_closes_with_the_repodata_uploaded(
+        hub: FakeHub, hello_rpm: Path, start_worker: StartWorker) -> None:
+    hub.add_tag("repo-tag", arches="x86_64")
+    repo_id = _koji_repo(hub, "repo-tag", hello_rpm)
+    task_id = hub.make_task("createrepo", [repo_id, "x86_64", None], channel="createrepo")
+    worker = start_worker()
+    task = wait_task(hub, task_id)
+    assert task["state_name"] == "CLOSED", worker.log()[-3000:]
+    uploadpath, files = hub.task_result(task_id)
+    assert uploadpath == koji.pathinfo.taskrelpath(task_id)
+    assert "repomd.xml" in files and "comps.xml" in " ".join(files)
+    primary = next(f for f in files if f.endswith("primary.xml.gz"))
+    with gzip.open(hub.work_path(f"{uploadpath}/{primary}")) as fh:
+        assert b"<name>adjutant-hello</name>" in fh.read()
+    for name in files:
+        assert hub.work_path(f"{uploadpath}/{name}").is_file()
+
+
+def test_createrepo_is_refused_without_the_hub_topdir(
+        hub: FakeHub, hello_rpm: Path, start_worker: StartWorker, tmp_path: Path) -> None:
+    hub.add_tag("repo-tag", arches="x86_64")
+    repo_id = _koji_repo(hub, "repo-tag", hello_rpm)
+    task_id = hub.make_task("createrepo", [repo_id, "x86_64", None], channel="createrepo")
+    start_worker(kojid={"topdir": tmp_path / "not-mounted"})
+    wait_for(lambda: hub.refusals(task_id), 60, message="a refusal")
+    refusal = hub.refusals(task_id)[0]
+    assert refusal["soft"] and "not mounted" in refusal["msg"]
