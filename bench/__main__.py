@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ["local_build"]
+ALL = ["local_build", "worker"]
 
 
 def main(names: list[str]) -> None:
