@@ -36,6 +36,7 @@ ENTRY_POINT_GROUP = "adjutant"
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("builtin-logsinks", "adjutant.logs.builtin"),
     ("builtin-buildroot", "adjutant.buildroot.builtin"),
+    ("builtin-image-policy", "adjutant.policy.resolver"),
 )
 
 _T = TypeVar("_T", ContainerRuntimeProvider, ScmFetcher, LogSinkProvider)

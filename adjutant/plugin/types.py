@@ -94,8 +94,9 @@ class ImageRequest:
     """What an image resolver is asked: which image should run this task?
 
     ``build_config`` is the tag's build config from the hub (``getBuildConfig``, with
-    inheritance applied) when the task has a tag, else None. ``session`` is the task's hub
-    session (a ``koji.ClientSession``) or None for local builds.
+    inheritance applied, at the repo's event) when the task has one, else None.
+    ``session`` is the task's hub session (a ``koji.ClientSession``) or None for local
+    builds. ``settings`` are the worker's ``[adjutant]`` config values.
     """
 
     method: str
@@ -104,6 +105,7 @@ class ImageRequest:
     task_id: int | None = None
     build_config: Mapping[str, Any] | None = None
     session: Any = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,9 @@ def worker_options(config: WorkerConfig, plugins: Plugins, host_name: str) -> An
     """The options object TaskManager and the handlers read."""
     koji.pathinfo.topdir = config.kojid["topdir"]
     return config.koji_options(plugins=plugins, host_name=host_name, daemon_pid=os.getpid(),
-                               plugin_options=dict(config.plugin_options))
+                               plugin_options=dict(config.plugin_options),
+                               adjutant_settings={**config.adjutant,
+                                                  **config.plugin_options})
 
 
 def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,

@@ -29,6 +29,8 @@ from adjutant.image.availability import PullPolicy, ensure_image
 from adjutant.logs.fanout import TaskLog
 from adjutant.plugin.manager import Plugins
 from adjutant.plugin.types import ImageChoice, ImageRequest
+from adjutant.policy.cache import PolicyUnavailable
+from adjutant.policy.rules import PolicyError
 from adjutant.worker.hublog import HubLogUploader
 from adjutant.worker.labels import task_labels
 from adjutant.worker.session import serialize_calls
@@ -113,12 +115,17 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
 
     # -- image -------------------------------------------------------------------------
 
-    def choose_image(self, arch: str, build_config: Mapping[str, Any] | None) -> ImageChoice:
-        """Ask the image-resolution hook; the config default answers when no plugin does."""
-        request = ImageRequest(method=self.method, arch=arch,
-                               tag=(build_config or {}).get("name"), task_id=self.id,
-                               build_config=build_config, session=self.session)
-        choice = self.plugins.hook.adjutant_resolve_image(request=request)
+    def choose_image(self, arch: str, tag: str | None,
+                     build_config: Mapping[str, Any] | None = None) -> ImageChoice:
+        """Ask the image-resolution hook (a site plugin, else the tag's hub policy, else
+        the config default); a malformed or unreadable policy fails the task."""
+        request = ImageRequest(method=self.method, arch=arch, tag=tag, task_id=self.id,
+                               build_config=build_config, session=self.session,
+                               settings=self.options.adjutant_settings)
+        try:
+            choice = self.plugins.hook.adjutant_resolve_image(request=request)
+        except (PolicyError, PolicyUnavailable) as exc:
+            raise koji.BuildError(f"cannot choose the container image: {exc}") from exc
         if choice is None:
             choice = ImageChoice(self.options.task_image_default, "config task_image_default")
         return choice

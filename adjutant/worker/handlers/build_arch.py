@@ -52,7 +52,7 @@ class BuildArchTask(ContainerTaskHandler):
         hostdata = self.session.host.getHost()
         build_config = self.session.getBuildConfig(root, event=repo_info["create_event"])
         br_arch = self.find_arch(arch, hostdata, build_config)
-        choice = self.choose_image(br_arch, build_config)
+        choice = self.choose_image(br_arch, build_config["name"], build_config)
         image_id = self.ensure_image(choice.image)
 
         builddir = self.subdir("build", build_user=True)

@@ -44,7 +44,7 @@ class RebuildSRPMTask(ContainerTaskHandler):
             raise koji.BuildError(f"{srpm} is not a valid SRPM: {exc}") from exc
         if not original.is_source:
             raise koji.BuildError(f"{srpm} is a binary package, not an SRPM")
-        choice = self.choose_image(br_arch, build_config)
+        choice = self.choose_image(br_arch, build_config["name"], build_config)
         image_id = self.ensure_image(choice.image)
         builddir = self.subdir("build", build_user=True)
         with HubBuildroot(self.session, repo_id, br_arch, self.id) as broot, \

@@ -1,0 +1,64 @@
+"""The built-in image resolver: the tag's hub policy, else the config default.
+
+Registered ``trylast``: any site plugin that answers ``adjutant_resolve_image`` wins; one
+that returns None defers to this.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from adjutant.plugin import ImageChoice, ImageRequest, hookimpl
+from adjutant.policy.cache import PolicyCache
+from adjutant.policy.rules import POLICY_KEY, parse_policy, select
+
+
+def _config_default(request: ImageRequest, why: str) -> ImageChoice:
+    return ImageChoice(request.settings["task_image_default"],
+                       f"config task_image_default ({why})")
+
+
+def policy_cache(settings: Any) -> PolicyCache:
+    return PolicyCache(Path(settings["cache_dir"]) / "policy", float(settings["policy_cache_ttl"]))
+
+
+#: A settings key ``adjutant policy explain`` sets to read the hub directly, bypassing
+#: (and leaving untouched) the cache the worker's tasks share.
+BYPASS_CACHE = "policy_cache_bypass"
+
+
+def resolve(request: ImageRequest) -> ImageChoice:
+    """Apply the tag's policy to the request. Raises PolicyError for a malformed policy and
+    PolicyUnavailable when the hub cannot be read and nothing is cached."""
+    settings = request.settings
+    use_cache = not settings.get(BYPASS_CACHE, False)
+    if not settings.get("policy_enabled", True):
+        return _config_default(request, "policy_enabled is off")
+    if request.tag is None or request.session is None:
+        return _config_default(request, "the task has no tag")
+    tag = request.tag
+
+    def fetch() -> Any:
+        return (request.session.getBuildConfig(tag).get("extra") or {}).get(POLICY_KEY)
+
+    if use_cache:
+        cached = policy_cache(settings).get(tag, fetch)
+        value, note = cached.value, (" (cached)" if cached.from_cache else "")
+        if cached.stale_because:
+            note = f" ({cached.stale_because})"
+    else:
+        value, note = fetch(), ""
+    if value is None:
+        return _config_default(request, f"tag {tag} has no {POLICY_KEY}")
+    rules = parse_policy(value, tag)
+    rule = select(rules, tag, request.arch, request.method)
+    if rule is None:
+        return _config_default(request, f"no rule of tag {tag}'s policy matched{note}")
+    return ImageChoice(rule.image, f"hub policy of tag {tag}: {rule.describe()}{note}",
+                       rule.as_dict())
+
+
+@hookimpl(trylast=True)
+def adjutant_resolve_image(request: ImageRequest) -> ImageChoice:
+    return resolve(request)
