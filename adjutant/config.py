@@ -134,6 +134,12 @@ def _labels(value: str) -> dict[str, str]:
     return labels
 
 
+def _network_mode(value: str) -> str:
+    if value.strip() not in ("bridge", "host"):
+        raise ValueError("expected bridge or host")
+    return value.strip()
+
+
 def _pull_policy(value: str) -> str:
     from adjutant.image.availability import PullPolicy
 
@@ -157,6 +163,10 @@ ADJUTANT_OPTIONS: Mapping[str, Option] = {
     "log_sinks": Option(["file"], _words),
     "cache_dir": Option("/var/cache/koji-adjutant"),
     "hub_log_interval": Option(1.0, _float),
+    "install_network": Option("bridge", _network_mode),
+    "buildroot_cache_enabled": Option(True, _bool),
+    "buildroot_cache_max_images": Option(20, _int),
+    "buildroot_cache_max_size": Option(20480, _int),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ["local_build", "worker"]
+ALL = ["local_build", "worker", "buildroot"]
 
 
 def main(names: list[str]) -> None:

@@ -1,17 +1,80 @@
-"""The fallback buildroot plan: use the base image; install with dnf when there is a repo."""
+"""The built-in buildroot cache plugin: answers the buildroot hook with a cached image on a
+hit, and stores freshly installed buildroots when they are ready.
+
+Replace it with another ``adjutant_prepare_buildroot`` implementation (a non-``trylast``
+one answers first), or switch it off with ``buildroot_cache_enabled = false``.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from adjutant.buildroot.cache import BuildrootCache, CacheEntry, cache_ref
 from adjutant.container.runtime import ContainerRuntime
-from adjutant.plugin import BuildrootPlan, BuildrootRequest, hookimpl
+from adjutant.plugin import (
+    BuildrootPackages,
+    BuildrootPlan,
+    BuildrootRequest,
+    PreparedBuildroot,
+    hookimpl,
+)
+
+log = logging.getLogger(__name__)
+
+
+def cache_for(settings: Mapping[str, Any]) -> BuildrootCache | None:
+    """The cache the settings describe, or None when it is switched off."""
+    if not settings.get("buildroot_cache_enabled", True) or "cache_dir" not in settings:
+        return None
+    return BuildrootCache(Path(settings["cache_dir"]) / "buildroots")
 
 
 @hookimpl(trylast=True)
-def adjutant_prepare_buildroot(
-    request: BuildrootRequest, runtime: ContainerRuntime
-) -> BuildrootPlan:
-    if request.repo_url is None:
-        return BuildrootPlan(image=request.base_image, install=False,
-                             note="no repo: the image is used as it is")
-    return BuildrootPlan(image=request.base_image, install=True,
-                         note="installing from the tag's repo")
+def adjutant_prepare_buildroot(request: BuildrootRequest,
+                               runtime: ContainerRuntime) -> BuildrootPlan | None:
+    cache = cache_for(request.settings)
+    if cache is None or request.repo_url is None:
+        return None
+    entry = cache.lookup(request.key, runtime)
+    if entry is None:
+        return None
+    return BuildrootPlan(
+        image=entry.image, install=False,
+        note=f"buildroot cache hit {request.key[:12]}: {entry.image} "
+             f"({len(entry.installed)} packages from repo {entry.repo_id}, used "
+             f"{entry.hits} time(s)); no dnf install",
+        packages=BuildrootPackages(tuple(entry.initial), tuple(entry.added),
+                                   tuple(entry.image_only)))
+
+
+@hookimpl
+def adjutant_buildroot_ready(task: Mapping[str, Any], runtime: ContainerRuntime,
+                             buildroot: PreparedBuildroot) -> None:
+    request = buildroot.request
+    cache = cache_for(request.settings)
+    if cache is None or not buildroot.plan.install or request.repo_url is None:
+        return
+    ref = cache_ref(request.key)
+    runtime.tag_image(buildroot.image, ref)
+    packages = buildroot.packages
+    installed = sorted(
+        f"{p['name']}-{p['version']}-{p['release']}.{p['arch']}"
+        for p in (*packages.initial, *packages.added))
+    now = time.time()
+    cache.store(CacheEntry(
+        key=request.key, image=ref, image_id=buildroot.image_id, runtime=runtime.name,
+        base_image=request.base_image, base_image_id=request.base_image_id,
+        repo_id=request.repo_id, arch=request.arch, groups=list(request.groups),
+        requirements=list(request.packages), installed=installed,
+        initial=[dict(p) for p in packages.initial], added=[dict(p) for p in packages.added],
+        image_only=list(packages.image_only), size=runtime.image_size(ref) or 0,
+        created=now, last_used=now))
+    max_size = request.settings.get("buildroot_cache_max_size")
+    removed = cache.prune(runtime, request.settings.get("buildroot_cache_max_images"),
+                          int(max_size) * 1024 * 1024 if max_size else None)
+    for entry in removed:
+        log.info("evicted cached buildroot %s (%s)", entry.image, entry.key[:12])

@@ -124,8 +124,19 @@ class ContainerRuntime(abc.ABC):
         """Save the container's filesystem as image ``ref``; return the image id."""
 
     @abc.abstractmethod
-    def remove_image(self, ref: str) -> None:
-        """Remove a local image; no error if it is absent."""
+    def remove_image(self, ref: str, force: bool = True) -> None:
+        """Remove a local image (a tag of it, when it has several); no error if absent.
+
+        Without ``force``, an image a container still uses is kept and ContainerError raised.
+        """
+
+    @abc.abstractmethod
+    def tag_image(self, ref: str, new_ref: str) -> None:
+        """Give local image ``ref`` the additional name ``new_ref``."""
+
+    @abc.abstractmethod
+    def image_size(self, ref: str) -> int | None:
+        """The local image's size in bytes, or None when it is not present."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the engine client's connections."""

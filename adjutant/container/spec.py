@@ -63,7 +63,9 @@ class ContainerSpec:
     """One container to run.
 
     ``command`` is an argument list, never a shell string. ``network`` False means the
-    container has no network at all (``--network none``). ``capabilities`` lists the
+    container has no network at all (``--network none``); with ``network`` True,
+    ``network_mode`` picks the engine's network (default ``bridge``; ``host`` shares the
+    host's, for a hub only reachable there). ``capabilities`` lists the
     capabilities kept; every other one is dropped (the empty default drops all), and
     ``no-new-privileges`` is always set. ``timeout`` (seconds) bounds the run; the runner
     kills the container when it passes.
@@ -76,6 +78,7 @@ class ContainerSpec:
     user: str | None = None
     workdir: str | None = None
     network: bool = False
+    network_mode: str = "bridge"
     labels: Mapping[str, str] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     timeout: float | None = None

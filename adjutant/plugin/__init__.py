@@ -9,6 +9,7 @@ for every hook, with examples), registered through an entry point in the ``adjut
 
 from adjutant.plugin.hookspecs import hookimpl
 from adjutant.plugin.types import (
+    BuildrootPackages,
     BuildrootPlan,
     BuildrootRequest,
     CheckoutResult,
@@ -18,11 +19,13 @@ from adjutant.plugin.types import (
     ImageRequest,
     LogSink,
     LogSinkProvider,
+    PreparedBuildroot,
     RuntimeSettings,
     ScmFetcher,
 )
 
 __all__ = [
+    "BuildrootPackages",
     "BuildrootPlan",
     "BuildrootRequest",
     "CheckoutResult",
@@ -32,6 +35,7 @@ __all__ = [
     "ImageRequest",
     "LogSink",
     "LogSinkProvider",
+    "PreparedBuildroot",
     "RuntimeSettings",
     "ScmFetcher",
     "hookimpl",

@@ -8,7 +8,7 @@ Order of hook calls for one task (buildArch as the example)::
     adjutant_task_started(task)                 observer
     adjutant_resolve_image(request)             first non-None answer wins
     adjutant_prepare_buildroot(request, runtime)  first non-None answer wins
-    adjutant_buildroot_ready(task, image)       observer
+    adjutant_buildroot_ready(task, runtime, buildroot)  observer (may cache it)
     adjutant_results_collected(task, files)     observer
     adjutant_task_finished(task, result)        observer, on success
     adjutant_task_failed(task, error)           observer, on failure instead
@@ -37,6 +37,7 @@ from adjutant.plugin.types import (
     ImageChoice,
     ImageRequest,
     LogSinkProvider,
+    PreparedBuildroot,
     ScmFetcher,
 )
 
@@ -217,18 +218,25 @@ def adjutant_task_failed(task: Mapping[str, Any], error: BaseException) -> None:
 
 
 @hookspec
-def adjutant_buildroot_ready(task: Mapping[str, Any], image: str, plan: BuildrootPlan) -> None:
-    """The buildroot for a task is ready.
+def adjutant_buildroot_ready(task: Mapping[str, Any], runtime: ContainerRuntime,
+                             buildroot: PreparedBuildroot) -> None:
+    """The buildroot for a task is ready to build in.
+
+    Called with the buildroot's key locked, so a cache storing it here cannot race another
+    task preparing the same buildroot.
 
     :param task: as for ``adjutant_task_started``.
-    :param image: the image the build runs in.
-    :param plan: how the buildroot was obtained (cache hit, fresh install...).
+    :param runtime: the task's container runtime.
+    :param buildroot: the request, the plan followed, the image and its package lists. A
+        freshly installed image (``plan.install``) is removed after the task unless a
+        plugin gives it another name here (``runtime.tag_image``).
 
     Example::
 
         @hookimpl
-        def adjutant_buildroot_ready(task, image, plan):
-            log.info("task %s builds in %s (%s)", task["id"], image, plan.note)
+        def adjutant_buildroot_ready(task, runtime, buildroot):
+            log.info("task %s builds in %s (%s)", task["id"], buildroot.image,
+                     buildroot.plan.note)
     """
 
 

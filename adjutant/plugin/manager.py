@@ -35,7 +35,7 @@ ENTRY_POINT_GROUP = "adjutant"
 #: Modules of the core that implement hooks, registered before any entry point.
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("builtin-logsinks", "adjutant.logs.builtin"),
-    ("builtin-buildroot", "adjutant.buildroot.builtin"),
+    ("builtin-buildroot-cache", "adjutant.buildroot.builtin"),
     ("builtin-image-policy", "adjutant.policy.resolver"),
 )
 

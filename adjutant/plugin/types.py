@@ -121,9 +121,10 @@ class ImageChoice:
 class BuildrootRequest:
     """What buildroot preparation is asked for one task.
 
-    ``repo_url`` is the tag's repo for the buildroot arch (None when there is no repo, e.g. a
-    local build); ``groups`` the comps groups to install (``build`` or ``srpm-build``);
-    ``packages`` further requirements (an SRPM's BuildRequires).
+    ``repo_url`` is the tag's repo for the buildroot arch (None when there is no repo);
+    ``groups`` the comps groups to install (``build`` or ``srpm-build``); ``packages``
+    further requirements (an SRPM's BuildRequires, as ``name >= version`` strings);
+    ``settings`` the worker's ``[adjutant]`` values.
     """
 
     base_image: str
@@ -133,15 +134,61 @@ class BuildrootRequest:
     repo_url: str | None
     groups: tuple[str, ...]
     packages: tuple[str, ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """What identifies the buildroot: base image id, repo, arch, groups and requirements.
+
+        A repo id names immutable content, so equal keys resolve to the same installed
+        package set: the key of a cached buildroot.
+        """
+        import hashlib
+        import json
+
+        data = {"base": self.base_image_id, "repo": self.repo_id, "arch": self.arch,
+                "groups": sorted(self.groups), "packages": sorted(self.packages)}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class BuildrootPackages:
+    """What a prepared buildroot holds, as the hub's buildroot listing wants it.
+
+    ``initial`` came from the repo with the comps groups, ``added`` with the build
+    requirements (both lists of hub listing entries); ``image_only`` names the packages
+    the base image itself provides, which the hub does not know.
+    """
+
+    initial: tuple[Mapping[str, Any], ...] = ()
+    added: tuple[Mapping[str, Any], ...] = ()
+    image_only: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class BuildrootPlan:
-    """How to obtain the buildroot: run in ``image``; ``install`` says dnf work is still needed.
+    """How to obtain the buildroot: run in ``image``; ``install`` says dnf work is needed.
 
-    A cache plugin answers with a ready image and ``install=False`` on a hit.
+    A cache plugin answers with a ready image, ``install=False`` and the ``packages`` it
+    recorded when it stored that image.
     """
 
     image: str
     install: bool
     note: str = ""
+    packages: BuildrootPackages | None = None
+
+
+@dataclass(frozen=True)
+class PreparedBuildroot:
+    """A buildroot ready to build in (what ``adjutant_buildroot_ready`` observers see).
+
+    ``image`` is the task's image (removed after the task unless a plugin tagged it);
+    ``image_id`` its id.
+    """
+
+    request: BuildrootRequest
+    plan: BuildrootPlan
+    image: str
+    image_id: str
+    packages: BuildrootPackages

@@ -27,7 +27,7 @@ NAME, VERSION, RELEASE, EPOCH = 1000, 1001, 1002, 1003
 BUILDTIME, SIZE = 1006, 1009
 VENDOR, PACKAGER, DISTRIBUTION = 1011, 1015, 1010
 ARCH, SOURCERPM = 1022, 1044
-REQUIRENAME = 1049
+REQUIREFLAGS, REQUIRENAME, REQUIREVERSION = 1048, 1049, 1050
 EXCLUDEARCH, EXCLUSIVEARCH = 1059, 1061
 SOURCEPACKAGE = 1106
 BUILDARCHS = 1089
@@ -36,6 +36,10 @@ SIG_SIZE, SIG_MD5 = 1000, 1004
 
 _INT_FORMATS = {2: "B", 3: "H", 4: "I", 5: "Q"}
 _INT_SIZES = {2: 1, 3: 2, 4: 4, 5: 8}
+
+
+_SENSE_LESS, _SENSE_GREATER, _SENSE_EQUAL = 0x02, 0x04, 0x08
+_SENSE_RPMLIB = 1 << 24
 
 
 class RpmHeaderError(ValueError):
@@ -95,6 +99,7 @@ class RpmInfo:
     size: int
     buildtime: int
     requires: tuple[str, ...]
+    requirements: tuple[str, ...]
     exclusivearch: tuple[str, ...]
     excludearch: tuple[str, ...]
     buildarchs: tuple[str, ...]
@@ -116,6 +121,21 @@ class RpmInfo:
         return {"name": self.name, "version": self.version, "release": self.release,
                 "epoch": self.epoch, "arch": self.arch, "payloadhash": self.payloadhash,
                 "size": self.size, "buildtime": self.buildtime}
+
+
+def _requirements(main: Mapping[int, Any]) -> tuple[str, ...]:
+    """Requirements as dependency strings (``name >= 1.2``), rpmlib() ones left out."""
+    names = main.get(REQUIRENAME) or []
+    flags = main.get(REQUIREFLAGS) or [0] * len(names)
+    versions = main.get(REQUIREVERSION) or [""] * len(names)
+    result = []
+    for name, flag, version in zip(names, flags, versions, strict=False):
+        if flag & _SENSE_RPMLIB or name.startswith("rpmlib("):
+            continue
+        op = ("<" if flag & _SENSE_LESS else "") + (">" if flag & _SENSE_GREATER else "") \
+            + ("=" if flag & _SENSE_EQUAL else "")
+        result.append(f"{name} {op} {version}" if op and version else name)
+    return tuple(dict.fromkeys(result))
 
 
 def _first(values: Mapping[int, Any], tag: int) -> Any:
@@ -145,6 +165,7 @@ def read_rpm(path: Path) -> RpmInfo:
         payloadhash=md5.hex() if isinstance(md5, bytes) else "",
         size=int(_first(main, SIZE) or 0), buildtime=int(_first(main, BUILDTIME) or 0),
         requires=tuple(main.get(REQUIRENAME) or ()),
+        requirements=_requirements(main),
         exclusivearch=tuple(main.get(EXCLUSIVEARCH) or ()),
         excludearch=tuple(main.get(EXCLUDEARCH) or ()),
         buildarchs=tuple(main.get(BUILDARCHS) or ()),

@@ -27,7 +27,8 @@ def write_config(path: Path, *, server: str, topurl: str, topdir: Path, workdir:
     }
     adjutant_values = {
         "runtime": runtime, "task_image_default": DEFAULT_IMAGE,
-        "image_pull_policy": "never", "hub_log_interval": 0.5, **(adjutant or {}),
+        "image_pull_policy": "never", "hub_log_interval": 0.5,
+        "cache_dir": Path(workdir).parent / "cache", **(adjutant or {}),
     }
     lines = ["[kojid]"] + [f"{k} = {v}" for k, v in kojid_values.items()]
     lines += ["", "[adjutant]"] + [f"{k} = {v}" for k, v in adjutant_values.items()]

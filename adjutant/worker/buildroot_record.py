@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -20,16 +20,16 @@ class HubBuildroot:
         self._session = session
         self.id: int = session.host.newBuildRoot(repo_id, arch, task_id=task_id)
 
-    def set_installed(self, rpms: Sequence[dict[str, Any]]) -> None:
+    def set_installed(self, rpms: Sequence[Mapping[str, Any]]) -> None:
         """The packages the buildroot starts with (INIT state only)."""
-        self._session.host.setBuildRootList(self.id, list(rpms))
+        self._session.host.setBuildRootList(self.id, [dict(r) for r in rpms])
 
     def building(self) -> None:
         self._session.host.setBuildRootState(self.id, "BUILDING")
 
-    def add_installed(self, rpms: Sequence[dict[str, Any]]) -> None:
+    def add_installed(self, rpms: Sequence[Mapping[str, Any]]) -> None:
         """Packages added during the build (BUILDING state only)."""
-        self._session.host.updateBuildRootList(self.id, list(rpms))
+        self._session.host.updateBuildRootList(self.id, [dict(r) for r in rpms])
 
     def expire(self) -> None:
         self._session.host.setBuildRootState(self.id, "EXPIRED")

@@ -8,8 +8,13 @@ from typing import Any
 
 import pytest
 
-from adjutant.testing.engines import engine_with_default_image
+from adjutant.buildroot.cache import BuildrootCache
+from adjutant.container.runtime import ContainerRuntime
+from adjutant.engine import open_runtime
+from adjutant.plugin.manager import LoadOptions, load_plugins
+from adjutant.testing.engines import engine_with_default_image, open_engine
 from adjutant.testing.fakehub import FakeHub
+from adjutant.testing.kojirepo import GROUPS, build_package, make_koji_repo, package_spec
 from adjutant.testing.kojisetup import EXAMPLE, make_srpm
 from adjutant.testing.worker import WorkerProcess, write_config
 
@@ -53,11 +58,40 @@ def hub(tmp_path: Path) -> Iterator[FakeHub]:
         yield fake
 
 
+@pytest.fixture(scope="session")
+def repo_packages(podman_ready: None, tmp_path_factory: pytest.TempPathFactory) \
+        -> dict[str, Path]:
+    """Noarch packages for koji repos, built once: the build group's member, a library in
+    two versions and a tool requiring it."""
+    out = tmp_path_factory.mktemp("repo-packages")
+    plugins = load_plugins(LoadOptions())
+    runtime = open_runtime(plugins, "podman")
+    specs = {
+        "buildsys": package_spec("adjutant-buildsys"),
+        "dep-1": package_spec("adjutant-dep", "1.0"),
+        "dep-2": package_spec("adjutant-dep", "2.0"),
+        "tool": package_spec("adjutant-tool", requires=["adjutant-dep"]),
+    }
+    built = {key: build_package(runtime, plugins, spec, out / key)[0]
+             for key, spec in specs.items()}
+    runtime.close()
+    return built
+
+
 @pytest.fixture
-def build_tag(hub: FakeHub) -> dict[str, Any]:
-    """A build tag with a READY repo (no packages: the image is used as it is)."""
+def podman_runtime() -> Iterator[ContainerRuntime]:
+    runtime = open_engine("podman")
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def build_tag(hub: FakeHub, repo_packages: dict[str, Path],
+              podman_runtime: ContainerRuntime) -> dict[str, Any]:
+    """A build tag whose READY repo has the build group, adjutant-tool and adjutant-dep 1.0."""
     tag_id = hub.add_tag("f-build", arches="x86_64")
-    repo_id = hub.add_repo(tag_id, arches=["x86_64"])
+    repo_id = make_koji_repo(hub, podman_runtime, "f-build",
+                             [repo_packages[k] for k in ("buildsys", "dep-1", "tool")], GROUPS)
     return {"id": tag_id, "name": "f-build", "repo_id": repo_id}
 
 
@@ -86,3 +120,8 @@ def start_worker(hub: FakeHub, tmp_path: Path) -> Iterator[WorkerFactory]:
     yield start
     for worker in workers:
         worker.stop()
+    # Cached buildroot images outlive a worker by design; a test's must not outlive it.
+    runtime = open_engine("podman")
+    for base in {w.config.parent for w in workers}:
+        BuildrootCache(base / "cache" / "buildroots").prune(runtime, max_images=0)
+    runtime.close()

@@ -28,9 +28,16 @@ from adjutant.engine import open_runtime
 from adjutant.image.availability import PullPolicy, ensure_image
 from adjutant.logs.fanout import TaskLog
 from adjutant.plugin.manager import Plugins
-from adjutant.plugin.types import ImageChoice, ImageRequest
+from adjutant.plugin.types import (
+    BuildrootPackages,
+    BuildrootRequest,
+    ImageChoice,
+    ImageRequest,
+)
 from adjutant.policy.cache import PolicyUnavailable
 from adjutant.policy.rules import PolicyError
+from adjutant.worker.buildroot import BuildrootPreparer, repo_access
+from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.hublog import HubLogUploader
 from adjutant.worker.labels import task_labels
 from adjutant.worker.session import serialize_calls
@@ -156,6 +163,7 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
 
     def container_spec(self, image: str, command: Sequence[str], *,
                        mounts: Sequence[Mount] = (), network: bool = False,
+                       network_mode: str = "bridge",
                        user: str | None = None, workdir: str | None = None,
                        environment: Mapping[str, str] | None = None,
                        timeout: float | None = None, capabilities: Sequence[str] = ()) \
@@ -167,6 +175,7 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
             image=image, command=tuple(command), environment=dict(environment or {}),
             mounts=(*mounts, *site_mounts), user=user, workdir=workdir,
             network=network and bool(self.options.network_enabled),
+            network_mode=network_mode,
             labels=task_labels(self.options.host_name, self.id, self.options.container_labels),
             limits=Limits(cpus=self.options.container_cpus,
                           memory_bytes=self.options.container_memory,
@@ -187,6 +196,33 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
         failure = explain_failure(text, result.exit_code, result.timed_out, timeout=timeout)
         return koji.BuildError(f"{what}: {failure.summary}\n--- last lines of {log_name} ---\n"
                                f"{failure.tail}")
+
+    # -- buildroot ---------------------------------------------------------------------
+
+    def setup_buildroot(self, broot: HubBuildroot, preparer: BuildrootPreparer,
+                        choice: ImageChoice, image_id: str, repo_id: int, tag_name: str,
+                        arch: str, groups: tuple[str, ...], requirements: Sequence[str],
+                        root_log: TaskLog) -> tuple[str, BuildrootPackages]:
+        """Prepare the buildroot and record it on the hub (listing, then BUILDING).
+
+        Returns the image to build in and the packages, whose ``added`` part the caller
+        reports after the build. With ``buildroot_enabled`` off the image is used as it
+        is and nothing is installed.
+        """
+        if not self.options.buildroot_enabled:
+            root_log.line("buildroot_enabled is off: the image is used as it is (no dnf)")
+            broot.set_installed([])
+            broot.building()
+            return choice.image, BuildrootPackages()
+        access = repo_access(self.options, tag_name, repo_id, arch)
+        request = BuildrootRequest(
+            base_image=choice.image, base_image_id=image_id, arch=arch, repo_id=repo_id,
+            repo_url=access.url, groups=groups, packages=tuple(requirements),
+            settings=self.options.adjutant_settings)
+        prepared = preparer.prepare(request, access, root_log)
+        broot.set_installed(prepared.packages.initial)
+        broot.building()
+        return prepared.image, prepared.packages
 
     # -- results -----------------------------------------------------------------------
 

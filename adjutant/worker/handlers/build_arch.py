@@ -11,6 +11,7 @@ import koji
 from adjutant.build.rpmbuild import BUILD_ENV, BUILD_USER, BUILDDIR, INPUTDIR, rpmbuild_command
 from adjutant.container.spec import Mount
 from adjutant.rpm.header import RpmHeaderError, read_rpm
+from adjutant.worker.buildroot import BuildrootPreparer
 from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.handlers.base import ContainerTaskHandler
 from adjutant.worker.macros import build_macros
@@ -57,25 +58,28 @@ class BuildArchTask(ContainerTaskHandler):
 
         builddir = self.subdir("build", build_user=True)
         macros = build_macros(self.options, build_config, br_arch)
+        preparer = BuildrootPreparer(self)
         with HubBuildroot(self.session, repo_id, br_arch, self.id) as broot, \
                 self.open_log("root.log") as root_log:
             write_provenance(root_log, choice, image_id, self.runtime.name)
-            root_log.line(f"buildroot {broot.id}: the image is used as it is (no repo "
-                          f"install); repo {repo_id} of {build_config['name']}")
-            broot.set_installed([])
-            broot.building()
-            mode = "ra" if keep_srpm else "rebuild"
-            command = rpmbuild_command(mode, f"{INPUTDIR}/{srpm.name}", macros=macros,
-                                       target_arch=None if arch == "noarch" else arch)
-            spec = self.container_spec(
-                choice.image, command, user=BUILD_USER, workdir=BUILDDIR,
-                environment=BUILD_ENV, timeout=float(self.options.rpmbuild_timeout),
-                mounts=(Mount(srpm, f"{INPUTDIR}/{srpm.name}"),
-                        Mount(builddir, BUILDDIR, writable=True)),
-            )
-            with self.open_log("build.log") as build_log:
-                result = self.run_in_container(spec, build_log)
-            broot.add_installed([])
+            try:
+                image, packages = self.setup_buildroot(
+                    broot, preparer, choice, image_id, repo_id, build_config["name"], br_arch,
+                    ("build",), header.requirements, root_log)
+                mode = "ra" if keep_srpm else "rebuild"
+                command = rpmbuild_command(mode, f"{INPUTDIR}/{srpm.name}", macros=macros,
+                                           target_arch=None if arch == "noarch" else arch)
+                spec = self.container_spec(
+                    image, command, user=BUILD_USER, workdir=BUILDDIR,
+                    environment=BUILD_ENV, timeout=float(self.options.rpmbuild_timeout),
+                    mounts=(Mount(srpm, f"{INPUTDIR}/{srpm.name}"),
+                            Mount(builddir, BUILDDIR, writable=True)),
+                )
+                with self.open_log("build.log") as build_log:
+                    result = self.run_in_container(spec, build_log)
+            finally:
+                preparer.release()
+            broot.add_installed(packages.added)
             if not result.ok:
                 raise self.fail_build(f"buildArch {header.nvr} on {br_arch}", result,
                                       "build.log", float(self.options.rpmbuild_timeout))

@@ -10,6 +10,7 @@ import koji
 from adjutant.build.rpmbuild import BUILD_ENV, BUILD_USER, BUILDDIR, INPUTDIR, rpmbuild_command
 from adjutant.container.spec import Mount
 from adjutant.rpm.header import RpmHeaderError, read_rpm
+from adjutant.worker.buildroot import BuildrootPreparer
 from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.handlers.base import ContainerTaskHandler
 from adjutant.worker.macros import build_macros
@@ -47,22 +48,28 @@ class RebuildSRPMTask(ContainerTaskHandler):
         choice = self.choose_image(br_arch, build_config["name"], build_config)
         image_id = self.ensure_image(choice.image)
         builddir = self.subdir("build", build_user=True)
+        preparer = BuildrootPreparer(self)
         with HubBuildroot(self.session, repo_id, br_arch, self.id) as broot, \
                 self.open_log("root.log") as root_log:
             write_provenance(root_log, choice, image_id, self.runtime.name)
-            broot.set_installed([])
-            broot.building()
-            command = rpmbuild_command("rs", f"{INPUTDIR}/{local.name}", extra_args=["--nodeps"],
-                                       macros=build_macros(self.options, build_config, br_arch))
-            spec = self.container_spec(
-                choice.image, command, user=BUILD_USER, workdir=BUILDDIR, environment=BUILD_ENV,
-                timeout=float(self.options.rpmbuild_timeout),
-                mounts=(Mount(local, f"{INPUTDIR}/{local.name}"),
-                        Mount(builddir, BUILDDIR, writable=True)),
-            )
-            with self.open_log("build.log") as build_log:
-                result = self.run_in_container(spec, build_log)
-            broot.add_installed([])
+            try:
+                image, packages = self.setup_buildroot(
+                    broot, preparer, choice, image_id, repo_id, build_config["name"], br_arch,
+                    ("srpm-build",), (), root_log)
+                command = rpmbuild_command(
+                    "rs", f"{INPUTDIR}/{local.name}", extra_args=["--nodeps"],
+                    macros=build_macros(self.options, build_config, br_arch))
+                spec = self.container_spec(
+                    image, command, user=BUILD_USER, workdir=BUILDDIR,
+                    environment=BUILD_ENV, timeout=float(self.options.rpmbuild_timeout),
+                    mounts=(Mount(local, f"{INPUTDIR}/{local.name}"),
+                            Mount(builddir, BUILDDIR, writable=True)),
+                )
+                with self.open_log("build.log") as build_log:
+                    result = self.run_in_container(spec, build_log)
+            finally:
+                preparer.release()
+            broot.add_installed(packages.added)
             if not result.ok:
                 raise self.fail_build(f"rebuildSRPM {original.nvr}", result, "build.log")
             produced = sorted((builddir / "SRPMS").glob("*.src.rpm"))

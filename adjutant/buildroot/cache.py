@@ -1,0 +1,148 @@
+"""The buildroot cache: prepared buildroots kept as local images, reused by key.
+
+The index (``<cache_dir>/buildroots/index.json``) survives worker restarts; the images
+live in the engine, named ``localhost/adjutant-buildroot-cache:<key prefix>`` and labelled
+with their key. Every change to the index happens under a file lock, and a per-key lock
+(:meth:`BuildrootCache.key_lock`) keeps two tasks from preparing the same buildroot at
+once: the second waits and then finds the first one's image. Least recently used entries
+are evicted beyond a count or a total size.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from adjutant.container.errors import ContainerError
+from adjutant.container.runtime import ContainerRuntime
+
+log = logging.getLogger(__name__)
+
+CACHE_REPO = "localhost/adjutant-buildroot-cache"
+KEY_LABEL = "io.koji-adjutant.buildroot-key"
+
+
+@dataclass
+class CacheEntry:
+    """One cached buildroot image and what it holds."""
+
+    key: str
+    image: str
+    image_id: str
+    runtime: str
+    base_image: str
+    base_image_id: str
+    repo_id: int | None
+    arch: str
+    groups: list[str]
+    requirements: list[str]
+    installed: list[str]
+    initial: list[dict[str, Any]] = field(default_factory=list)
+    added: list[dict[str, Any]] = field(default_factory=list)
+    image_only: list[str] = field(default_factory=list)
+    size: int = 0
+    created: float = 0.0
+    last_used: float = 0.0
+    hits: int = 0
+
+
+def cache_ref(key: str) -> str:
+    return f"{CACHE_REPO}:{key[:24]}"
+
+
+class BuildrootCache:
+    """The index of cached buildroots of one worker host (all runtimes share it)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    @contextmanager
+    def _flock(self, name: str) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / name, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def key_lock(self, key: str) -> Any:
+        """Held while one task looks up, prepares and stores the buildroot ``key``."""
+        return self._flock(f"{key}.lock")
+
+    def _load(self) -> dict[str, CacheEntry]:
+        try:
+            raw = json.loads((self.directory / "index.json").read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}
+        return {k: CacheEntry(**v) for k, v in raw.items()}
+
+    def _save(self, entries: Mapping[str, CacheEntry]) -> None:
+        path = self.directory / "index.json"
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps({k: asdict(v) for k, v in entries.items()}, indent=1))
+        tmp.replace(path)
+
+    def entries(self) -> list[CacheEntry]:
+        """All entries, most recently used first."""
+        with self._flock("index.lock"):
+            return sorted(self._load().values(), key=lambda e: e.last_used, reverse=True)
+
+    def lookup(self, key: str, runtime: ContainerRuntime) -> CacheEntry | None:
+        """The entry for ``key`` if its image is still in ``runtime``; marks it used."""
+        with self._flock("index.lock"):
+            entries = self._load()
+            entry = entries.get(key)
+            if entry is None or entry.runtime != runtime.name:
+                return None
+            if runtime.image_id(entry.image) != entry.image_id:
+                log.info("cached buildroot %s lost its image; forgetting it", key[:12])
+                del entries[key]
+                self._save(entries)
+                return None
+            entry.last_used = time.time()
+            entry.hits += 1
+            self._save(entries)
+            return entry
+
+    def store(self, entry: CacheEntry) -> None:
+        with self._flock("index.lock"):
+            entries = self._load()
+            entries[entry.key] = entry
+            self._save(entries)
+
+    def prune(self, runtime: ContainerRuntime, max_images: int | None = None,
+              max_bytes: int | None = None) -> list[CacheEntry]:
+        """Evict least recently used entries of ``runtime`` beyond the limits.
+
+        An image a running container still uses is kept (and stays in the index).
+        """
+        removed: list[CacheEntry] = []
+        with self._flock("index.lock"):
+            entries = self._load()
+            mine = sorted((e for e in entries.values() if e.runtime == runtime.name),
+                          key=lambda e: e.last_used)
+            total = sum(e.size for e in mine)
+            for entry in mine:
+                over_count = max_images is not None and len(mine) - len(removed) > max_images
+                over_size = max_bytes is not None and total > max_bytes
+                if not (over_count or over_size):
+                    break
+                try:
+                    runtime.remove_image(entry.image, force=False)
+                except ContainerError as exc:
+                    log.info("keeping cached buildroot %s: %s", entry.image, exc)
+                    continue
+                del entries[entry.key]
+                total -= entry.size
+                removed.append(entry)
+            self._save(entries)
+        return removed

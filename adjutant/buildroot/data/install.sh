@@ -1,0 +1,37 @@
+#!/bin/sh
+# Prepare a buildroot inside its container, as root, from the koji repo only.
+#   $1  directory for the package lists (base.tsv, group.tsv, final.tsv)
+#   $2  comma-separated comps groups to install ("build" or "srpm-build"; may be empty)
+#   $3… requirements to install (an SRPM's BuildRequires, e.g. "foo >= 1.2")
+# The repo file is mounted in /etc/adjutant/repos; no other repo is enabled.
+set -eu
+out=$1
+groups=$2
+shift 2
+qf='%{NAME}\t%{VERSION}\t%{RELEASE}\t%{EPOCH}\t%{ARCH}\t%{SIGMD5}\t%{SIZE}\t%{BUILDTIME}\n'
+
+if command -v dnf >/dev/null 2>&1; then pm=dnf
+elif command -v yum >/dev/null 2>&1; then pm=yum
+elif command -v microdnf >/dev/null 2>&1; then pm=microdnf
+else
+    echo "adjutant: the image has no dnf, yum or microdnf, so no buildroot can be installed in it" >&2
+    exit 70
+fi
+opts="-y --setopt=reposdir=/etc/adjutant/repos --setopt=install_weak_deps=False --nodocs"
+
+rpm -qa --qf "$qf" > "$out/base.tsv"
+old_ifs=$IFS
+IFS=,
+for group in $groups; do
+    IFS=$old_ifs
+    echo "adjutant: installing group $group"
+    $pm $opts group install "$group"
+done
+IFS=$old_ifs
+rpm -qa --qf "$qf" > "$out/group.tsv"
+if [ $# -gt 0 ]; then
+    echo "adjutant: installing build requirements: $*"
+    $pm $opts install "$@"
+fi
+rpm -qa --qf "$qf" > "$out/final.tsv"
+$pm clean all >/dev/null 2>&1 || true

@@ -1,0 +1,86 @@
+"""``adjutant cache list|prune``: the cached buildroot images of this worker host."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from adjutant.cli.common import add_runtime_option, fail, plugins_from_args
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser("cache", help="list or prune cached buildroots")
+    csub = p.add_subparsers(dest="cache_command", required=True, metavar="SUBCOMMAND")
+    for name, func, text in (("list", list_cache, "list cached buildroots, newest use first"),
+                             ("prune", prune_cache, "evict cached buildroots")):
+        c = csub.add_parser(name, help=text)
+        c.add_argument("-c", "--config", type=Path, default=Path("/etc/kojid/kojid.conf"),
+                       help="the worker's config, for cache_dir (default: "
+                            "/etc/kojid/kojid.conf)")
+        c.add_argument("--cache-dir", type=Path, help="override [adjutant] cache_dir")
+        c.set_defaults(func=func)
+        if name == "list":
+            c.add_argument("--json", action="store_true", help="machine-readable output")
+        else:
+            add_runtime_option(c)
+            c.add_argument("--all", action="store_true", help="evict every entry")
+            c.add_argument("--max-images", type=int,
+                           help="keep at most this many (default: buildroot_cache_max_images)")
+
+
+def _cache(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    from adjutant.buildroot.cache import BuildrootCache
+    from adjutant.config import ADJUTANT_OPTIONS, ConfigError, load_config
+
+    settings: dict[str, Any] = {k: o.default for k, o in ADJUTANT_OPTIONS.items()}
+    if args.config.exists():
+        try:
+            settings.update(load_config(args.config, require_hub=False).adjutant)
+        except ConfigError as exc:
+            fail(str(exc), code=1)
+    if args.cache_dir:
+        settings["cache_dir"] = str(args.cache_dir)
+    return BuildrootCache(Path(settings["cache_dir"]) / "buildroots"), settings
+
+
+def list_cache(args: argparse.Namespace) -> int:
+    cache, _ = _cache(args)
+    entries = cache.entries()
+    if args.json:
+        print(json.dumps([asdict(e) for e in entries], indent=2))
+        return 0
+    if not entries:
+        print(f"no cached buildroots in {cache.directory}")
+        return 0
+    print(f"{'KEY':13} {'RUNTIME':7} {'REPO':>6} {'PKGS':>5} {'SIZE':>9} {'HITS':>5} "
+          f"{'LAST USED':19} IMAGE")
+    for e in entries:
+        used = datetime.datetime.fromtimestamp(e.last_used).strftime("%Y-%m-%d %H:%M:%S")
+        print(f"{e.key[:12]:13} {e.runtime:7} {e.repo_id!s:>6} {len(e.installed):>5} "
+              f"{e.size / 1e6:>7.1f}MB {e.hits:>5} {used:19} {e.image}")
+    return 0
+
+
+def prune_cache(args: argparse.Namespace) -> int:
+    from adjutant.container.errors import ContainerError
+    from adjutant.engine import open_runtime
+    from adjutant.plugin.manager import PluginError
+
+    cache, settings = _cache(args)
+    try:
+        runtime = open_runtime(plugins_from_args(args), args.runtime)
+    except (PluginError, ContainerError) as exc:
+        fail(str(exc), code=1)
+    max_images = 0 if args.all else (args.max_images if args.max_images is not None
+                                     else settings["buildroot_cache_max_images"])
+    removed = cache.prune(runtime, max_images=max_images,
+                          max_bytes=int(settings["buildroot_cache_max_size"]) * 1024 * 1024)
+    for entry in removed:
+        print(f"evicted {entry.key[:12]} {entry.image}")
+    print(f"{len(removed)} evicted, {len(cache.entries())} kept")
+    runtime.close()
+    return 0

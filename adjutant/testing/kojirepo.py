@@ -1,0 +1,130 @@
+"""Koji-style repos for tests, built for real: noarch packages from specs (rpmbuild in a
+container), laid out as a hub lays out ``repos/<tag>/<id>/<arch>/`` (``toplink``,
+``pkglist``, ``rpmlist.jsonl``, ``groups/comps.xml``) and indexed by createrepo_c in a
+container. The hub is told about every package, so buildroot listings can name them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import textwrap
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from adjutant.build.local import LocalBuildRequest, build_locally
+from adjutant.container.run import run_container
+from adjutant.container.runtime import ContainerRuntime
+from adjutant.container.spec import ContainerSpec, Mount
+from adjutant.image.default import DEFAULT_IMAGE
+from adjutant.plugin.manager import Plugins
+from adjutant.rpm.header import RpmInfo, read_rpm
+from adjutant.testing.fakehub import FakeHub
+
+#: The comps groups of the test repos: the build group's member comes from the repo.
+GROUPS: Mapping[str, Sequence[str]] = {"build": ["adjutant-buildsys"],
+                                       "srpm-build": ["adjutant-buildsys"]}
+
+
+def package_spec(name: str, version: str = "1.0", requires: Sequence[str] = (),
+                 build_requires: Sequence[str] = (), build_check: str = "",
+                 release: str = "1") -> str:
+    """A tiny noarch package installing ``/usr/share/<name>/marker`` (holding its EVR)."""
+    lines = [f"Name: {name}", f"Version: {version}", f"Release: {release}",
+             f"Summary: {name} test package", "License: MIT", "BuildArch: noarch"]
+    lines += [f"Requires: {r}" for r in requires]
+    lines += [f"BuildRequires: {r}" for r in build_requires]
+    body = textwrap.dedent(f"""
+        %description
+        {name} for koji-adjutant's tests.
+
+        %build
+        {build_check or 'true'}
+
+        %install
+        mkdir -p %{{buildroot}}/usr/share/{name}
+        echo "%{{version}}-%{{release}}" > %{{buildroot}}/usr/share/{name}/marker
+
+        %files
+        /usr/share/{name}/marker
+    """)
+    return "\n".join(lines) + "\n" + body
+
+
+def build_package(runtime: ContainerRuntime, plugins: Plugins, spec_text: str, out: Path,
+                  srpm_only: bool = False) -> list[Path]:
+    """Build ``spec_text`` (noarch) in the default image; return the RPM files."""
+    src = out / "src"
+    src.mkdir(parents=True, exist_ok=True)
+    spec = src / "pkg.spec"
+    spec.write_text(spec_text)
+    result = build_locally(runtime, plugins, LocalBuildRequest(
+        source=spec, output=out, image=DEFAULT_IMAGE, srpm_only=srpm_only))
+    return result.srpms if srpm_only else result.rpms
+
+
+def comps_xml(groups: Mapping[str, Sequence[str]]) -> str:
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>', "<comps>"]
+    for group, names in groups.items():
+        parts.append(f"  <group><id>{group}</id><name>{group}</name><default>true</default>"
+                     "<uservisible>false</uservisible><packagelist>")
+        parts += [f'    <packagereq type="mandatory">{n}</packagereq>' for n in names]
+        parts.append("  </packagelist></group>")
+    parts.append("</comps>")
+    return "\n".join(parts) + "\n"
+
+
+def make_koji_repo(hub: FakeHub, runtime: ContainerRuntime, tag: str, rpms: Sequence[Path],
+                   groups: Mapping[str, Sequence[str]], arch: str = "x86_64") -> int:
+    """A READY repo of ``tag`` holding ``rpms`` with comps ``groups`` → the repo id."""
+    repo_id = hub.add_repo(tag, arches=[arch])
+    repodir = hub.repo_path(repo_id)
+    archdir = repodir / arch
+    os.symlink(hub.topdir, archdir / "toplink")
+    pkglist, rpmlist = [], []
+    for path in rpms:
+        info = read_rpm(path)
+        rel = f"packages/{info.name}/{info.version}/{info.release}/{info.arch}/{path.name}"
+        dest = hub.topdir / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not dest.exists():
+            shutil.copy(path, dest)
+        build_id = _hub_build(hub, info.name, info.version, info.release)
+        rpm_id = _hub_rpm(hub, info, build_id)
+        pkglist.append(f"toplink/{rel}")
+        rpmlist.append({"id": rpm_id, "name": info.name, "version": info.version,
+                        "release": info.release, "epoch": info.epoch, "arch": info.arch,
+                        "payloadhash": info.payloadhash, "size": info.size,
+                        "buildtime": info.buildtime, "build_id": build_id})
+    (archdir / "pkglist").write_text("".join(f"{p}\n" for p in pkglist))
+    (archdir / "rpmlist.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rpmlist))
+    (repodir / "groups").mkdir(exist_ok=True)
+    (repodir / "groups" / "comps.xml").write_text(comps_xml(groups))
+    os.chmod(archdir, 0o777)
+    spec = ContainerSpec(
+        image=DEFAULT_IMAGE, user="1000:1000",
+        command=("createrepo_c", "--error-exit-val", "-q", "-i", str(archdir / "pkglist"),
+                 "-g", str(repodir / "groups" / "comps.xml"), str(archdir)),
+        mounts=(Mount(hub.topdir, str(hub.topdir)), Mount(archdir, str(archdir),
+                                                           writable=True)))
+    output: list[bytes] = []
+    result = run_container(runtime, spec, lambda _s, data: output.append(data))
+    if not result.ok:
+        raise RuntimeError(f"createrepo_c failed: {b''.join(output).decode()}")
+    return repo_id
+
+
+def _hub_build(hub: FakeHub, name: str, version: str, release: str) -> int:
+    try:
+        return int(hub.build(f"{name}-{version}-{release}")["id"])
+    except KeyError:
+        return hub.add_build(name, version, release)
+
+
+def _hub_rpm(hub: FakeHub, info: RpmInfo, build_id: int) -> int:
+    found = hub.client().getRPM(f"{info.nvr}.{info.arch}")
+    if found:
+        return int(found["id"])
+    return hub.add_rpm(info.name, info.version, info.release, info.arch, epoch=info.epoch,
+                       payloadhash=info.payloadhash, size=info.size,
+                       buildtime=info.buildtime, build_id=build_id)

@@ -1,0 +1,194 @@
+"""Preparing a task's buildroot: the tag's repo installed into the task image, as root,
+then handed to the unprivileged build.
+
+The plan comes from the ``adjutant_prepare_buildroot`` hook (the built-in cache answers
+on a hit); with no answer, dnf installs the comps groups and the build requirements in a
+container from the base image, and that container is committed as the task's image.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import koji
+
+from adjutant.buildroot.builtin import cache_for
+from adjutant.buildroot.packages import added, parse_rpm_list, parse_rpmlist, repo_rpm_ids
+from adjutant.container.errors import ContainerError
+from adjutant.container.run import run_container
+from adjutant.container.spec import Mount
+from adjutant.logs.fanout import TaskLog
+from adjutant.plugin import (
+    BuildrootPackages,
+    BuildrootPlan,
+    BuildrootRequest,
+    PreparedBuildroot,
+)
+
+if TYPE_CHECKING:
+    from adjutant.worker.handlers.base import ContainerTaskHandler
+
+log = logging.getLogger(__name__)
+
+INSTALL_SCRIPT = "/etc/adjutant/install.sh"
+REPOS_DIR = "/etc/adjutant/repos"
+LISTS_DIR = "/adjutant-lists"
+#: What rpm needs as root to install packages (ownership, modes, file capabilities).
+INSTALL_CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETGID", "SETUID",
+                        "SETFCAP")
+_DNF_PROBLEM = re.compile(
+    r"^.*(nothing provides|No match for argument|No matching package|Problem:|"
+    r"conflicting requests|Error:|Failed to download|Cannot download|"
+    r"has no dnf, yum or microdnf).*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class RepoAccess:
+    """How the buildroot reaches the tag's repo: a read-only mount of the hub's topdir
+    where it is mounted on this host, else its URL under topurl (needs the network)."""
+
+    url: str
+    mounts: tuple[Mount, ...]
+    network: bool
+    local_dir: Path | None
+
+
+def repo_access(options: Any, tag_name: str, repo_id: int, arch: str) -> RepoAccess:
+    relative = f"repos/{tag_name}/{repo_id}/{arch}"
+    topdir = Path(options.topdir)
+    local = topdir / relative
+    if (local / "repodata").is_dir():
+        return RepoAccess(f"file://{local}", (Mount(topdir, str(topdir)),), False, local)
+    return RepoAccess(f"{options.topurl.split()[0].rstrip('/')}/{relative}", (), True, None)
+
+
+def _hub_rpm_ids(access: RepoAccess) -> dict[str, int]:
+    """The hub's rpm ids for the repo's packages, so the listing names them exactly."""
+    if access.local_dir is not None:
+        return repo_rpm_ids(access.local_dir)
+    import requests
+
+    try:
+        response = requests.get(f"{access.url}/rpmlist.jsonl", timeout=60)
+    except requests.RequestException:
+        return {}
+    return parse_rpmlist(response.text) if response.status_code == 200 else {}
+
+
+def default_plan(request: BuildrootRequest) -> BuildrootPlan:
+    """What happens when no plugin answers the buildroot hook."""
+    if request.repo_url is None:
+        return BuildrootPlan(request.base_image, install=False,
+                             note="no repo: the image is used as it is")
+    return BuildrootPlan(request.base_image, install=True,
+                         note=f"installing from repo {request.repo_id} ({request.repo_url})")
+
+
+class BuildrootPreparer:
+    """Prepares (and afterwards releases) the buildroot image of one task."""
+
+    def __init__(self, handler: ContainerTaskHandler) -> None:
+        self.handler = handler
+        self.runtime = handler.runtime
+        self.task_image: str | None = None
+
+    def prepare(self, request: BuildrootRequest, access: RepoAccess, root_log: TaskLog) \
+            -> PreparedBuildroot:
+        """Run the plan for ``request``; the result's packages go to the hub listing."""
+        handler = self.handler
+        cache = cache_for(request.settings)
+        lock = cache.key_lock(request.key) if cache is not None else _NoLock()
+        with lock:
+            plan = handler.plugins.hook.adjutant_prepare_buildroot(
+                request=request, runtime=self.runtime) or default_plan(request)
+            root_log.line(f"buildroot: {plan.note}")
+            if plan.install:
+                image, image_id, packages = self._install(request, access, root_log)
+            else:
+                image = plan.image
+                image_id = self.runtime.image_id(image) or request.base_image_id
+                packages = plan.packages or BuildrootPackages()
+            prepared = PreparedBuildroot(request, plan, image, image_id, packages)
+            handler.plugins.notify("adjutant_buildroot_ready", task=handler.task_summary(),
+                                   runtime=self.runtime, buildroot=prepared)
+        if packages.image_only:
+            root_log.line(f"left out of the hub's buildroot listing (provided by the image "
+                          f"{request.base_image}, not by a Koji repo): "
+                          f"{', '.join(packages.image_only)}")
+        return prepared
+
+    def release(self) -> None:
+        """Remove the task's own image name (a cache keeps its own name for it)."""
+        if self.task_image is not None:
+            try:
+                self.runtime.remove_image(self.task_image, force=False)
+            except ContainerError:
+                log.warning("could not remove the task image %s", self.task_image,
+                            exc_info=True)
+            self.task_image = None
+
+    def _install(self, request: BuildrootRequest, access: RepoAccess, root_log: TaskLog) \
+            -> tuple[str, str, BuildrootPackages]:
+        handler = self.handler
+        repos = handler.subdir("buildroot/repos")
+        lists = handler.subdir("buildroot/lists")
+        (repos / "koji.repo").write_text(
+            f"[koji]\nname=Koji repo {request.repo_id} ({request.arch})\n"
+            f"baseurl={access.url}\nenabled=1\ngpgcheck=0\nskip_if_unavailable=False\n")
+        script = Path(str(resources.files("adjutant.buildroot") / "data" / "install.sh"))
+        spec = handler.container_spec(
+            request.base_image,
+            ("sh", INSTALL_SCRIPT, LISTS_DIR, ",".join(request.groups), *request.packages),
+            user="0:0", network=access.network,
+            network_mode=handler.options.install_network,
+            capabilities=INSTALL_CAPABILITIES,
+            timeout=float(handler.options.rpmbuild_timeout),
+            mounts=(*access.mounts, Mount(script, INSTALL_SCRIPT), Mount(repos, REPOS_DIR),
+                    Mount(lists, LISTS_DIR, writable=True)),
+        )
+        try:
+            result = run_container(self.runtime, spec, root_log.write_output, keep=True)
+        except ContainerError as exc:
+            raise koji.BuildError(f"buildroot container failure: {exc}") from exc
+        try:
+            if not result.ok:
+                raise self._install_failure(request, result.exit_code)
+            ref = f"localhost/adjutant-task-buildroot:{handler.options.host_name}-{handler.id}"
+            image_id = self.runtime.commit(result.container_id, ref,
+                                           {"io.koji-adjutant.buildroot-key": request.key})
+            self.task_image = ref
+        finally:
+            self.runtime.remove(result.container_id)
+        base = parse_rpm_list((lists / "base.tsv").read_text())
+        group = parse_rpm_list((lists / "group.tsv").read_text())
+        final = parse_rpm_list((lists / "final.tsv").read_text())
+        ids = _hub_rpm_ids(access)
+        packages = BuildrootPackages(
+            initial=tuple(p.hub_entry(ids) for p in added(group, base)),
+            added=tuple(p.hub_entry(ids) for p in added(final, group)),
+            image_only=tuple(p.nvra for p in base))
+        return ref, image_id, packages
+
+    def _install_failure(self, request: BuildrootRequest, exit_code: int) -> koji.BuildError:
+        text = (self.handler.logdir / "root.log").read_text(errors="replace")
+        problems = list(dict.fromkeys(m.strip() for m in _DNF_PROBLEM.findall(text)))
+        tail = "\n".join(text.rstrip().splitlines()[-15:])
+        summary = "\n".join(problems[-10:]) or f"the install exited with status {exit_code}"
+        return koji.BuildError(
+            f"buildroot installation from repo {request.repo_id} failed "
+            f"(groups {', '.join(request.groups) or 'none'}; requirements "
+            f"{', '.join(request.packages) or 'none'}):\n{summary}\n"
+            f"--- last lines of root.log ---\n{tail}")
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None

@@ -1,0 +1,178 @@
+"""Buildroots from the tag's repo: groups and BuildRequires installed by dnf, macros from
+the hub, hub listings, and the buildroot cache."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import koji
+import pytest
+
+from adjutant.container.runtime import ContainerRuntime
+from adjutant.testing.cli import adjutant
+from adjutant.testing.fakehub import FakeHub
+from adjutant.testing.kojirepo import GROUPS, make_koji_repo, package_spec
+from adjutant.testing.kojisetup import build_arch_task, make_srpm, upload_srpm, wait_task
+from adjutant.testing.worker import WorkerProcess
+
+StartWorker = Callable[..., WorkerProcess]
+
+# %build proves the BuildRequires are really there (and which version), as the build user.
+NEEDS_TOOL = package_spec(
+    "needs-tool", build_requires=["adjutant-tool"],
+    build_check="cat /usr/share/adjutant-tool/marker /usr/share/adjutant-dep/marker; id -u")
+
+
+@pytest.fixture(scope="module")
+def needs_tool_srpm(podman_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_srpm(NEEDS_TOOL, tmp_path_factory.mktemp("needs-tool"))
+
+
+def markers(build_log: str) -> tuple[str, str, str]:
+    """(tool version, dep version, build uid) as %build printed them."""
+    match = re.search(r"marker\n(\S+)\n(\S+)\n\+ id -u\n(\d+)\n", build_log)
+    assert match, build_log[-2000:]
+    return match.group(1), match.group(2), match.group(3)
+
+
+def log_of(hub: FakeHub, task_id: int, name: str) -> str:
+    return hub.work_path(f"{koji.pathinfo.taskrelpath(task_id)}/{name}").read_text()
+
+
+def listing(hub: FakeHub, task_id: int) -> list[tuple[str, bool]]:
+    return hub.buildroot(hub.task_result(task_id)["brootid"])["listing"]
+
+
+def test_build_requires_from_the_tag_repo_are_installed_and_listed(
+        hub: FakeHub, build_tag: dict[str, Any], needs_tool_srpm: Path,
+        start_worker: StartWorker) -> None:
+    task_id = build_arch_task(hub, upload_srpm(hub, needs_tool_srpm), build_tag)
+    worker = start_worker()
+    assert wait_task(hub, task_id)["state_name"] == "CLOSED", worker.log()[-3000:]
+    build_log = log_of(hub, task_id, "build.log")
+    assert markers(build_log) == ("1.0-1", "1.0-1", "1000")  # built as the build user
+    assert sorted(listing(hub, task_id)) == [
+        ("adjutant-buildsys-1.0-1.noarch", False),  # the build group: setBuildRootList
+        ("adjutant-dep-1.0-1.noarch", True),        # BuildRequires: updateBuildRootList
+        ("adjutant-tool-1.0-1.noarch", True),
+    ]
+    root_log = log_of(hub, task_id, "root.log")
+    assert "installing group build" in root_log
+    assert "left out of the hub's buildroot listing (provided by the image" in root_log
+    assert "adjutant-base-provides" in root_log
+
+
+def test_a_missing_dependency_fails_with_dnfs_nothing_provides(
+        hub: FakeHub, repo_packages: dict[str, Path], podman_runtime: ContainerRuntime,
+        needs_tool_srpm: Path, start_worker: StartWorker) -> None:
+    hub.add_tag("broken-build", arches="x86_64")
+    repo_id = make_koji_repo(hub, podman_runtime, "broken-build",
+                             [repo_packages["buildsys"], repo_packages["tool"]], GROUPS)
+    tag = {"name": "broken-build", "repo_id": repo_id}
+    task_id = build_arch_task(hub, upload_srpm(hub, needs_tool_srpm), tag)
+    start_worker()
+    assert wait_task(hub, task_id)["state_name"] == "FAILED"
+    with pytest.raises(koji.BuildError) as err:
+        hub.task_result(task_id)
+    assert "nothing provides adjutant-dep needed by adjutant-tool-1.0-1.noarch" in str(err.value)
+    assert "buildroot installation from repo" in str(err.value)
+
+
+def test_dist_from_the_tag_extra_names_the_rpms(
+        hub: FakeHub, repo_packages: dict[str, Path], podman_runtime: ContainerRuntime,
+        tmp_path: Path, start_worker: StartWorker) -> None:
+    hub.add_tag("el9-build", arches="x86_64", extra={"rpm.macro.dist": ".el9adj"})
+    repo_id = make_koji_repo(hub, podman_runtime, "el9-build", [repo_packages["buildsys"]],
+                             GROUPS)
+    srpm = make_srpm(package_spec("dist-test", release="1%{?dist}"), tmp_path / "dist")
+    task_id = build_arch_task(hub, upload_srpm(hub, srpm),
+                              {"name": "el9-build", "repo_id": repo_id})
+    worker = start_worker()
+    assert wait_task(hub, task_id)["state_name"] == "CLOSED", worker.log()[-3000:]
+    result = hub.task_result(task_id)
+    assert [Path(p).name for p in result["rpms"]] == ["dist-test-1.0-1.el9adj.noarch.rpm"]
+    assert [Path(p).name for p in result["srpms"]] == ["dist-test-1.0-1.el9adj.src.rpm"]
+
+
+def test_the_same_dependencies_hit_the_cache_and_run_no_dnf(
+        hub: FakeHub, build_tag: dict[str, Any], needs_tool_srpm: Path, tmp_path: Path,
+        start_worker: StartWorker) -> None:
+    srpm_rel = upload_srpm(hub, needs_tool_srpm)
+    first = build_arch_task(hub, srpm_rel, build_tag)
+    worker = start_worker()
+    assert wait_task(hub, first)["state_name"] == "CLOSED", worker.log()[-3000:]
+    second = build_arch_task(hub, srpm_rel, build_tag)
+    assert wait_task(hub, second)["state_name"] == "CLOSED", worker.log()[-3000:]
+    cold, warm = log_of(hub, first, "root.log"), log_of(hub, second, "root.log")
+    assert "installing group build" in cold and "buildroot cache hit" not in cold
+    assert "buildroot cache hit" in warm
+    assert "installing" not in warm and "Dependencies resolved" not in warm  # no dnf at all
+    assert sorted(listing(hub, second)) == sorted(listing(hub, first))
+    assert markers(log_of(hub, second, "build.log")) == ("1.0-1", "1.0-1", "1000")
+
+    listed = adjutant("cache", "list", "--json", "--cache-dir", tmp_path / "worker-builder1"
+                      / "cache")
+    entries = json.loads(listed.stdout)
+    assert len(entries) == 1 and entries[0]["repo_id"] == build_tag["repo_id"]
+    assert entries[0]["installed"] == ["adjutant-buildsys-1.0-1.noarch",
+                                       "adjutant-dep-1.0-1.noarch", "adjutant-tool-1.0-1.noarch"]
+    assert entries[0]["hits"] == 1
+
+
+def test_a_new_repo_misses_the_cache_and_installs_the_newer_package(
+        hub: FakeHub, build_tag: dict[str, Any], repo_packages: dict[str, Path],
+        podman_runtime: ContainerRuntime, needs_tool_srpm: Path,
+        start_worker: StartWorker) -> None:
+    srpm_rel = upload_srpm(hub, needs_tool_srpm)
+    first = build_arch_task(hub, srpm_rel, build_tag)
+    worker = start_worker()
+    assert wait_task(hub, first)["state_name"] == "CLOSED", worker.log()[-3000:]
+    newer = make_koji_repo(hub, podman_runtime, "f-build",
+                           [repo_packages[k] for k in ("buildsys", "dep-2", "tool")], GROUPS)
+    second = build_arch_task(hub, srpm_rel, {"name": "f-build", "repo_id": newer})
+    assert wait_task(hub, second)["state_name"] == "CLOSED", worker.log()[-3000:]
+    assert "buildroot cache hit" not in log_of(hub, second, "root.log")
+    assert ("adjutant-dep-2.0-1.noarch", True) in listing(hub, second)
+    assert markers(log_of(hub, second, "build.log")) == ("1.0-1", "2.0-1", "1000")
+
+
+def test_two_tasks_wanting_one_buildroot_at_once_install_it_once(
+        hub: FakeHub, build_tag: dict[str, Any], needs_tool_srpm: Path,
+        start_worker: StartWorker) -> None:
+    srpm_rel = upload_srpm(hub, needs_tool_srpm)
+    tasks = [build_arch_task(hub, srpm_rel, build_tag) for _ in range(2)]
+    worker = start_worker()
+    for task_id in tasks:
+        assert wait_task(hub, task_id)["state_name"] == "CLOSED", worker.log()[-3000:]
+    logs = [log_of(hub, t, "root.log") for t in tasks]
+    assert sum("installing group build" in text for text in logs) == 1
+    assert sum("buildroot cache hit" in text for text in logs) == 1
+
+
+def test_buildroot_disabled_uses_the_image_as_it_is(
+        hub: FakeHub, build_tag: dict[str, Any], hello_srpm: Path,
+        start_worker: StartWorker) -> None:
+    task_id = build_arch_task(hub, upload_srpm(hub, hello_srpm), build_tag)
+    worker = start_worker(adjutant={"buildroot_enabled": "false"})
+    assert wait_task(hub, task_id)["state_name"] == "CLOSED", worker.log()[-3000:]
+    assert "buildroot_enabled is off" in log_of(hub, task_id, "root.log")
+    assert listing(hub, task_id) == []
+
+
+def test_the_repo_can_come_over_topurl_instead_of_a_mount(
+        hub: FakeHub, build_tag: dict[str, Any], needs_tool_srpm: Path, tmp_path: Path,
+        start_worker: StartWorker) -> None:
+    task_id = build_arch_task(hub, upload_srpm(hub, needs_tool_srpm), build_tag)
+    # No topdir on this host: the repo is fetched from the hub's topurl, which listens on
+    # the host's loopback, hence the host network for the install phase.
+    worker = start_worker(kojid={"topdir": tmp_path / "no-topdir"},
+                          adjutant={"install_network": "host"})
+    assert wait_task(hub, task_id)["state_name"] == "CLOSED", worker.log()[-3000:]
+    root_log = log_of(hub, task_id, "root.log")
+    assert re.search(r"installing from repo \d+ \(http://127\.0\.0\.1:\d+/kojifiles/repos/",
+                     root_log)
+    assert ("adjutant-tool-1.0-1.noarch", True) in listing(hub, task_id)
