@@ -14,6 +14,7 @@ import docker.types
 import requests
 
 from adjutant.container.errors import ContainerError, EngineUnavailable, ImageUnavailable
+from adjutant.container.refs import split_ref
 from adjutant.container.runtime import ContainerInfo, ContainerRuntime, OutputStream
 from adjutant.container.spec import ContainerSpec, Stream
 
@@ -92,7 +93,7 @@ class DockerRuntime(ContainerRuntime):
     def pull(self, ref: str, timeout: float) -> str:
         puller = docker.APIClient(base_url=self.url, timeout=int(timeout))
         try:
-            repo, tag = _split_ref(ref)
+            repo, tag = split_ref(ref)
             puller.pull(repo, tag=tag)
         except (docker.errors.APIError, requests.RequestException) as exc:
             raise ImageUnavailable(ref, f"docker pull failed: {exc}") from exc
@@ -104,7 +105,7 @@ class DockerRuntime(ContainerRuntime):
         return image_id
 
     def import_rootfs(self, tarball: Path, ref: str, labels: Mapping[str, str]) -> str:
-        repo, tag = _split_ref(ref)
+        repo, tag = split_ref(ref)
         try:
             self.api.import_image_from_file(
                 str(tarball), repository=repo, tag=tag,
@@ -118,13 +119,24 @@ class DockerRuntime(ContainerRuntime):
             raise ContainerError(f"docker: imported {ref} but cannot find it")
         return image_id
 
-    def remove_image(self, ref: str) -> None:
+    def remove_image(self, ref: str, force: bool = True) -> None:
         try:
-            self.api.remove_image(ref, force=True)
+            self.api.remove_image(ref, force=force)
         except docker.errors.ImageNotFound:
             pass
         except docker.errors.APIError as exc:
             raise ContainerError(f"docker: removing image {ref!r} failed: {exc}") from exc
+
+    def tag_image(self, ref: str, new_ref: str) -> None:
+        repo, tag = split_ref(new_ref)
+        try:
+            self.api.tag(ref, repo, tag)
+        except docker.errors.APIError as exc:
+            raise ContainerError(f"docker: tagging {ref} as {new_ref} failed: {exc}") from exc
+
+    def image_size(self, ref: str) -> int | None:
+        info = self._inspect_image(ref)
+        return int(info.get("Size") or 0) if info else None
 
     # -- containers --------------------------------------------------------------------
 
@@ -132,7 +144,7 @@ class DockerRuntime(ContainerRuntime):
         host_config = self.api.create_host_config(
             mounts=[docker.types.Mount(m.target, str(m.source), type="bind",
                                        read_only=not m.writable) for m in spec.mounts],
-            network_mode="bridge" if spec.network else "none",
+            network_mode=spec.network_mode if spec.network else "none",
             cap_drop=["ALL"],
             cap_add=list(spec.capabilities) or None,
             security_opt=["no-new-privileges"],
@@ -213,7 +225,7 @@ class DockerRuntime(ContainerRuntime):
         ]
 
     def commit(self, container_id: str, ref: str, labels: Mapping[str, str]) -> str:
-        repo, tag = _split_ref(ref)
+        repo, tag = split_ref(ref)
         try:
             self.api.commit(container_id, repository=repo, tag=tag, pause=False,
                             changes=[f"LABEL {k}={v}" for k, v in labels.items()])
@@ -228,11 +240,3 @@ class DockerRuntime(ContainerRuntime):
     def close(self) -> None:
         self.client.close()
 
-
-def _split_ref(ref: str) -> tuple[str, str]:
-    """``repo[:tag]`` → (repo, tag); a registry port's colon is not a tag separator."""
-    last = ref.rsplit("/", 1)[-1]
-    if ":" in last:
-        repo, _, tag = ref.rpartition(":")
-        return repo, tag
-    return ref, "latest"

@@ -16,6 +16,7 @@ import requests
 
 from adjutant.container.errors import ContainerError, EngineUnavailable, ImageUnavailable
 from adjutant.container.frames import iter_frames
+from adjutant.container.refs import split_ref
 from adjutant.container.runtime import ContainerInfo, ContainerRuntime, OutputStream
 from adjutant.container.sockets import socket_answers, socket_path, wait_for_socket
 from adjutant.container.spec import ContainerSpec, Stream
@@ -154,13 +155,27 @@ class PodmanRuntime(ContainerRuntime):
             raise ContainerError(f"podman: imported {ref} but cannot find it")
         return image_id
 
-    def remove_image(self, ref: str) -> None:
+    def remove_image(self, ref: str, force: bool = True) -> None:
         try:
-            self.client.images.remove(ref, force=True)
+            self.client.images.remove(ref, force=force)
         except podman.errors.ImageNotFound:
             pass
         except podman.errors.APIError as exc:
             raise ContainerError(f"podman: removing image {ref!r} failed: {exc}") from exc
+
+    def tag_image(self, ref: str, new_ref: str) -> None:
+        repo, tag = split_ref(new_ref)
+        try:
+            if not self.client.images.get(ref).tag(repo, tag):
+                raise ContainerError(f"podman: tagging {ref} as {new_ref} failed")
+        except podman.errors.APIError as exc:
+            raise ContainerError(f"podman: tagging {ref} as {new_ref} failed: {exc}") from exc
+
+    def image_size(self, ref: str) -> int | None:
+        try:
+            return int(self.client.images.get(ref).attrs.get("Size") or 0)
+        except podman.errors.ImageNotFound:
+            return None
 
     # -- containers --------------------------------------------------------------------
 
@@ -175,7 +190,7 @@ class PodmanRuntime(ContainerRuntime):
                  "read_only": not m.writable}
                 for m in spec.mounts
             ],
-            "network_mode": "bridge" if spec.network else "none",
+            "network_mode": spec.network_mode if spec.network else "none",
             "cap_drop": ["ALL"],
             "cap_add": list(spec.capabilities),
             "no_new_privileges": True,
@@ -265,9 +280,9 @@ class PodmanRuntime(ContainerRuntime):
         return infos
 
     def commit(self, container_id: str, ref: str, labels: Mapping[str, str]) -> str:
-        repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
+        repo, tag = split_ref(ref)
         response = self.client.api.post("/commit", params={
-            "container": container_id, "repo": repo, "tag": tag or "latest",
+            "container": container_id, "repo": repo, "tag": tag,
             "changes": [f"LABEL {k}={v}" for k, v in labels.items()], "pause": False,
         })
         if not response.ok:

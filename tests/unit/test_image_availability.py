@@ -56,5 +56,5 @@ def test_never_does_not_pull_and_names_the_missing_image() -> None:
 
 
 def test_a_failed_pull_names_the_image() -> None:
-    with pytest.raises(ImageUnavailable, match="registry.example/el9:1"):
+    with pytest.raises(ImageUnavailable, match=r"registry\.example/el9:1"):
         ensure(RecordingRuntime(False, pull_fails=True), PullPolicy.IF_NOT_PRESENT)
