@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from adjutant.container.errors import ContainerError
 from adjutant.container.run import RunResult, run_container
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.container.spec import ContainerSpec, Limits, Mount, Stream
@@ -246,3 +247,65 @@ class RuntimeConformance:
         proc.wait(30)
         assert proc.returncode != 0
         assert runtime.list_containers(labels) == []
+
+
+class ImageConformance:
+    """Image operations a runtime must support (commit, tag, size, removal rules).
+
+    Same fixtures as :class:`RuntimeConformance`.
+    """
+
+    def test_commit_tag_size_and_remove(self, runtime: ContainerRuntime, image: str) -> None:
+        label = unique_label()
+        ref = f"localhost/adjutant-conformance:{label['io.koji-adjutant.test'][:12]}"
+        alias = f"{ref}-alias"
+        cid = runtime.create(ContainerSpec(image=image, labels=label,
+                                           command=("sh", "-c", "echo kept > /var/tmp/kept")))
+        try:
+            runtime.start(cid)
+            assert runtime.wait(cid, 60) == 0
+            image_id = runtime.commit(cid, ref, {"io.koji-adjutant.test-commit": "yes"})
+        finally:
+            runtime.remove(cid)
+        try:
+            assert runtime.image_id(ref) == image_id
+            assert runtime.image_labels(ref)["io.koji-adjutant.test-commit"] == "yes"
+            size = runtime.image_size(ref)
+            assert size is not None and size > 0
+            runtime.tag_image(ref, alias)
+            assert runtime.image_id(alias) == image_id
+            runtime.remove_image(alias)  # removes a name, not the image
+            assert runtime.image_id(alias) is None and runtime.image_id(ref) == image_id
+            _, sink = _run(runtime, ref, "cat /var/tmp/kept")
+            assert sink.text() == "kept\n"
+        finally:
+            runtime.remove_image(ref)
+        assert runtime.image_id(ref) is None
+        assert runtime.image_size(ref) is None
+        runtime.remove_image(ref)  # absent: not an error
+
+    def test_an_image_in_use_survives_a_non_forced_removal(self, runtime: ContainerRuntime,
+                                                          image: str) -> None:
+        label = unique_label()
+        ref = f"localhost/adjutant-conformance:inuse-{label['io.koji-adjutant.test'][:8]}"
+        runtime.tag_image(image, ref)
+        cid = runtime.create(ContainerSpec(image=ref, command=("sleep", "30"), labels=label))
+        try:
+            # Only a name is removed while the image keeps another one; give it just one
+            # name by committing, then try to remove it under a container.
+            committed = f"{ref}-only"
+            runtime.start(cid)
+            only_id = runtime.commit(cid, committed, {})
+            user = runtime.create(ContainerSpec(image=committed, command=("sleep", "30"),
+                                                labels=label))
+            try:
+                with pytest.raises(ContainerError):
+                    runtime.remove_image(committed, force=False)
+                assert runtime.image_id(committed) == only_id
+            finally:
+                runtime.remove(user)
+            runtime.remove_image(committed, force=False)
+            assert runtime.image_id(committed) is None
+        finally:
+            runtime.remove(cid)
+            runtime.remove_image(ref)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from adjutant.container.runtime import ContainerRuntime
-from adjutant.testing.conformance import RuntimeConformance
+from adjutant.testing.conformance import ImageConformance, RuntimeConformance
 from adjutant.testing.engines import engine_with_default_image
 
 pytestmark = pytest.mark.engine
@@ -18,7 +18,7 @@ def engine(request: pytest.FixtureRequest) -> Iterator[tuple[ContainerRuntime, s
     yield from engine_with_default_image(request.param)
 
 
-class TestConformance(RuntimeConformance):
+class TestConformance(RuntimeConformance, ImageConformance):
     @pytest.fixture
     def runtime(self, engine: tuple[ContainerRuntime, str]) -> ContainerRuntime:
         return engine[0]

@@ -1,4 +1,5 @@
-"""Image policy in a running worker: per-tag images, failures that name the tag or image,
+"""Image policy in a running worker (buildroots off: the images are the subject here):
+per-tag images, failures that name the tag or image,
 and the image's provenance at the top of root.log."""
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def test_two_tags_get_different_images_in_one_worker_run(
     srpm = upload_srpm(hub, hello_srpm)
     first = build_arch_task(hub, srpm, default_tag)
     second = build_arch_task(hub, srpm, alt_tag)
-    worker = start_worker(adjutant={"cache_dir": tmp_path / "cache"})
+    worker = start_worker(adjutant={"cache_dir": tmp_path / "cache", "buildroot_enabled": "no"})
     for task_id in (first, second):
         assert wait_task(hub, task_id)["state_name"] == "CLOSED", worker.log()[-3000:]
     first_log, second_log = root_log(hub, first), root_log(hub, second)
@@ -70,7 +71,7 @@ def test_a_malformed_policy_fails_the_task_naming_the_tag(
     tag = tag_with_repo(hub, "broken-policy-build",
                         {"adjutant_image_policy": '{"rules": [{"type": "tag"}]}'})
     task_id = build_arch_task(hub, upload_srpm(hub, hello_srpm), tag)
-    start_worker(adjutant={"cache_dir": tmp_path / "cache"})
+    start_worker(adjutant={"cache_dir": tmp_path / "cache", "buildroot_enabled": "no"})
     assert wait_task(hub, task_id)["state_name"] == "FAILED"
     with pytest.raises(koji.BuildError) as err:
         hub.task_result(task_id)
@@ -83,7 +84,8 @@ def test_an_image_that_cannot_be_had_fails_the_task_naming_it(
     missing = "localhost/no-such-image:1"
     tag = tag_with_repo(hub, "missing-image-build", {"adjutant_image_policy": policy(missing)})
     task_id = build_arch_task(hub, upload_srpm(hub, hello_srpm), tag)
-    start_worker(adjutant={"cache_dir": tmp_path / "cache", "image_pull_policy": "never"})
+    start_worker(adjutant={"cache_dir": tmp_path / "cache", "image_pull_policy": "never",
+                           "buildroot_enabled": "no"})
     assert wait_task(hub, task_id)["state_name"] == "FAILED"
     with pytest.raises(koji.BuildError) as err:
         hub.task_result(task_id)
