@@ -58,7 +58,7 @@ def adjutant_buildroot_ready(task: Mapping[str, Any], runtime: ContainerRuntime,
     cache = cache_for(request.settings)
     if cache is None or not buildroot.plan.install or request.repo_url is None:
         return
-    ref = cache_ref(request.key)
+    ref = cache_ref(request.key, buildroot.image_id)
     runtime.tag_image(buildroot.image, ref)
     packages = buildroot.packages
     installed = sorted(

@@ -54,8 +54,10 @@ class CacheEntry:
     hits: int = 0
 
 
-def cache_ref(key: str) -> str:
-    return f"{CACHE_REPO}:{key[:24]}"
+def cache_ref(key: str, image_id: str) -> str:
+    """The name a cached buildroot image gets: its key, and its image id so that caches of
+    several workers on one engine never take each other's names."""
+    return f"{CACHE_REPO}:{key[:20]}-{image_id.removeprefix('sha256:')[:12]}"
 
 
 class BuildrootCache:
