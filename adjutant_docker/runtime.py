@@ -14,7 +14,7 @@ import docker.types
 import requests
 
 from adjutant.container.errors import ContainerError, EngineUnavailable, ImageUnavailable
-from adjutant.container.refs import split_ref
+from adjutant.container.refs import label_changes, split_ref
 from adjutant.container.runtime import ContainerInfo, ContainerRuntime, OutputStream
 from adjutant.container.spec import ContainerSpec, Stream
 
@@ -109,15 +109,12 @@ class DockerRuntime(ContainerRuntime):
         try:
             self.api.import_image_from_file(
                 str(tarball), repository=repo, tag=tag,
-                changes=[f"LABEL {k}={v}" for k, v in labels.items()],
+                changes=label_changes(labels),
             )
         except docker.errors.APIError as exc:
             raise ContainerError(f"docker: importing {tarball.name} as {ref} failed: {exc}") \
                 from exc
-        image_id = self.image_id(ref)
-        if image_id is None:
-            raise ContainerError(f"docker: imported {ref} but cannot find it")
-        return image_id
+        return self._id_after(ref, "import of")
 
     def remove_image(self, ref: str, force: bool = True) -> None:
         try:
@@ -228,14 +225,11 @@ class DockerRuntime(ContainerRuntime):
         repo, tag = split_ref(ref)
         try:
             self.api.commit(container_id, repository=repo, tag=tag, pause=False,
-                            changes=[f"LABEL {k}={v}" for k, v in labels.items()])
+                            changes=label_changes(labels))
         except docker.errors.APIError as exc:
             raise ContainerError(f"docker: committing {container_id} as {ref} failed: {exc}") \
                 from exc
-        image_id = self.image_id(ref)
-        if image_id is None:
-            raise ContainerError(f"docker: committed {ref} but cannot find it")
-        return image_id
+        return self._id_after(ref, "commit to")
 
     def close(self) -> None:
         self.client.close()

@@ -16,7 +16,7 @@ import requests
 
 from adjutant.container.errors import ContainerError, EngineUnavailable, ImageUnavailable
 from adjutant.container.frames import iter_frames
-from adjutant.container.refs import split_ref
+from adjutant.container.refs import label_changes, split_ref
 from adjutant.container.runtime import ContainerInfo, ContainerRuntime, OutputStream
 from adjutant.container.sockets import socket_answers, socket_path, wait_for_socket
 from adjutant.container.spec import ContainerSpec, Stream
@@ -139,7 +139,7 @@ class PodmanRuntime(ContainerRuntime):
         return image_id
 
     def import_rootfs(self, tarball: Path, ref: str, labels: Mapping[str, str]) -> str:
-        changes = [f"LABEL {k}={v}" for k, v in labels.items()]
+        changes = label_changes(labels)
         with open(tarball, "rb") as body:
             response = self.client.api.post(
                 "/images/import",
@@ -150,10 +150,7 @@ class PodmanRuntime(ContainerRuntime):
         if not response.ok:
             raise ContainerError(f"podman: importing {tarball.name} as {ref} failed: "
                                  f"{response.text.strip()}")
-        image_id = self.image_id(ref)
-        if image_id is None:
-            raise ContainerError(f"podman: imported {ref} but cannot find it")
-        return image_id
+        return self._id_after(ref, "import of")
 
     def remove_image(self, ref: str, force: bool = True) -> None:
         try:
@@ -283,15 +280,12 @@ class PodmanRuntime(ContainerRuntime):
         repo, tag = split_ref(ref)
         response = self.client.api.post("/commit", params={
             "container": container_id, "repo": repo, "tag": tag,
-            "changes": [f"LABEL {k}={v}" for k, v in labels.items()], "pause": False,
+            "changes": label_changes(labels), "pause": False,
         })
         if not response.ok:
             raise ContainerError(f"podman: committing {container_id} as {ref} failed: "
                                  f"{response.text}")
-        image_id = self.image_id(ref)
-        if image_id is None:
-            raise ContainerError(f"podman: committed {ref} but cannot find it")
-        return image_id
+        return self._id_after(ref, "commit to")
 
     def close(self) -> None:
         self.client.close()

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adjutant.container.errors import ContainerError
 from adjutant.container.spec import ContainerSpec, Stream
 
 
@@ -140,3 +141,11 @@ class ContainerRuntime(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the engine client's connections."""
+
+    def _id_after(self, ref: str, action: str) -> str:
+        """The id of image ``ref`` that ``action`` (import, commit) just made."""
+        image_id = self.image_id(ref)
+        if image_id is None:
+            raise ContainerError(f"{self.name}: {action} {ref} finished but the image is "
+                                 "not there")
+        return image_id

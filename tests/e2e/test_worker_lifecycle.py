@@ -66,7 +66,7 @@ def test_cancel_during_build_removes_the_container_quickly(
     assert worker.proc is not None and worker.proc.poll() is None
 
 
-def test_build_log_is_readable_on_the_hub_while_the_build_runs(
+def test_build_log_is_readable_on_the_hub_and_the_heartbeat_goes_on_during_the_build(
         hub: FakeHub, build_tag: dict[str, Any], slow_srpm: Path, start_worker: StartWorker) \
         -> None:
     task_id = build_arch_task(hub, upload_srpm(hub, slow_srpm), build_tag)
@@ -77,6 +77,11 @@ def test_build_log_is_readable_on_the_hub_while_the_build_runs(
              message="build.log to show progress on the hub")
     assert hub.task(task_id)["state_name"] == "OPEN"
     assert "root.log" in session.listTaskOutput(task_id)
+    # The heartbeat goes on while the build runs.
+    beats = hub.calls["host.updateHost"]
+    wait_for(lambda: hub.calls["host.updateHost"] >= beats + 2, 10,
+             message="heartbeats during the build")
+    assert hub.task(task_id)["state_name"] == "OPEN"
     hub.cancel_task(task_id)
 
 

@@ -19,7 +19,14 @@ from typing import Any
 import koji
 import koji.tasks
 
-from adjutant.build.rpmbuild import explain_failure
+from adjutant.build.rpmbuild import (
+    BUILD_ENV,
+    BUILD_USER,
+    BUILDDIR,
+    INPUTDIR,
+    explain_failure,
+    rpmbuild_command,
+)
 from adjutant.container.errors import ContainerError
 from adjutant.container.run import RunResult, run_container
 from adjutant.container.runtime import ContainerRuntime
@@ -40,6 +47,8 @@ from adjutant.worker.buildroot import BuildrootPreparer, repo_access
 from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.hublog import HubLogUploader
 from adjutant.worker.labels import task_labels
+from adjutant.worker.macros import build_macros
+from adjutant.worker.provenance import write_provenance
 from adjutant.worker.session import serialize_calls
 
 log = logging.getLogger(__name__)
@@ -103,6 +112,13 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
         except ContainerError as exc:
             raise koji.GenericError(f"container runtime {self.options.runtime!r} is not "
                                     f"usable on this host: {exc}") from exc
+
+    def tag_shares_an_arch_with(self, tag: Any, hostdata: Mapping[str, Any]) -> bool:
+        """kojid's host check for build tasks: the tag and this host share an arch."""
+        tag_arches = {koji.canonArch(a) for a in
+                      (self.session.getBuildConfig(tag)["arches"] or "").split()}
+        host_arches = {koji.canonArch(a) for a in (hostdata.get("arches") or "").split()}
+        return bool(tag_arches & host_arches)
 
     # -- paths -------------------------------------------------------------------------
 
@@ -223,6 +239,37 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
         broot.set_installed(prepared.packages.initial)
         broot.building()
         return prepared.image, prepared.packages
+
+    def rpmbuild_in_buildroot(
+            self, broot: HubBuildroot, root_log: TaskLog, choice: ImageChoice, image_id: str,
+            repo_id: int, build_config: Mapping[str, Any], arch: str, *,
+            groups: tuple[str, ...], requirements: Sequence[str], srpm: Path, mode: str,
+            target_arch: str | None = None, extra_args: Sequence[str] = ()) \
+            -> tuple[RunResult, Path]:
+        """Prepare the buildroot, then run rpmbuild (``mode``) on ``srpm`` in it as the
+        unprivileged build user with the network off. Returns the run and the build dir
+        (``RPMS/``, ``SRPMS/``); the hub listing is updated with what the build added."""
+        builddir = self.subdir("build", build_user=True)
+        preparer = BuildrootPreparer(self)
+        write_provenance(root_log, choice, image_id, self.runtime.name)
+        try:
+            image, packages = self.setup_buildroot(
+                broot, preparer, choice, image_id, repo_id, build_config["name"], arch,
+                groups, requirements, root_log)
+            command = rpmbuild_command(
+                mode, f"{INPUTDIR}/{srpm.name}", target_arch=target_arch,
+                extra_args=extra_args, macros=build_macros(self.options, build_config, arch))
+            spec = self.container_spec(
+                image, command, user=BUILD_USER, workdir=BUILDDIR, environment=BUILD_ENV,
+                timeout=float(self.options.rpmbuild_timeout),
+                mounts=(Mount(srpm, f"{INPUTDIR}/{srpm.name}"),
+                        Mount(builddir, BUILDDIR, writable=True)))
+            with self.open_log("build.log") as build_log:
+                result = self.run_in_container(spec, build_log)
+        finally:
+            preparer.release()
+        broot.add_installed(packages.added)
+        return result, builddir
 
     # -- results -----------------------------------------------------------------------
 

@@ -8,14 +8,9 @@ from typing import Any
 
 import koji
 
-from adjutant.build.rpmbuild import BUILD_ENV, BUILD_USER, BUILDDIR, INPUTDIR, rpmbuild_command
-from adjutant.container.spec import Mount
 from adjutant.rpm.header import RpmHeaderError, read_rpm
-from adjutant.worker.buildroot import BuildrootPreparer
 from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.handlers.base import ContainerTaskHandler
-from adjutant.worker.macros import build_macros
-from adjutant.worker.provenance import write_provenance
 
 
 class BuildArchTask(ContainerTaskHandler):
@@ -24,11 +19,7 @@ class BuildArchTask(ContainerTaskHandler):
 
     def checkHost(self, hostdata: dict[str, Any]) -> bool:
         """Take the task only if this host shares an arch with the build tag."""
-        tag = self.params[1]
-        tag_arches = {koji.canonArch(a) for a in
-                      (self.session.getBuildConfig(tag)["arches"] or "").split()}
-        host_arches = {koji.canonArch(a) for a in (hostdata.get("arches") or "").split()}
-        return bool(tag_arches & host_arches)
+        return self.tag_shares_an_arch_with(self.params[1], hostdata)
 
     def handler(self, pkg: str, root: Any, arch: str, keep_srpm: bool,
                 opts: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -56,30 +47,13 @@ class BuildArchTask(ContainerTaskHandler):
         choice = self.choose_image(br_arch, build_config["name"], build_config)
         image_id = self.ensure_image(choice.image)
 
-        builddir = self.subdir("build", build_user=True)
-        macros = build_macros(self.options, build_config, br_arch)
-        preparer = BuildrootPreparer(self)
         with HubBuildroot(self.session, repo_id, br_arch, self.id) as broot, \
                 self.open_log("root.log") as root_log:
-            write_provenance(root_log, choice, image_id, self.runtime.name)
-            try:
-                image, packages = self.setup_buildroot(
-                    broot, preparer, choice, image_id, repo_id, build_config["name"], br_arch,
-                    ("build",), header.requirements, root_log)
-                mode = "ra" if keep_srpm else "rebuild"
-                command = rpmbuild_command(mode, f"{INPUTDIR}/{srpm.name}", macros=macros,
-                                           target_arch=None if arch == "noarch" else arch)
-                spec = self.container_spec(
-                    image, command, user=BUILD_USER, workdir=BUILDDIR,
-                    environment=BUILD_ENV, timeout=float(self.options.rpmbuild_timeout),
-                    mounts=(Mount(srpm, f"{INPUTDIR}/{srpm.name}"),
-                            Mount(builddir, BUILDDIR, writable=True)),
-                )
-                with self.open_log("build.log") as build_log:
-                    result = self.run_in_container(spec, build_log)
-            finally:
-                preparer.release()
-            broot.add_installed(packages.added)
+            result, builddir = self.rpmbuild_in_buildroot(
+                broot, root_log, choice, image_id, repo_id, build_config, br_arch,
+                groups=("build",), requirements=header.requirements, srpm=srpm,
+                mode="ra" if keep_srpm else "rebuild",
+                target_arch=None if arch == "noarch" else arch)
             if not result.ok:
                 raise self.fail_build(f"buildArch {header.nvr} on {br_arch}", result,
                                       "build.log", float(self.options.rpmbuild_timeout))

@@ -7,14 +7,9 @@ from typing import Any
 
 import koji
 
-from adjutant.build.rpmbuild import BUILD_ENV, BUILD_USER, BUILDDIR, INPUTDIR, rpmbuild_command
-from adjutant.container.spec import Mount
 from adjutant.rpm.header import RpmHeaderError, read_rpm
-from adjutant.worker.buildroot import BuildrootPreparer
 from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.handlers.base import ContainerTaskHandler
-from adjutant.worker.macros import build_macros
-from adjutant.worker.provenance import write_provenance
 
 
 class RebuildSRPMTask(ContainerTaskHandler):
@@ -22,10 +17,8 @@ class RebuildSRPMTask(ContainerTaskHandler):
     _taskWeight = 1.0
 
     def checkHost(self, hostdata: dict[str, Any]) -> bool:
-        tag_arches = {koji.canonArch(a) for a in
-                      (self.session.getBuildConfig(self.params[1])["arches"] or "").split()}
-        host_arches = {koji.canonArch(a) for a in (hostdata.get("arches") or "").split()}
-        return bool(tag_arches & host_arches)
+        """Take the task only if this host shares an arch with the build tag."""
+        return self.tag_shares_an_arch_with(self.params[1], hostdata)
 
     def handler(self, srpm: str, build_tag: Any, opts: dict[str, Any] | None = None) \
             -> dict[str, Any]:
@@ -47,29 +40,12 @@ class RebuildSRPMTask(ContainerTaskHandler):
             raise koji.BuildError(f"{srpm} is a binary package, not an SRPM")
         choice = self.choose_image(br_arch, build_config["name"], build_config)
         image_id = self.ensure_image(choice.image)
-        builddir = self.subdir("build", build_user=True)
-        preparer = BuildrootPreparer(self)
         with HubBuildroot(self.session, repo_id, br_arch, self.id) as broot, \
                 self.open_log("root.log") as root_log:
-            write_provenance(root_log, choice, image_id, self.runtime.name)
-            try:
-                image, packages = self.setup_buildroot(
-                    broot, preparer, choice, image_id, repo_id, build_config["name"], br_arch,
-                    ("srpm-build",), (), root_log)
-                command = rpmbuild_command(
-                    "rs", f"{INPUTDIR}/{local.name}", extra_args=["--nodeps"],
-                    macros=build_macros(self.options, build_config, br_arch))
-                spec = self.container_spec(
-                    image, command, user=BUILD_USER, workdir=BUILDDIR,
-                    environment=BUILD_ENV, timeout=float(self.options.rpmbuild_timeout),
-                    mounts=(Mount(local, f"{INPUTDIR}/{local.name}"),
-                            Mount(builddir, BUILDDIR, writable=True)),
-                )
-                with self.open_log("build.log") as build_log:
-                    result = self.run_in_container(spec, build_log)
-            finally:
-                preparer.release()
-            broot.add_installed(packages.added)
+            result, builddir = self.rpmbuild_in_buildroot(
+                broot, root_log, choice, image_id, repo_id, build_config, br_arch,
+                groups=("srpm-build",), requirements=(), srpm=local, mode="rs",
+                extra_args=["--nodeps"])
             if not result.ok:
                 raise self.fail_build(f"rebuildSRPM {original.nvr}", result, "build.log")
             produced = sorted((builddir / "SRPMS").glob("*.src.rpm"))
