@@ -2,7 +2,8 @@
 
 Overhead per task = (closeTask - openTask, as the fake hub recorded them) - (the build
 container's run time, from the engine's own start and died events). Tasks run one after
-another so that they do not compete for the 2 cores. Targets: overhead <= 1 s per task;
+another so that they do not compete for the 2 cores; the tag's repo is real and the
+buildroot comes from the cache after a first, uncounted task. Targets: overhead <= 1 s per task;
 idle CPU <= 0.5 %; resident memory <= 100 MB.
 """
 
@@ -58,7 +59,11 @@ def _opened_closed(hub: Any, task_id: int) -> tuple[float, float]:
 
 
 def main() -> None:
+    from adjutant.buildroot.cache import BuildrootCache
+    from adjutant.engine import open_runtime
+    from adjutant.plugin.manager import load_plugins
     from adjutant.testing.fakehub import FakeHub
+    from adjutant.testing.kojirepo import GROUPS, build_package, make_koji_repo, package_spec
     from adjutant.testing.kojisetup import (
         EXAMPLE,
         build_arch_task,
@@ -75,15 +80,20 @@ def main() -> None:
                          {"hello.sh": (EXAMPLE.parent / "hello.sh").read_text()})
         srpm_rel = upload_srpm(hub, srpm)
         hub.add_tag("bench-build", arches="x86_64")
-        tag = {"name": "bench-build", "repo_id": hub.add_repo("bench-build",
-                                                              arches=["x86_64"])}
+        plugins = load_plugins()
+        runtime = open_runtime(plugins, "podman")
+        buildsys = build_package(runtime, plugins, package_spec("adjutant-buildsys"),
+                                 tmp / "buildsys")
+        tag = {"name": "bench-build",
+               "repo_id": make_koji_repo(hub, runtime, "bench-build", buildsys, GROUPS)}
         hub.add_host("bench1", arches=["x86_64", "noarch"], password="pw")
         config = write_config(tmp / "kojid.conf", server=hub.url, topurl=hub.topurl,
                               topdir=hub.topdir, workdir=tmp / "work", user="bench1",
                               password="pw", kojid={"sleeptime": 1})
         overheads = []
         with WorkerProcess(config, tmp / "worker.log"):
-            wait_task(hub, build_arch_task(hub, srpm_rel, tag))  # warm-up, not counted
+            # Warm-up, not counted: it installs the buildroot, which the others find cached.
+            wait_task(hub, build_arch_task(hub, srpm_rel, tag))
             began = time.time()
             task_ids = []
             for _ in range(TASKS):
@@ -97,6 +107,8 @@ def main() -> None:
                 opened, closed = _opened_closed(hub, task_id)
                 overheads.append((closed - opened) - runs[task_id])
         container = median([runs[t] for t in task_ids])
+        BuildrootCache(tmp / "cache" / "buildroots").prune(runtime, max_images=0)
+        runtime.close()
 
         idle_config = write_config(tmp / "idle.conf", server=hub.url, topurl=hub.topurl,
                                    topdir=hub.topdir, workdir=tmp / "work-idle",
@@ -116,7 +128,7 @@ def main() -> None:
         ("openTask→closeTask minus container run, median", f"{median(overheads):.3f} s"),
         ("… mean", f"{sum(overheads) / len(overheads):.3f} s"),
         ("… max", f"{max(overheads):.3f} s"),
-        ("container run time (start→died), median", f"{container:.3f} s"),
+        ("container run time (start to died), median", f"{container:.3f} s"),
         ("target", "<= 1 s per task"),
     ])
     report(f"idle worker over {IDLE_SECONDS} s (sleeptime 15, kojid's default)", [
