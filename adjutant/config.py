@@ -47,6 +47,20 @@ def _float(value: str) -> float:
         raise ValueError("expected a number") from None
 
 
+def _positive_int(value: str) -> int:
+    number = _int(value)
+    if number <= 0:
+        raise ValueError("expected a whole number above 0")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    number = _float(value)
+    if number <= 0:
+        raise ValueError("expected a number above 0")
+    return number
+
+
 def _str(value: str) -> str:
     return value
 
@@ -73,9 +87,10 @@ KOJID_OPTIONS: Mapping[str, Option] = {
     "retry_interval": Option(60, _int), "max_retries": Option(120, _int),
     "offline_retry": Option(True, _bool), "offline_retry_interval": Option(120, _int),
     "timeout": Option(None, _int), "use_fast_upload": Option(True, _bool),
-    "maxjobs": Option(10, _int), "sleeptime": Option(15, _int), "minspace": Option(8192, _int),
+    "maxjobs": Option(10, _positive_int), "sleeptime": Option(15, _positive_int),
+    "minspace": Option(8192, _int),
     "vendor": Option("Koji"), "packager": Option("Koji"), "distribution": Option("Koji"),
-    "mockhost": Option("koji-linux-gnu"), "rpmbuild_timeout": Option(86400, _int),
+    "mockhost": Option("koji-linux-gnu"), "rpmbuild_timeout": Option(86400, _positive_int),
     "literal_task_arches": Option(""), "build_arch_can_fail": Option(False, _bool),
     "support_rpm_source_layout": Option(True, _bool),
     "allowed_scms": Option(""), "allowed_scms_use_config": Option(True, _bool),
@@ -151,7 +166,7 @@ ADJUTANT_OPTIONS: Mapping[str, Option] = {
     "task_image_default": Option("docker.io/almalinux/9-minimal:latest"),
     "image_pull_policy": Option("if-not-present", _pull_policy),
     "policy_enabled": Option(True, _bool),
-    "policy_cache_ttl": Option(300, _int),
+    "policy_cache_ttl": Option(300, _positive_int),
     "buildroot_enabled": Option(True, _bool),
     "network_enabled": Option(True, _bool),
     "container_mounts": Option([], _mounts),
@@ -162,7 +177,7 @@ ADJUTANT_OPTIONS: Mapping[str, Option] = {
     "container_cpus": Option(None, _float),
     "log_sinks": Option(["file"], _words),
     "cache_dir": Option("/var/cache/koji-adjutant"),
-    "hub_log_interval": Option(1.0, _float),
+    "hub_log_interval": Option(1.0, _positive_float),
     "install_network": Option("bridge", _network_mode),
     "buildroot_cache_enabled": Option(True, _bool),
     "buildroot_cache_max_images": Option(20, _int),
@@ -235,6 +250,10 @@ def load_config(path: Path, plugin_options: Iterable[Any] = (),
         kojid["cert"] = "/etc/kojid/client.crt"
     if kojid["serverca"] is None and os.path.exists("/etc/kojid/serverca.crt"):
         kojid["serverca"] = "/etc/kojid/serverca.crt"
+    if kojid["topurl"]:
+        # kojid accepts several space-separated topurls and downloads from the first.
+        kojid["topurls"] = kojid["topurl"].split()
+        kojid["topurl"] = kojid["topurls"][0]
     if require_hub:
         for key in ("server", "topurl"):
             if not kojid[key]:

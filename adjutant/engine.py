@@ -11,10 +11,10 @@ from adjutant.plugin.types import RuntimeSettings
 DEFAULT_RUNTIME = "podman"
 
 
-def open_runtime(plugins: Plugins, name: str, options: Mapping[str, str] | None = None) \
-        -> ContainerRuntime:
+def open_runtime(plugins: Plugins, name: str, options: Mapping[str, str] | None = None,
+                 may_start_services: bool = True) -> ContainerRuntime:
     """Create the runtime called ``name`` (error lists the available ones) and ping it."""
     provider = plugins.runtime_provider(name)
-    runtime = provider.factory(RuntimeSettings(dict(options or {})))
+    runtime = provider.factory(RuntimeSettings(dict(options or {}), may_start_services))
     runtime.ping()
     return runtime

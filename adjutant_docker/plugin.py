@@ -26,5 +26,5 @@ def adjutant_container_runtimes() -> list[ContainerRuntimeProvider]:
 
 @hookimpl
 def adjutant_config_options() -> list[ConfigOption]:
-    return [ConfigOption("docker_url", DEFAULT_URL,
-                         "dockerd API socket (default: $DOCKER_HOST, else this)")]
+    return [ConfigOption("docker_url", "",
+                         f"dockerd API socket (default: $DOCKER_HOST, else {DEFAULT_URL})")]

@@ -198,6 +198,8 @@ class DockerRuntime(ContainerRuntime):
         except docker.errors.APIError as exc:
             if exc.status_code != 409:  # not running: nothing to kill
                 raise ContainerError(f"docker: killing {container_id} failed: {exc}") from exc
+        except requests.RequestException as exc:
+            raise ContainerError(f"docker: killing {container_id} failed: {exc}") from exc
 
     def remove(self, container_id: str) -> None:
         try:
@@ -208,6 +210,8 @@ class DockerRuntime(ContainerRuntime):
             if exc.status_code != 409:  # removal already in progress
                 raise ContainerError(f"docker: removing {container_id} failed: {exc}") \
                     from exc
+        except requests.RequestException as exc:
+            raise ContainerError(f"docker: removing {container_id} failed: {exc}") from exc
 
     def list_containers(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
         try:

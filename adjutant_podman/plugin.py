@@ -13,7 +13,8 @@ def _factory(settings: RuntimeSettings) -> ContainerRuntime:
 
     return PodmanRuntime(
         url=settings.get("podman_url") or DEFAULT_URL,
-        start_service=(settings.get("podman_start_service") or "true").lower() == "true",
+        start_service=settings.may_start_services
+        and (settings.get("podman_start_service") or "true").lower() == "true",
     )
 
 

@@ -218,11 +218,20 @@ class PodmanRuntime(ContainerRuntime):
         return _LogFollow(self.client, container_id)
 
     def read_output(self, container_id: str) -> Iterator[tuple[Stream, bytes]]:
-        response = self.client.api.get(
-            f"/containers/{container_id}/logs", params={"stdout": True, "stderr": True},
-        )
-        response.raise_for_status()
-        yield from iter_frames([response.content])
+        try:
+            response = self.client.api.get(
+                f"/containers/{container_id}/logs", params={"stdout": True, "stderr": True},
+                stream=True)
+        except (requests.RequestException, podman.errors.APIError) as exc:
+            raise ContainerError(f"podman: reading the output of {container_id} failed: "
+                                 f"{exc}") from exc
+        if not response.ok:
+            raise ContainerError(f"podman: reading the output of {container_id} failed: "
+                                 f"{response.text.strip()}")
+        try:
+            yield from iter_frames(response.iter_content(chunk_size=65536))
+        finally:
+            response.close()
 
     def start(self, container_id: str) -> None:
         self._call("starting", container_id, "post", f"/containers/{container_id}/start")
@@ -246,16 +255,16 @@ class PodmanRuntime(ContainerRuntime):
         return int(response.json())
 
     def kill(self, container_id: str) -> None:
-        response = self.client.api.post(f"/containers/{container_id}/kill",
-                                        params={"signal": "KILL"})
+        response = self._request("killing", container_id, "post",
+                                 f"/containers/{container_id}/kill", params={"signal": "KILL"})
         # 409: not running any more; 404: gone. Both mean there is nothing left to kill.
         if not response.ok and response.status_code not in (404, 409, 500):
             raise ContainerError(f"podman: killing {container_id} failed: {response.text}")
 
     def remove(self, container_id: str) -> None:
-        response = self.client.api.delete(
-            f"/containers/{container_id}", params={"force": True, "timeout": 0},
-        )
+        response = self._request("removing", container_id, "delete",
+                                 f"/containers/{container_id}",
+                                 params={"force": True, "timeout": 0})
         if not response.ok and response.status_code != 404:
             raise ContainerError(f"podman: removing {container_id} failed: {response.text}")
 
@@ -278,7 +287,7 @@ class PodmanRuntime(ContainerRuntime):
 
     def commit(self, container_id: str, ref: str, labels: Mapping[str, str]) -> str:
         repo, tag = split_ref(ref)
-        response = self.client.api.post("/commit", params={
+        response = self._request("committing", container_id, "post", "/commit", params={
             "container": container_id, "repo": repo, "tag": tag,
             "changes": label_changes(labels), "pause": False,
         })
@@ -290,10 +299,15 @@ class PodmanRuntime(ContainerRuntime):
     def close(self) -> None:
         self.client.close()
 
-    def _call(self, what: str, container_id: str, method: str, path: str) -> None:
+    def _request(self, what: str, container_id: str, method: str, path: str,
+                 **kwargs: Any) -> Any:
+        """One API call; transport and SDK errors become ContainerError naming the step."""
         try:
-            response = getattr(self.client.api, method)(path)
-        except requests.RequestException as exc:
+            return getattr(self.client.api, method)(path, **kwargs)
+        except (requests.RequestException, podman.errors.APIError) as exc:
             raise ContainerError(f"podman: {what} {container_id} failed: {exc}") from exc
+
+    def _call(self, what: str, container_id: str, method: str, path: str) -> None:
+        response = self._request(what, container_id, method, path)
         if not response.ok:
             raise ContainerError(f"podman: {what} {container_id} failed: {response.text}")

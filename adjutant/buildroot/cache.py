@@ -54,6 +54,11 @@ class CacheEntry:
     hits: int = 0
 
 
+def _index_key(runtime: str, key: str) -> str:
+    """Index entries are per runtime: the same buildroot may be cached in two engines."""
+    return f"{runtime}/{key}"
+
+
 def cache_ref(key: str, image_id: str) -> str:
     """The name a cached buildroot image gets: its key, and its image id so that caches of
     several workers on one engine never take each other's names."""
@@ -102,12 +107,12 @@ class BuildrootCache:
         """The entry for ``key`` if its image is still in ``runtime``; marks it used."""
         with self._flock("index.lock"):
             entries = self._load()
-            entry = entries.get(key)
-            if entry is None or entry.runtime != runtime.name:
+            entry = entries.get(_index_key(runtime.name, key))
+            if entry is None:
                 return None
             if runtime.image_id(entry.image) != entry.image_id:
                 log.info("cached buildroot %s lost its image; forgetting it", key[:12])
-                del entries[key]
+                del entries[_index_key(runtime.name, key)]
                 self._save(entries)
                 return None
             entry.last_used = time.time()
@@ -118,7 +123,7 @@ class BuildrootCache:
     def store(self, entry: CacheEntry) -> None:
         with self._flock("index.lock"):
             entries = self._load()
-            entries[entry.key] = entry
+            entries[_index_key(entry.runtime, entry.key)] = entry
             self._save(entries)
 
     def prune(self, runtime: ContainerRuntime, max_images: int | None = None,
@@ -143,7 +148,7 @@ class BuildrootCache:
                 except ContainerError as exc:
                     log.info("keeping cached buildroot %s: %s", entry.image, exc)
                     continue
-                del entries[entry.key]
+                del entries[_index_key(entry.runtime, entry.key)]
                 total -= entry.size
                 removed.append(entry)
             self._save(entries)

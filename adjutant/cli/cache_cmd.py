@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from adjutant.cli.common import add_runtime_option, fail, plugins_from_args
+from adjutant.cli.common import fail, plugins_from_args
 
 
 def register(sub: Any) -> None:
@@ -26,22 +26,27 @@ def register(sub: Any) -> None:
         if name == "list":
             c.add_argument("--json", action="store_true", help="machine-readable output")
         else:
-            add_runtime_option(c)
+            c.add_argument("--runtime", help="runtime whose cached images to prune (default: "
+                                             "the config's)")
             c.add_argument("--all", action="store_true", help="evict every entry")
             c.add_argument("--max-images", type=int,
                            help="keep at most this many (default: buildroot_cache_max_images)")
 
 
 def _cache(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """The cache and the settings (``[adjutant]`` plus plugin keys) of the config."""
     from adjutant.buildroot.cache import BuildrootCache
     from adjutant.config import ADJUTANT_OPTIONS, ConfigError, load_config
 
     settings: dict[str, Any] = {k: o.default for k, o in ADJUTANT_OPTIONS.items()}
     if args.config.exists():
         try:
-            settings.update(load_config(args.config, require_hub=False).adjutant)
+            config = load_config(args.config, plugins_from_args(args).config_options(),
+                                 require_hub=False)
         except ConfigError as exc:
             fail(str(exc), code=1)
+        settings.update(config.adjutant)
+        settings.update(config.plugin_options)
     if args.cache_dir:
         settings["cache_dir"] = str(args.cache_dir)
     return BuildrootCache(Path(settings["cache_dir"]) / "buildroots"), settings
@@ -72,7 +77,8 @@ def prune_cache(args: argparse.Namespace) -> int:
 
     cache, settings = _cache(args)
     try:
-        runtime = open_runtime(plugins_from_args(args), args.runtime)
+        runtime = open_runtime(plugins_from_args(args), args.runtime or settings["runtime"],
+                               {k: str(v) for k, v in settings.items()})
     except (PluginError, ContainerError) as exc:
         fail(str(exc), code=1)
     max_images = 0 if args.all else (args.max_images if args.max_images is not None

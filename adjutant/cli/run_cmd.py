@@ -32,6 +32,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import koji
+
     from adjutant.config import ConfigError, load_config
     from adjutant.container.errors import ContainerError
     from adjutant.plugin.manager import PluginError
@@ -45,9 +47,14 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config, plugins.config_options(), overrides={
             "maxjobs": args.maxjobs, "sleeptime": args.sleeptime, "runtime": args.runtime})
         plugins.runtime_provider(config.adjutant["runtime"])
+        for sink in config.adjutant["log_sinks"]:
+            plugins.log_sink(sink)
         return run_worker(config, plugins, force_lock=args.force_lock, once=args.once)
     except (ConfigError, PluginError, LoginError, ContainerError) as exc:
         fail(str(exc), code=1)
+    except koji.GenericError as exc:
+        fail(f"the hub refused: {exc} (is this user a build host? see 'koji add-host')",
+             code=1)
     except KeyboardInterrupt:
         print("adjutant: interrupted", file=sys.stderr)
         return 130

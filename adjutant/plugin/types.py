@@ -17,9 +17,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RuntimeSettings:
-    """Settings a runtime factory receives: the ``[adjutant]`` config values as strings."""
+    """Settings a runtime factory receives: the ``[adjutant]`` config values as strings.
+
+    ``may_start_services`` is False in task processes: an engine service they started
+    would be their child, and killed with them when the task is cancelled.
+    """
 
     options: Mapping[str, str] = field(default_factory=dict)
+    may_start_services: bool = True
 
     def get(self, key: str, default: str | None = None) -> str | None:
         return self.options.get(key, default)
@@ -138,7 +143,8 @@ class BuildrootRequest:
 
     @property
     def key(self) -> str:
-        """What identifies the buildroot: base image id, repo, arch, groups and requirements.
+        """What identifies the buildroot: base image id, repo (id and location, which names
+        the hub), arch, groups and requirements.
 
         A repo id names immutable content, so equal keys resolve to the same installed
         package set: the key of a cached buildroot.
@@ -146,7 +152,8 @@ class BuildrootRequest:
         import hashlib
         import json
 
-        data = {"base": self.base_image_id, "repo": self.repo_id, "arch": self.arch,
+        data = {"base": self.base_image_id, "repo": self.repo_id, "url": self.repo_url,
+                "arch": self.arch,
                 "groups": sorted(self.groups), "packages": sorted(self.packages)}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 

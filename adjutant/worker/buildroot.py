@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -64,7 +65,7 @@ def repo_access(options: Any, tag_name: str, repo_id: int, arch: str) -> RepoAcc
     local = topdir / relative
     if (local / "repodata").is_dir():
         return RepoAccess(f"file://{local}", (Mount(topdir, str(topdir)),), False, local)
-    return RepoAccess(f"{options.topurl.split()[0].rstrip('/')}/{relative}", (), True, None)
+    return RepoAccess(f"{options.topurl.rstrip('/')}/{relative}", (), True, None)
 
 
 def _hub_rpm_ids(access: RepoAccess) -> dict[str, int]:
@@ -78,6 +79,16 @@ def _hub_rpm_ids(access: RepoAccess) -> dict[str, int]:
     except requests.RequestException:
         return {}
     return parse_rpmlist(response.text) if response.status_code == 200 else {}
+
+
+def check_requirements(requirements: Sequence[str]) -> None:
+    """BuildError for a requirement that is not a dependency: header strings reach dnf (as
+    root) as arguments, where an option or a group/module selector would be an injection."""
+    for requirement in requirements:
+        if not requirement.strip() or requirement.startswith(("-", "@")) \
+                or any(c in requirement for c in "\n\r\0"):
+            raise koji.BuildError(f"refusing BuildRequires {requirement!r}: not a package "
+                                  "name or dependency")
 
 
 def default_plan(request: BuildrootRequest) -> BuildrootPlan:
@@ -111,8 +122,17 @@ class BuildrootPreparer:
                 image, image_id, packages = self._install(request, access, root_log)
             else:
                 image = plan.image
-                image_id = self.runtime.image_id(image) or request.base_image_id
+                resolved = self.runtime.image_id(image)
+                if resolved is None:
+                    raise koji.BuildError(f"buildroot image {image} of the plan "
+                                          f"({plan.note}) is not present")
+                image_id = resolved
                 packages = plan.packages or BuildrootPackages()
+                if image != request.base_image:
+                    # A name of the task's own keeps the image while the task uses it,
+                    # whatever a cache prune decides meanwhile.
+                    self.task_image = self._task_ref()
+                    self.runtime.tag_image(image_id, self.task_image)
             prepared = PreparedBuildroot(request, plan, image, image_id, packages)
             handler.plugins.notify("adjutant_buildroot_ready", task=handler.task_summary(),
                                    runtime=self.runtime, buildroot=prepared)
@@ -142,7 +162,7 @@ class BuildrootPreparer:
             f"baseurl={access.url}\nenabled=1\ngpgcheck=0\nskip_if_unavailable=False\n")
         script = Path(str(resources.files("adjutant.buildroot") / "data" / "install.sh"))
         spec = handler.container_spec(
-            request.base_image,
+            request.base_image_id,
             ("sh", INSTALL_SCRIPT, LISTS_DIR, ",".join(request.groups), *request.packages),
             user="0:0", network=access.network,
             network_mode=handler.options.install_network,
@@ -158,7 +178,7 @@ class BuildrootPreparer:
         try:
             if not result.ok:
                 raise self._install_failure(request, result.exit_code)
-            ref = f"localhost/adjutant-task-buildroot:{handler.options.host_name}-{handler.id}"
+            ref = self._task_ref()
             image_id = self.runtime.commit(result.container_id, ref,
                                            {"io.koji-adjutant.buildroot-key": request.key})
             self.task_image = ref
@@ -168,11 +188,24 @@ class BuildrootPreparer:
         group = parse_rpm_list((lists / "group.tsv").read_text())
         final = parse_rpm_list((lists / "final.tsv").read_text())
         ids = _hub_rpm_ids(access)
+        initial, added_later = added(group, base), added(final, group)
+        # With the repo's rpmlist.jsonl, a package it does not list came from a merged
+        # external repo; the hub would reject it without its origin, so it is left out (and
+        # named in root.log) like the image's own packages. Without the file (older hubs),
+        # every repo package is listed by N-V-R.A.
+        unknown = [p for p in (*initial, *added_later) if ids and p.nvra not in ids]
         packages = BuildrootPackages(
-            initial=tuple(p.hub_entry(ids) for p in added(group, base)),
-            added=tuple(p.hub_entry(ids) for p in added(final, group)),
+            initial=tuple(p.hub_entry(ids) for p in initial if p not in unknown),
+            added=tuple(p.hub_entry(ids) for p in added_later if p not in unknown),
             image_only=tuple(p.nvra for p in base))
+        if unknown:
+            root_log.line("left out of the hub's buildroot listing (not in the repo's "
+                          f"rpmlist.jsonl): {', '.join(p.nvra for p in unknown)}")
         return ref, image_id, packages
+
+    def _task_ref(self) -> str:
+        return (f"localhost/adjutant-task-buildroot:{self.handler.options.host_name}-"
+                f"{self.handler.id}")
 
     def _install_failure(self, request: BuildrootRequest, exit_code: int) -> koji.BuildError:
         text = (self.handler.logdir / "root.log").read_text(errors="replace")

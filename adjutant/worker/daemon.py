@@ -21,8 +21,12 @@ from adjutant.worker.session import connect
 log = logging.getLogger(__name__)
 
 
-class _Stop(Exception):
-    """Raised by the signal handler to leave the main loop cleanly."""
+class _Stop(BaseException):
+    """Raised by the signal handler to leave the main loop cleanly.
+
+    A BaseException: koji's ClientSession retries a call that raised any Exception, which
+    would swallow the signal.
+    """
 
 
 def _raise_stop(signum: int, _frame: object) -> None:
@@ -44,15 +48,21 @@ def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
 
     Returns the exit status: 0 after a clean shutdown, 1 when the session was lost.
     """
-    session = connect(config.kojid, force_lock=force_lock)
-    host = session.host.getHost()
-    options = worker_options(config, plugins, host["name"])
     runtime = open_runtime(plugins, config.adjutant["runtime"], config.plugin_options)
-    os.makedirs(options.workdir, exist_ok=True)
-    manager = ContainerTaskManager(options, session, runtime)
-    for handler in HANDLERS:
-        manager.registerHandler(handler)
-    removed = manager.remove_leftover_containers()
+    os.makedirs(config.kojid["workdir"], exist_ok=True)
+    session = connect(config.kojid, force_lock=force_lock)
+    try:
+        host = session.host.getHost()
+        options = worker_options(config, plugins, host["name"])
+        manager = ContainerTaskManager(options, session, runtime)
+        for handler in HANDLERS:
+            manager.registerHandler(handler)
+        removed = manager.remove_leftover_containers()
+    except BaseException:
+        # Give the exclusive lock back, or the next start would find it held.
+        session.logout()
+        runtime.close()
+        raise
     log.info("worker for host %s (id %s) ready; methods %s; removed %d leftover "
              "container(s)", host["name"], manager.host_id, sorted(manager.handlers), removed)
 

@@ -47,8 +47,12 @@ class HubLogUploader:
         while not self._stop.wait(self._interval):
             self.upload_new()
 
-    def upload_new(self) -> None:
-        """Upload whatever was appended to each log since the last pass."""
+    def upload_new(self, final: bool = False) -> None:
+        """Upload whatever was appended to each log since the last pass.
+
+        The final pass raises when an upload fails (the logs would be incomplete) and
+        creates empty logs on the hub too (an incremental upload sends nothing for them).
+        """
         with self._lock:
             for name in self._names:
                 fh = self._files.get(name)
@@ -59,23 +63,31 @@ class HubLogUploader:
                     fh = self._files[name] = open(path, "rb")  # noqa: SIM115
                 start = fh.tell()
                 try:
+                    if final and start == 0 and (self._dir / name).stat().st_size == 0:
+                        self._session.uploadWrapper(str(self._dir / name), self._uploadpath,
+                                                    name)
+                        continue
                     incremental_upload(self._session, name, fh, self._uploadpath, logger=log)
                 except Exception:
                     # Re-send from where this pass began (uploads overwrite at their offset):
                     # a live-log hiccup must neither fail the task nor leave a gap.
                     fh.seek(start)
+                    if final:
+                        raise
                     log.warning("live upload of %s failed; will retry", name, exc_info=True)
 
     def stop(self) -> None:
-        """Stop the thread and upload the rest of every log."""
+        """Stop the thread and upload the rest of every log; raises if that fails."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
-        self.upload_new()
-        with self._lock:
-            for fh in self._files.values():
-                fh.close()
-            self._files.clear()
+        try:
+            self.upload_new(final=True)
+        finally:
+            with self._lock:
+                for fh in self._files.values():
+                    fh.close()
+                self._files.clear()
 
     def __enter__(self) -> HubLogUploader:
         return self.start()

@@ -16,7 +16,6 @@ from typing import Any
 import koji
 import koji.daemon
 
-from adjutant.container.errors import ContainerError
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.worker.labels import TASK_LABEL, host_selector, task_selector
 
@@ -63,8 +62,9 @@ class ContainerTaskManager(koji.daemon.TaskManager):
         if not nolocal:
             try:
                 self.remove_leftover_containers()
-            except ContainerError:
-                log.warning("could not list leftover containers", exc_info=True)
+            except Exception:
+                # Best effort: engine trouble must never keep the loop from its heartbeat.
+                log.warning("could not remove leftover containers", exc_info=True)
 
     def checkSpace(self) -> bool:
         path = self.options.workdir
@@ -79,13 +79,18 @@ class ContainerTaskManager(koji.daemon.TaskManager):
         return True
 
     def cleanupTask(self, task_id: int, wait: bool = True) -> bool:
+        # Containers first, so that the build stops at once; again after the process tree
+        # is gone, in case the task created one in between.
         self.remove_task_containers(task_id)
-        return bool(super().cleanupTask(task_id, wait=wait))
+        done = bool(super().cleanupTask(task_id, wait=wait))
+        self.remove_task_containers(task_id)
+        return done
 
     def remove_task_containers(self, task_id: int) -> None:
+        """Best effort: engine trouble is logged, never allowed to stop the main loop."""
         try:
             for info in self.runtime.list_containers(task_selector(self.host_name, task_id)):
                 log.info("removing container %s of task %s", info.name, task_id)
                 self.runtime.remove(info.id)
-        except ContainerError:
+        except Exception:
             log.warning("could not remove the containers of task %s", task_id, exc_info=True)

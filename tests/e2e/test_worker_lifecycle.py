@@ -106,6 +106,21 @@ def test_sigkill_then_restart_removes_old_containers_and_rebuilds_the_task(
     assert result["rpms"][0].endswith("restarted-1.0-1.noarch.rpm")
 
 
+def test_sigterm_stops_the_worker_cleanly_and_frees_its_task(
+        hub: FakeHub, build_tag: dict[str, Any], slow_srpm: Path, start_worker: StartWorker,
+        podman: ContainerRuntime) -> None:
+    task_id = build_arch_task(hub, upload_srpm(hub, slow_srpm), build_tag)
+    worker = start_worker()
+    wait_for(lambda: "building step 2" in _hub_log(hub, task_id, "build.log"), 60,
+             message="the build to be under way")
+    assert worker.stop(timeout=30) == 0, worker.log()[-3000:]
+    assert containers_of(podman, "builder1") == []
+    assert hub.task(task_id)["state_name"] == "FREE"  # given back for another host
+    host = hub.host(hub.task(task_id)["host_id"] or 1)
+    assert host["ready"] is False
+    assert not [s for s in hub.sessions("builder1") if not s["closed"]]  # logged out
+
+
 def test_two_hosts_share_the_queue_and_no_task_runs_twice(
         hub: FakeHub, build_tag: dict[str, Any], hello_srpm: Path, start_worker: StartWorker) \
         -> None:

@@ -10,28 +10,36 @@ groups=$2
 shift 2
 qf='%{NAME}\t%{VERSION}\t%{RELEASE}\t%{EPOCH}\t%{ARCH}\t%{SIGMD5}\t%{SIZE}\t%{BUILDTIME}\n'
 
+opts="-y --setopt=reposdir=/etc/adjutant/repos --setopt=install_weak_deps=False --setopt=tsflags=nodocs"
+rpm -qa --qf "$qf" > "$out/base.tsv"
 if command -v dnf >/dev/null 2>&1; then pm=dnf
 elif command -v yum >/dev/null 2>&1; then pm=yum
-elif command -v microdnf >/dev/null 2>&1; then pm=microdnf
+elif command -v microdnf >/dev/null 2>&1; then
+    # microdnf has no comps groups: bootstrap dnf from the tag's repo first (a minimal
+    # distribution image ships only microdnf; build tags carry dnf).
+    echo "adjutant: the image has only microdnf; installing dnf from the repo"
+    if ! microdnf $opts install dnf; then
+        echo "adjutant: the image has only microdnf, which cannot install comps groups, and dnf could not be installed from the repo" >&2
+        exit 70
+    fi
+    pm=dnf
 else
     echo "adjutant: the image has no dnf, yum or microdnf, so no buildroot can be installed in it" >&2
     exit 70
 fi
-opts="-y --setopt=reposdir=/etc/adjutant/repos --setopt=install_weak_deps=False --nodocs"
 
-rpm -qa --qf "$qf" > "$out/base.tsv"
 old_ifs=$IFS
 IFS=,
 for group in $groups; do
     IFS=$old_ifs
     echo "adjutant: installing group $group"
-    $pm $opts group install "$group"
+    $pm $opts group install -- "$group"
 done
 IFS=$old_ifs
 rpm -qa --qf "$qf" > "$out/group.tsv"
 if [ $# -gt 0 ]; then
     echo "adjutant: installing build requirements: $*"
-    $pm $opts install "$@"
+    $pm $opts install -- "$@"
 fi
 rpm -qa --qf "$qf" > "$out/final.tsv"
 $pm clean all >/dev/null 2>&1 || true

@@ -43,7 +43,7 @@ from adjutant.plugin.types import (
 )
 from adjutant.policy.cache import PolicyUnavailable
 from adjutant.policy.rules import PolicyError
-from adjutant.worker.buildroot import BuildrootPreparer, repo_access
+from adjutant.worker.buildroot import BuildrootPreparer, check_requirements, repo_access
 from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.hublog import HubLogUploader
 from adjutant.worker.labels import task_labels
@@ -85,7 +85,10 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
         """Run the task in its own process: observers around it, runtime closed after."""
         if os.getpid() != getattr(self.options, "daemon_pid", None):
             _die_with_parent()
+            # Replace the daemon's handlers: SIGINT (koji's first signal on cancel) and
+            # SIGTERM end the task process, running every cleanup on the way out.
             signal.signal(signal.SIGTERM, _terminate)
+            signal.signal(signal.SIGINT, _terminate)
         serialize_calls(self.session)
         task = self.task_summary()
         self.plugins.notify("adjutant_task_started", task=task)
@@ -108,7 +111,8 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
     def runtime(self) -> ContainerRuntime:
         try:
             return open_runtime(self.plugins, self.options.runtime,
-                                getattr(self.options, "plugin_options", {}))
+                                getattr(self.options, "plugin_options", {}),
+                                may_start_services=False)
         except ContainerError as exc:
             raise koji.GenericError(f"container runtime {self.options.runtime!r} is not "
                                     f"usable on this host: {exc}") from exc
@@ -221,15 +225,16 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
                         root_log: TaskLog) -> tuple[str, BuildrootPackages]:
         """Prepare the buildroot and record it on the hub (listing, then BUILDING).
 
-        Returns the image to build in and the packages, whose ``added`` part the caller
-        reports after the build. With ``buildroot_enabled`` off the image is used as it
-        is and nothing is installed.
+        Returns the id of the image to build in (an id, not a name that could move) and the
+        packages, whose ``added`` part the caller reports after the build. With
+        ``buildroot_enabled`` off the image is used as it is and nothing is installed.
         """
         if not self.options.buildroot_enabled:
             root_log.line("buildroot_enabled is off: the image is used as it is (no dnf)")
             broot.set_installed([])
             broot.building()
-            return choice.image, BuildrootPackages()
+            return image_id, BuildrootPackages()
+        check_requirements(requirements)
         access = repo_access(self.options, tag_name, repo_id, arch)
         request = BuildrootRequest(
             base_image=choice.image, base_image_id=image_id, arch=arch, repo_id=repo_id,
@@ -238,7 +243,7 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
         prepared = preparer.prepare(request, access, root_log)
         broot.set_installed(prepared.packages.initial)
         broot.building()
-        return prepared.image, prepared.packages
+        return prepared.image_id, prepared.packages
 
     def rpmbuild_in_buildroot(
             self, broot: HubBuildroot, root_log: TaskLog, choice: ImageChoice, image_id: str,
@@ -283,6 +288,17 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
             self.uploadFile(str(path))
             result.append(f"{uploadpath}/{path.name}")
         return result
+
+    def removeWorkdir(self) -> None:
+        """Before the work dir goes (success or failure): the rest of the logs to the hub,
+        so that a failed task's log ends with its error there too."""
+        if self.uploader is not None:
+            try:
+                self.finish_logs()
+            except Exception:
+                log.warning("final upload of the logs of task %s failed", self.id,
+                            exc_info=True)
+        super().removeWorkdir()
 
     def finish_logs(self) -> list[str]:
         """Final upload of every file in the log dir; their work-relative paths."""

@@ -47,9 +47,9 @@ class CreaterepoTask(ContainerTaskHandler):
                                                     event=rinfo["create_event"])
         if external:
             names = ", ".join(r.get("external_repo_name", "?") for r in external)
-            raise koji.GenericError(f"tag {rinfo['tag_name']} merges external repos ({names}); "
-                                    "this worker does not run mergerepo_c yet: keep it out of "
-                                    "the createrepo channel for such tags")
+            raise koji.tasks.RefuseTask(
+                f"tag {rinfo['tag_name']} merges external repos ({names}) and this worker "
+                "does not run mergerepo_c yet; another host can take it")
         outdir = self.subdir("repo", build_user=True)
         pkglist = repodir / "pkglist"
         has_packages = pkglist.exists() and pkglist.stat().st_size > 0
