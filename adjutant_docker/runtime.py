@@ -131,6 +131,15 @@ class DockerRuntime(ContainerRuntime):
         except docker.errors.APIError as exc:
             raise ContainerError(f"docker: tagging {ref} as {new_ref} failed: {exc}") from exc
 
+    def image_names(self, repository: str) -> list[str]:
+        try:
+            images = self.api.images(name=repository)
+        except (docker.errors.APIError, requests.RequestException) as exc:
+            raise ContainerError(f"docker: listing images of {repository} failed: {exc}") \
+                from exc
+        return sorted(t for image in images for t in (image.get("RepoTags") or [])
+                      if split_ref(t)[0] == repository)
+
     def image_size(self, ref: str) -> int | None:
         info = self._inspect_image(ref)
         return int(info.get("Size") or 0) if info else None

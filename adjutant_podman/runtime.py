@@ -168,6 +168,15 @@ class PodmanRuntime(ContainerRuntime):
         except podman.errors.APIError as exc:
             raise ContainerError(f"podman: tagging {ref} as {new_ref} failed: {exc}") from exc
 
+    def image_names(self, repository: str) -> list[str]:
+        try:
+            images = self.client.images.list(name=repository)
+        except (podman.errors.APIError, requests.RequestException) as exc:
+            raise ContainerError(f"podman: listing images of {repository} failed: {exc}") \
+                from exc
+        return sorted(t for image in images for t in image.tags
+                      if split_ref(t)[0] == repository)
+
     def image_size(self, ref: str) -> int | None:
         try:
             return int(self.client.images.get(ref).attrs.get("Size") or 0)

@@ -136,6 +136,10 @@ class ContainerRuntime(abc.ABC):
         """Give local image ``ref`` the additional name ``new_ref``."""
 
     @abc.abstractmethod
+    def image_names(self, repository: str) -> list[str]:
+        """Every local ``repository:tag`` name in ``repository`` (e.g. to sweep leftovers)."""
+
+    @abc.abstractmethod
     def image_size(self, ref: str) -> int | None:
         """The local image's size in bytes, or None when it is not present."""
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from adjutant.container.errors import ContainerError
+from adjutant.container.refs import split_ref
 from adjutant.container.run import RunResult, run_container
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.container.spec import ContainerSpec, Limits, Mount, Stream
@@ -274,6 +275,7 @@ class ImageConformance:
             assert size is not None and size > 0
             runtime.tag_image(ref, alias)
             assert runtime.image_id(alias) == image_id
+            assert runtime.image_names(split_ref(ref)[0]) == sorted([ref, alias])
             runtime.remove_image(alias)  # removes a name, not the image
             assert runtime.image_id(alias) is None and runtime.image_id(ref) == image_id
             _, sink = _run(runtime, ref, "cat /var/tmp/kept")

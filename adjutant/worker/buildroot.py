@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+TASK_IMAGE_REPO = "localhost/adjutant-task-buildroot"
 INSTALL_SCRIPT = "/etc/adjutant/install.sh"
 REPOS_DIR = "/etc/adjutant/repos"
 LISTS_DIR = "/adjutant-lists"
@@ -79,6 +80,11 @@ def _hub_rpm_ids(access: RepoAccess) -> dict[str, int]:
     except requests.RequestException:
         return {}
     return parse_rpmlist(response.text) if response.status_code == 200 else {}
+
+
+def task_image_ref(host: str, task_id: int) -> str:
+    """The name a task's buildroot image has while the task runs."""
+    return f"{TASK_IMAGE_REPO}:{host}-{task_id}"
 
 
 def check_requirements(requirements: Sequence[str]) -> None:
@@ -204,8 +210,7 @@ class BuildrootPreparer:
         return ref, image_id, packages
 
     def _task_ref(self) -> str:
-        return (f"localhost/adjutant-task-buildroot:{self.handler.options.host_name}-"
-                f"{self.handler.id}")
+        return task_image_ref(self.handler.options.host_name, self.handler.id)
 
     def _install_failure(self, request: BuildrootRequest, exit_code: int) -> koji.BuildError:
         text = (self.handler.logdir / "root.log").read_text(errors="replace")

@@ -58,6 +58,7 @@ def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
         for handler in HANDLERS:
             manager.registerHandler(handler)
         removed = manager.remove_leftover_containers()
+        manager.remove_leftover_task_images()
     except BaseException:
         # Give the exclusive lock back, or the next start would find it held.
         session.logout()

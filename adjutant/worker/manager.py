@@ -17,6 +17,7 @@ import koji
 import koji.daemon
 
 from adjutant.container.runtime import ContainerRuntime
+from adjutant.worker.buildroot import TASK_IMAGE_REPO, task_image_ref
 from adjutant.worker.labels import TASK_LABEL, host_selector, task_selector
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,20 @@ class ContainerTaskManager(koji.daemon.TaskManager):
             removed += 1
         return removed
 
+    def remove_leftover_task_images(self) -> int:
+        """Remove the task-image names of this host's tasks that do not run here (a killed
+        task process never released its own). Returns how many were removed."""
+        prefix = task_image_ref(self.host_name, 0)[:-1]
+        removed = 0
+        for name in self.runtime.image_names(TASK_IMAGE_REPO):
+            task = name[len(prefix):]
+            if not name.startswith(prefix) or not task.isdigit() or int(task) in self.pids:
+                continue
+            log.info("removing leftover task image %s", name)
+            self.runtime.remove_image(name, force=False)
+            removed += 1
+        return removed
+
     def updateBuildroots(self, nolocal: bool = False) -> None:
         states = tuple(koji.BR_STATES[s] for s in _OPEN_BUILDROOT_STATES)
         for broot in self.session.listBuildroots(hostID=self.host_id, state=states):
@@ -62,6 +77,7 @@ class ContainerTaskManager(koji.daemon.TaskManager):
         if not nolocal:
             try:
                 self.remove_leftover_containers()
+                self.remove_leftover_task_images()
             except Exception:
                 # Best effort: engine trouble must never keep the loop from its heartbeat.
                 log.warning("could not remove leftover containers", exc_info=True)

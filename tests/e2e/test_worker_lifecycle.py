@@ -11,6 +11,7 @@ import koji
 import pytest
 
 from adjutant.container.runtime import ContainerRuntime
+from adjutant.image.default import DEFAULT_IMAGE
 from adjutant.testing.engines import open_engine
 from adjutant.testing.fakehub import FakeHub
 from adjutant.testing.kojisetup import (
@@ -21,6 +22,7 @@ from adjutant.testing.kojisetup import (
     wait_task,
 )
 from adjutant.testing.worker import WorkerProcess, wait_for
+from adjutant.worker.buildroot import TASK_IMAGE_REPO, task_image_ref
 from adjutant.worker.labels import host_selector
 
 StartWorker = Callable[..., WorkerProcess]
@@ -94,10 +96,15 @@ def test_sigkill_then_restart_removes_old_containers_and_rebuilds_the_task(
     wait_for(lambda: containers_of(podman, "builder1"), 60, message="the build container")
     old = {c.id for c in containers_of(podman, "builder1")}
     first.kill()
+    # As if a task process had been killed before it could drop its image's name.
+    stale = task_image_ref("builder1", 999)
+    podman.tag_image(DEFAULT_IMAGE, stale)
 
     second = start_worker(add_host=False)
     wait_for(lambda: not (old & {c.id for c in containers_of(podman, "builder1")}), 30,
              message="the old run's container to be removed")
+    wait_for(lambda: stale not in podman.image_names(TASK_IMAGE_REPO), 30,
+             message="the stale task image to be removed")
     task = wait_task(hub, task_id, timeout=120)
     assert task["state_name"] == "CLOSED", second.log()[-3000:]
     states = hub.history.task_states(task_id)
