@@ -43,6 +43,7 @@ from adjutant.plugin.types import (
 )
 from adjutant.policy.cache import PolicyUnavailable
 from adjutant.policy.rules import PolicyError
+from adjutant.rpm.header import RpmHeaderError, RpmInfo, read_rpm
 from adjutant.worker.buildroot import BuildrootPreparer, check_requirements, repo_access
 from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.hublog import HubLogUploader
@@ -123,6 +124,24 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
                       (self.session.getBuildConfig(tag)["arches"] or "").split()}
         host_arches = {koji.canonArch(a) for a in (hostdata.get("arches") or "").split()}
         return bool(tag_arches & host_arches)
+
+    def repo_of(self, opts: Mapping[str, Any]) -> dict[str, Any]:
+        """The task's repo (``opts['repo_id']``, required, as kojid's build tasks need)."""
+        repo_id = opts.get("repo_id")
+        if not repo_id:
+            raise koji.BuildError(f"{self.method} needs a repo_id in its options")
+        return dict(self.session.repoInfo(repo_id, strict=True))
+
+    def fetch_srpm(self, relpath: str) -> tuple[Path, RpmInfo]:
+        """Download a work-relative SRPM through topurl and read its header."""
+        local = Path(self.localPath(f"work/{relpath}"))
+        try:
+            header = read_rpm(local)
+        except RpmHeaderError as exc:
+            raise koji.BuildError(f"{relpath} is not a valid SRPM: {exc}") from exc
+        if not header.is_source:
+            raise koji.BuildError(f"{relpath} is a binary package, not an SRPM")
+        return local, header
 
     # -- paths -------------------------------------------------------------------------
 

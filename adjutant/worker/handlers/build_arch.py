@@ -8,7 +8,7 @@ from typing import Any
 
 import koji
 
-from adjutant.rpm.header import RpmHeaderError, read_rpm
+from adjutant.rpm.header import read_rpm
 from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.handlers.base import ContainerTaskHandler
 
@@ -25,17 +25,9 @@ class BuildArchTask(ContainerTaskHandler):
                 opts: dict[str, Any] | None = None) -> dict[str, Any]:
         opts = opts or {}
         self._arch = arch
-        repo_id = opts.get("repo_id")
-        if not repo_id:
-            raise koji.BuildError("buildArch needs a repo_id in its options")
-        repo_info = self.session.repoInfo(repo_id, strict=True)
-        srpm = Path(self.localPath(f"work/{pkg}"))
-        try:
-            header = read_rpm(srpm)
-        except RpmHeaderError as exc:
-            raise koji.BuildError(f"{pkg} is not a valid SRPM: {exc}") from exc
-        if not header.is_source:
-            raise koji.BuildError(f"{pkg} is a binary package, not an SRPM")
+        repo_info = self.repo_of(opts)
+        repo_id = repo_info["id"]
+        srpm, header = self.fetch_srpm(pkg)
         average = self.session.getAverageBuildDuration(header.name)
         if average:
             self.session.host.setTaskWeight(self.id, 1.5 + min(18.0, average / 4800.0))

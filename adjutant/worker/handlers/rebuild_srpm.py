@@ -7,7 +7,7 @@ from typing import Any
 
 import koji
 
-from adjutant.rpm.header import RpmHeaderError, read_rpm
+from adjutant.rpm.header import read_rpm
 from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.handlers.base import ContainerTaskHandler
 
@@ -23,21 +23,13 @@ class RebuildSRPMTask(ContainerTaskHandler):
     def handler(self, srpm: str, build_tag: Any, opts: dict[str, Any] | None = None) \
             -> dict[str, Any]:
         opts = opts or {}
-        repo_id = opts.get("repo_id")
-        if not repo_id:
-            raise koji.BuildError("rebuildSRPM needs a repo_id in its options")
-        repo_info = self.session.repoInfo(repo_id, strict=True)
+        repo_info = self.repo_of(opts)
+        repo_id = repo_info["id"]
         build_config = self.session.getBuildConfig(build_tag, event=repo_info["create_event"])
         hostdata = self.session.host.getHost()
         br_arch = self.find_arch("noarch", hostdata, build_config)
         self._arch = br_arch
-        local = Path(self.localPath(f"work/{srpm}"))
-        try:
-            original = read_rpm(local)
-        except RpmHeaderError as exc:
-            raise koji.BuildError(f"{srpm} is not a valid SRPM: {exc}") from exc
-        if not original.is_source:
-            raise koji.BuildError(f"{srpm} is a binary package, not an SRPM")
+        local, original = self.fetch_srpm(srpm)
         choice = self.choose_image(br_arch, build_config["name"], build_config)
         image_id = self.ensure_image(choice.image)
         with HubBuildroot(self.session, repo_id, br_arch, self.id) as broot, \
