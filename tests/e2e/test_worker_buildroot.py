@@ -100,7 +100,7 @@ def test_dist_from_the_tag_extra_names_the_rpms(
 
 def test_the_same_dependencies_hit_the_cache_and_run_no_dnf(
         hub: FakeHub, build_tag: dict[str, Any], needs_tool_srpm: Path, tmp_path: Path,
-        start_worker: StartWorker) -> None:
+        start_worker: StartWorker, podman_runtime: ContainerRuntime) -> None:
     srpm_rel = upload_srpm(hub, needs_tool_srpm)
     first = build_arch_task(hub, srpm_rel, build_tag)
     worker = start_worker()
@@ -121,7 +121,13 @@ def test_the_same_dependencies_hit_the_cache_and_run_no_dnf(
     assert entries[0]["installed"] == ["adjutant-buildsys-1.0-1.noarch",
                                        "adjutant-dep-1.0-1.noarch", "adjutant-tool-1.0-1.noarch"]
     assert entries[0]["hits"] == 1
+    assert podman_runtime.image_id(entries[0]["image"]) == entries[0]["image_id"]
 
+    pruned = adjutant("cache", "prune", "--all", "--runtime", "podman", "--cache-dir",
+                      tmp_path / "worker-builder1" / "cache")
+    assert pruned.returncode == 0, pruned.stderr
+    assert "1 evicted, 0 kept" in pruned.stdout
+    assert podman_runtime.image_id(entries[0]["image"]) is None
 
 def test_a_new_repo_misses_the_cache_and_installs_the_newer_package(
         hub: FakeHub, build_tag: dict[str, Any], repo_packages: dict[str, Path],
