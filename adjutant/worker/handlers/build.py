@@ -1,0 +1,162 @@
+"""``build(src, target, opts)``: the parent of an rpm build (kojid's BuildTask contract).
+
+No container of its own: it asks the hub's policies, gets the repo, has the SRPM rebuilt
+(``rebuildSRPM`` subtask) unless the tag says not to, starts one ``buildArch`` per arch,
+then imports the results (``completeBuild``, or ``moveBuildToScratch`` for scratch
+builds) and tags the build (``tagBuild`` subtask). Subtasks carry labels so a restarted
+parent finds its children instead of creating new ones.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import koji
+import koji.tasks
+from koji.daemon import SCM
+
+from adjutant.worker.arches import build_arches
+from adjutant.worker.handlers.base import ContainerTaskHandler
+
+
+class BuildTask(ContainerTaskHandler):
+    Methods = ["build"]
+    _taskWeight = 0.2
+
+    def handler(self, src: str, target: str | None, opts: dict[str, Any] | None = None) \
+            -> None:
+        opts = dict(opts or {})
+        scratch = bool(opts.get("scratch"))
+        skip_tag = bool(opts.get("skip_tag")) or scratch
+        from_scm = SCM.is_scm_url(src)
+        build_tag, dest_tag, repo_info = self._tags_and_repo(target, opts)
+        task_info = self.session.getTaskInfo(self.id)
+        policy = {"user_id": task_info["owner"], "source": src, "task_id": self.id,
+                  "build_tag": build_tag["id"], "skip_tag": skip_tag, "scratch": scratch,
+                  "draft": bool(opts.get("draft")), "from_scm": from_scm,
+                  "repo_id": opts.get("repo_id"), "target": target}
+        if not from_scm and not scratch:
+            self.session.host.assertPolicy("build_from_srpm", policy)
+        if opts.get("repo_id"):
+            self.session.host.assertPolicy("build_from_repo_id", policy)
+        self.session.host.assertPolicy("build_rpm", policy)
+
+        srpm, source = self._srpm(src, build_tag, repo_info, opts, from_scm, scratch)
+        _local, header = self.fetch_srpm(srpm)
+        package = None if dest_tag is None else self.session.getPackageConfig(
+            dest_tag["id"], header.name)
+        if not skip_tag:
+            if dest_tag is None:
+                raise koji.BuildError("a build from a repo_id without a destination tag "
+                                      "must be scratch or skip_tag")
+            if package is None or package.get("blocked"):
+                state = "not listed" if package is None else "blocked"
+                raise koji.BuildError(f"package {header.name} is {state} in tag "
+                                      f"{dest_tag['name']}; add it with koji add-pkg")
+        build_config = self.session.getBuildConfig(build_tag["id"],
+                                                   event=repo_info["create_event"])
+        arches = build_arches(
+            (build_config.get("arches") or "").split(), header,
+            extra_arches=((package or {}).get("extra_arches") or "").split(),
+            override=(opts.get("arch_override") or "").split() if scratch else ())
+
+        build_id = None
+        if not scratch:
+            data = {"name": header.name, "version": header.version,
+                    "release": header.release, "epoch": header.epoch, "task_id": self.id,
+                    "source": source}
+            build_id = self.session.host.initBuild(data)
+        try:
+            rpms, brmap, logs, kept_srpm = _merge(
+                self._build_arches(srpm, build_tag, arches, repo_info["id"], opts))
+            if scratch:
+                self.session.host.moveBuildToScratch(self.id, kept_srpm, rpms, logs=logs)
+            else:
+                self.session.host.completeBuild(self.id, build_id, kept_srpm, rpms, brmap,
+                                                logs=logs)
+        except (SystemExit, KeyboardInterrupt, koji.tasks.ServerExit):
+            raise
+        except Exception:
+            if build_id is not None:
+                self.session.host.failBuild(self.id, build_id)
+            raise
+        if not skip_tag and dest_tag is not None:
+            child = self.session.host.subtask(
+                method="tagBuild", arglist=[dest_tag["id"], build_id, False, None, True],
+                label="tag", parent=self.id, arch="noarch")
+            self.wait(child, all=True, failany=True)
+        return None
+
+    def _tags_and_repo(self, target: str | None, opts: dict[str, Any]) \
+            -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any]]:
+        if opts.get("repo_id"):
+            repo_info = self.session.repoInfo(opts["repo_id"], strict=True)
+            if repo_info["state"] not in (koji.REPO_READY, koji.REPO_EXPIRED):
+                raise koji.BuildError(f"repo {repo_info['id']} is "
+                                      f"{koji.REPO_STATES[repo_info['state']]}, not usable")
+            build_tag = self.session.getTag(repo_info["tag_id"], strict=True)
+            dest_tag = self.session.getTag(target, strict=True) if target else None
+            return build_tag, dest_tag, repo_info
+        target_info = self.session.getBuildTarget(target, strict=True)
+        build_tag = self.session.getTag(target_info["build_tag"], strict=True)
+        dest_tag = self.session.getTag(target_info["dest_tag"], strict=True)
+        found = self.session.repo.request(build_tag["id"])
+        if not found.get("repo"):
+            raise koji.BuildError(
+                f"build tag {build_tag['name']} has no ready repo yet; regenerate it "
+                f"(koji regen-repo {build_tag['name']}) and resubmit")
+        return build_tag, dest_tag, found["repo"]
+
+    def _srpm(self, src: str, build_tag: dict[str, Any], repo_info: dict[str, Any],
+              opts: dict[str, Any], from_scm: bool, scratch: bool) -> tuple[str, Any]:
+        """The SRPM to build (work-relative) and the build's source."""
+        child_opts = {"repo_id": repo_info["id"], "scratch": scratch}
+        if from_scm:
+            method, args = "buildSRPMFromSCM", [src, build_tag["id"], child_opts]
+        else:
+            extra = self.session.getBuildConfig(build_tag["id"]).get("extra") or {}
+            rebuild = extra.get("rebuild_srpm", True)
+            if scratch and "rebuild_srpm" in opts:
+                rebuild = opts["rebuild_srpm"]
+            if not rebuild:
+                return src, Path(src).name
+            method, args = "rebuildSRPM", [src, build_tag["id"], child_opts]
+        child = self.session.host.subtask(method=method, arglist=args, label="srpm",
+                                          parent=self.id, arch="noarch")
+        result = self.wait(child, all=True, failany=True)[child]
+        return result["srpm"], (result.get("source") or {}).get("source")
+
+    def _build_arches(self, srpm: str, build_tag: dict[str, Any], arches: list[str],
+                      repo_id: int, opts: dict[str, Any]) -> dict[str, Any]:
+        """One buildArch per arch (the first keeps the SRPM) → results by arch."""
+        children = {}
+        for index, arch in enumerate(arches):
+            children[self.session.host.subtask(
+                method="buildArch",
+                arglist=[srpm, build_tag["id"], arch, index == 0, {"repo_id": repo_id}],
+                label=arch, parent=self.id, arch=arch)] = arch
+        failany = not self.options.build_arch_can_fail or bool(opts.get("fail_fast"))
+        results = self.wait(list(children), all=True, failany=failany)
+        return {children[child]: result for child, result in results.items()}
+
+
+def _merge(results: dict[str, Any]) -> tuple[list[str], dict[str, int], dict[str, list[str]],
+                                             str]:
+    """kojid's merge of the buildArch results (by arch): rpms, the buildroot of each file,
+    logs per arch, and the one kept SRPM."""
+    rpms: list[str] = []
+    brmap: dict[str, int] = {}
+    logs: dict[str, list[str]] = {}
+    srpms: list[str] = []
+    for arch, result in results.items():
+        if isinstance(result, dict) and "faultCode" in result:
+            continue  # an arch allowed to fail (build_arch_can_fail)
+        for path in (*result["rpms"], *result["srpms"]):
+            brmap[path] = result["brootid"]
+        rpms.extend(result["rpms"])
+        srpms.extend(result["srpms"])
+        logs[arch] = list(result["logs"])
+    if len(srpms) != 1:
+        raise koji.BuildError(f"expected exactly one SRPM from the arch builds, got {srpms}")
+    return rpms, brmap, logs, srpms[0]

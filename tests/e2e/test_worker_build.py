@@ -1,0 +1,91 @@
+"""The parent build task: policies, rebuildSRPM, buildArch per arch, import and tagging,
+all served by adjutant workers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import koji
+import pytest
+
+from adjutant.testing.fakehub import FakeHub
+from adjutant.testing.kojirepo import package_spec
+from adjutant.testing.kojisetup import make_srpm, upload_srpm, wait_task
+from adjutant.testing.worker import WorkerProcess
+
+StartWorker = Callable[..., WorkerProcess]
+
+
+@pytest.fixture(scope="module")
+def tool_user_srpm(podman_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    spec = package_spec("tool-user", build_requires=["adjutant-tool"],
+                        build_check="cat /usr/share/adjutant-tool/marker")
+    return make_srpm(spec, tmp_path_factory.mktemp("tool-user"))
+
+
+@pytest.fixture
+def target(hub: FakeHub, build_tag: dict[str, Any]) -> str:
+    hub.add_tag("f-dest", arches=None)
+    hub.add_package("f-dest", "tool-user")
+    hub.add_target("f-target", build_tag["name"], "f-dest")
+    return "f-target"
+
+
+def children(hub: FakeHub, parent: int) -> dict[str, dict[str, Any]]:
+    return {hub.task(c)["label"]: hub.task(c) for c in hub.children(parent)}
+
+
+def test_a_build_is_rebuilt_built_imported_and_tagged(
+        hub: FakeHub, target: str, tool_user_srpm: Path, start_worker: StartWorker) -> None:
+    parent = hub.make_task("build", [upload_srpm(hub, tool_user_srpm), target, {}])
+    worker = start_worker()
+    assert wait_task(hub, parent, timeout=240)["state_name"] == "CLOSED", worker.log()[-4000:]
+    assert hub.task_result(parent) is None
+    kids = children(hub, parent)
+    assert {label: (t["method"], t["state_name"]) for label, t in kids.items()} == {
+        "srpm": ("rebuildSRPM", "CLOSED"),
+        "noarch": ("buildArch", "CLOSED"),
+        "tag": ("tagBuild", "CLOSED"),
+    }
+    build = hub.build("tool-user-1.0-1")
+    assert build["state"] == koji.BUILD_STATES["COMPLETE"]
+    assert build["rpms"] == ["tool-user-1.0-1.noarch", "tool-user-1.0-1.src"]
+    assert build["task_id"] == parent
+    assert hub.tagged("f-dest") == ["tool-user-1.0-1"]
+    assert (hub.topdir / "packages/tool-user/1.0/1/noarch/tool-user-1.0-1.noarch.rpm").exists()
+
+
+def test_a_scratch_build_goes_to_scratch_and_is_not_tagged(
+        hub: FakeHub, target: str, tool_user_srpm: Path, start_worker: StartWorker) -> None:
+    parent = hub.make_task("build", [upload_srpm(hub, tool_user_srpm), target,
+                                     {"scratch": True}])
+    worker = start_worker()
+    assert wait_task(hub, parent, timeout=240)["state_name"] == "CLOSED", worker.log()[-4000:]
+    assert "tag" not in children(hub, parent)
+    assert hub.tagged("f-dest") == []
+    scratch = list((hub.topdir / "scratch").rglob("tool-user-1.0-1.noarch.rpm"))
+    assert len(scratch) == 1 and f"task_{parent}" in str(scratch[0])
+
+
+def test_a_package_not_listed_in_the_destination_fails_the_build(
+        hub: FakeHub, target: str, tmp_path: Path, start_worker: StartWorker) -> None:
+    srpm = make_srpm(package_spec("unlisted"), tmp_path / "unlisted")
+    parent = hub.make_task("build", [upload_srpm(hub, srpm), target, {}])
+    start_worker()
+    assert wait_task(hub, parent, timeout=240)["state_name"] == "FAILED"
+    with pytest.raises(koji.BuildError, match="package unlisted is not listed in tag f-dest"):
+        hub.task_result(parent)
+
+
+def test_a_failing_arch_build_fails_the_build_record(
+        hub: FakeHub, target: str, tmp_path: Path, start_worker: StartWorker) -> None:
+    hub.add_package("f-dest", "breaks")
+    srpm = make_srpm(package_spec("breaks", build_check="exit 3"), tmp_path / "breaks")
+    parent = hub.make_task("build", [upload_srpm(hub, srpm), target, {}])
+    start_worker()
+    assert wait_task(hub, parent, timeout=240)["state_name"] == "FAILED"
+    with pytest.raises(koji.BuildError, match="%build"):
+        hub.task_result(parent)
+    assert hub.build("breaks-1.0-1")["state"] == koji.BUILD_STATES["FAILED"]
