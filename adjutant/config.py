@@ -179,6 +179,7 @@ ADJUTANT_OPTIONS: Mapping[str, Option] = {
     "cache_dir": Option("/var/cache/koji-adjutant"),
     "hub_log_interval": Option(1.0, _positive_float),
     "install_network": Option("bridge", _network_mode),
+    "scm_network": Option("bridge", _network_mode),
     "buildroot_cache_enabled": Option(True, _bool),
     "buildroot_cache_max_images": Option(20, _int),
     "buildroot_cache_max_size": Option(20480, _int),

@@ -1,53 +1,47 @@
-"""Checking out a Koji SCM URL with git, the way kojid does.
+"""Checking out a Koji SCM URL with git, the way kojid does, inside the checkout container.
 
-``git+https://host/path/repo.git?module#rev``: clone without checkout, fetch the revision,
-hard-reset to it; the result names the exact commit. Commands are argument lists; the URL
-never passes through a shell.
+``git+https://host/path/repo.git?module#rev``: clone without checkout, then hard-reset to
+the revision (a commit id, a tag, or a branch of origin); the result names the exact
+commit. Commands are argument lists; the URL never passes through a shell.
 """
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from collections.abc import Mapping
+from typing import Any
 
-from adjutant.plugin import CheckoutResult
+from adjutant.plugin import CheckoutResult, CommandRunner
 
 
 class CheckoutError(Exception):
-    """A git step failed; the message names the step and git's own error."""
+    """A git step failed; the message names the step (git's own error is in checkout.log)."""
 
 
-def clone_url(url: str) -> tuple[str, str, str]:
-    """Split a Koji SCM URL into (git clone URL, module sub-directory, revision)."""
-    parts = urlsplit(url)
-    if not parts.fragment:
-        raise CheckoutError(f"{url}: an SCM URL needs a #revision (commit, tag or branch)")
-    if ";" in parts.path:
-        raise CheckoutError(f"{url}: ';' parameters are not allowed in an SCM URL")
-    scheme = parts.scheme.removeprefix("git+")
-    netloc = parts.netloc
-    path = unquote(parts.path).rstrip("/")
-    return f"{scheme}://{netloc}{path}", unquote(parts.query), parts.fragment
+def clone_url(scm: Mapping[str, Any]) -> str:
+    """The URL git clones: koji's scheme without ``git+``, user, host and repository."""
+    scheme = scm["scheme"].removesuffix("://").removeprefix("git+")
+    user = f"{scm['user']}@" if scm.get("user") else ""
+    return f"{scheme}://{user}{scm['host']}{scm['repository']}"
 
 
-def _git(args: list[str], cwd: Path | None, logfile: Path, step: str) -> str:
-    with open(logfile, "ab") as log:
-        log.write(f"$ git {' '.join(args)}\n".encode())
-        log.flush()
-        proc = subprocess.run(["git", *args], cwd=cwd, stdout=subprocess.PIPE,
-                              stderr=log, check=False)
-        log.write(proc.stdout)
-    if proc.returncode != 0:
-        raise CheckoutError(f"git {step} failed (exit {proc.returncode}); see {logfile.name}")
-    return proc.stdout.decode().strip()
-
-
-def fetch(url: str, dest: Path, logfile: Path) -> CheckoutResult:
-    """Check ``url`` out into ``dest`` (must not exist); return the module path and commit."""
-    repo, module, revision = clone_url(url)
-    _git(["clone", "--no-checkout", "--quiet", repo, str(dest)], None, logfile, "clone")
-    _git(["fetch", "--quiet", "origin", revision], dest, logfile, f"fetch {revision}")
-    _git(["reset", "--hard", "--quiet", "FETCH_HEAD"], dest, logfile, "reset")
-    commit = _git(["rev-parse", "HEAD"], dest, logfile, "rev-parse")
-    return CheckoutResult(path=dest / module if module else dest, revision=commit)
+def fetch(scm: Mapping[str, Any], dest: str, run: CommandRunner) -> CheckoutResult:
+    """Check the URL's revision out into ``dest``; the result's path is its module dir."""
+    revision = scm["revision"]
+    if not revision:
+        raise CheckoutError("an SCM URL needs a #revision (commit, tag or branch)")
+    if run(["git", "clone", "--no-checkout", "--quiet", clone_url(scm), dest],
+           cwd="/").exit_code:
+        raise CheckoutError(f"git clone of {clone_url(scm)} failed; see checkout.log")
+    for candidate in (revision, f"origin/{revision}"):
+        found = run(["git", "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"],
+                    cwd=dest)
+        if found.exit_code == 0:
+            commit = found.stdout.strip()
+            break
+    else:
+        raise CheckoutError(f"revision {revision!r} is neither a commit, a tag nor a branch "
+                            f"of {clone_url(scm)}")
+    if run(["git", "reset", "--hard", "--quiet", commit], cwd=dest).exit_code:
+        raise CheckoutError(f"git reset to {commit} failed; see checkout.log")
+    module = (scm.get("module") or "").strip("/")
+    return CheckoutResult(path=f"{dest}/{module}" if module else dest, revision=commit)

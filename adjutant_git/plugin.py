@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adjutant.plugin import ScmFetcher, hookimpl
 
-SCHEMES = ("git", "git+http", "git+https", "git+rsync", "git+ssh", "git+file")
+SCHEMES = ("git", "git+http", "git+https", "git+rsync", "git+ssh")
 
 
 @hookimpl
@@ -12,4 +12,4 @@ def adjutant_scm_fetchers() -> list[ScmFetcher]:
     from adjutant_git.fetch import fetch
 
     return [ScmFetcher(name="git", schemes=SCHEMES, fetch=fetch,
-                       description="git clone of a Koji SCM URL at its #revision")]
+                       description="git clone of a Koji SCM URL at its #revision, in a container")]

@@ -75,13 +75,19 @@ def adjutant_scm_fetchers() -> Sequence[ScmFetcher]:
 
     :return: fetchers, each naming the schemes it handles.
 
+    ``fetch(scm, dest, run)`` gets koji's parsed SCM URL and runs its commands through
+    ``run(argv, cwd)``, inside a container with the network on, never on the host.
+
     Example::
 
         @hookimpl
         def adjutant_scm_fetchers():
-            def fetch(url, dest, logfile):
-                ...  # check out url's fragment into dest, logging to logfile
-                return CheckoutResult(path=dest, revision=commit_id)
+            def fetch(scm, dest, run):
+                url = f"https://{scm['host']}{scm['repository']}"
+                if run(["hg", "clone", "-u", scm["revision"], url, dest], cwd="/").exit_code:
+                    raise RuntimeError("hg clone failed; see checkout.log")
+                node = run(["hg", "id", "-i", "--debug"], cwd=dest).stdout.strip()
+                return CheckoutResult(path=dest, revision=node)
             return [ScmFetcher(name="hg", schemes=("hg+https",), fetch=fetch)]
     """
     raise NotImplementedError

@@ -6,9 +6,8 @@ and the command line then pick capabilities by ``name``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -45,16 +44,33 @@ class ContainerRuntimeProvider:
 
 @dataclass(frozen=True)
 class CheckoutResult:
-    """A fetched source tree: where it is and which exact revision it is."""
+    """A fetched source tree: its path (inside the checkout container) and the exact
+    revision it is at (for git, the full commit id)."""
 
-    path: Path
+    path: str
     revision: str
 
 
-class ScmFetch(Protocol):
-    """Fetch ``url`` (a Koji SCM URL, fragment = revision) into ``dest``; log to ``logfile``."""
+@dataclass(frozen=True)
+class CommandResult:
+    exit_code: int
+    stdout: str
 
-    def __call__(self, url: str, dest: Path, logfile: Path) -> CheckoutResult: ...
+
+class CommandRunner(Protocol):
+    """Runs one command in the task's checkout container (network on, the checkout dir
+    writable, the build user); its output goes to ``checkout.log`` and stdout is also
+    returned."""
+
+    def __call__(self, argv: Sequence[str], cwd: str) -> CommandResult: ...
+
+
+class ScmFetch(Protocol):
+    """Check out ``scm`` (koji's parsed SCM URL: ``scheme, user, host, repository, module,
+    revision``) into ``dest`` with ``run``; raise an exception naming the failed step."""
+
+    def __call__(self, scm: Mapping[str, Any], dest: str, run: CommandRunner) \
+            -> CheckoutResult: ...
 
 
 @dataclass(frozen=True)

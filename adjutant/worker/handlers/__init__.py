@@ -2,11 +2,20 @@
 
 from adjutant.worker.handlers.build import BuildTask
 from adjutant.worker.handlers.build_arch import BuildArchTask
+from adjutant.worker.handlers.build_srpm_from_scm import BuildSRPMFromSCMTask
 from adjutant.worker.handlers.createrepo import CreaterepoTask
 from adjutant.worker.handlers.rebuild_srpm import RebuildSRPMTask
 from adjutant.worker.handlers.tag_build import TagBuildTask
 
-HANDLERS = (BuildTask, BuildArchTask, RebuildSRPMTask, CreaterepoTask, TagBuildTask)
+HANDLERS = (BuildTask, BuildArchTask, BuildSRPMFromSCMTask, RebuildSRPMTask, CreaterepoTask,
+            TagBuildTask)
 
-__all__ = ["HANDLERS", "BuildArchTask", "BuildTask", "CreaterepoTask", "RebuildSRPMTask",
-           "TagBuildTask"]
+__all__ = [
+    "HANDLERS",
+    "BuildArchTask",
+    "BuildSRPMFromSCMTask",
+    "BuildTask",
+    "CreaterepoTask",
+    "RebuildSRPMTask",
+    "TagBuildTask",
+]

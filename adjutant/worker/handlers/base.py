@@ -11,7 +11,7 @@ import ctypes
 import logging
 import os
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from adjutant.build.rpmbuild import (
     rpmbuild_command,
 )
 from adjutant.container.errors import ContainerError
-from adjutant.container.run import RunResult, run_container
+from adjutant.container.run import OutputSink, RunResult, run_container
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.container.spec import ContainerSpec, Limits, Mount
 from adjutant.engine import open_runtime
@@ -69,6 +69,11 @@ def _die_with_parent() -> None:
 
 def _terminate(signum: int, _frame: object) -> None:
     raise SystemExit(f"task process got signal {signum}")
+
+
+#: Given the buildroot image id, provides rpmbuild's input: (read-only mounts, input path
+#: inside the container, sourcedir or None).
+InputPreparer = Callable[[str], tuple[Sequence[Mount], str, str | None]]
 
 
 class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
@@ -223,8 +228,12 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
         )
 
     def run_in_container(self, spec: ContainerSpec, task_log: TaskLog) -> RunResult:
+        return self.run_in_container_with(spec, task_log.write_output)
+
+    def run_in_container_with(self, spec: ContainerSpec, sink: OutputSink) -> RunResult:
+        """Run ``spec`` to the end; an engine failure becomes a BuildError saying so."""
         try:
-            return run_container(self.runtime, spec, task_log.write_output)
+            return run_container(self.runtime, spec, sink)
         except ContainerError as exc:
             raise koji.BuildError(f"container failure: {exc}") from exc
 
@@ -267,12 +276,15 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
     def rpmbuild_in_buildroot(
             self, broot: HubBuildroot, root_log: TaskLog, choice: ImageChoice, image_id: str,
             repo_id: int, build_config: Mapping[str, Any], arch: str, *,
-            groups: tuple[str, ...], requirements: Sequence[str], srpm: Path, mode: str,
+            groups: tuple[str, ...], requirements: Sequence[str], mode: str,
+            srpm: Path | None = None, prepare_input: InputPreparer | None = None,
             target_arch: str | None = None, extra_args: Sequence[str] = ()) \
             -> tuple[RunResult, Path]:
-        """Prepare the buildroot, then run rpmbuild (``mode``) on ``srpm`` in it as the
-        unprivileged build user with the network off. Returns the run and the build dir
-        (``RPMS/``, ``SRPMS/``); the hub listing is updated with what the build added."""
+        """Prepare the buildroot, then run rpmbuild (``mode``) in it as the unprivileged
+        build user with the network off, on ``srpm`` or on what ``prepare_input`` (given
+        the buildroot image id) provides: ``(read-only mounts, input path, sourcedir)``.
+        Returns the run and the build dir (``RPMS/``, ``SRPMS/``); the hub listing is
+        updated with what the build added."""
         builddir = self.subdir("build", build_user=True)
         preparer = BuildrootPreparer(self)
         write_provenance(root_log, choice, image_id, self.runtime.name)
@@ -280,14 +292,20 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
             image, packages = self.setup_buildroot(
                 broot, preparer, choice, image_id, repo_id, build_config["name"], arch,
                 groups, requirements, root_log)
+            if prepare_input is not None:
+                mounts, input_path, sourcedir = prepare_input(image)
+            elif srpm is not None:
+                mounts = (Mount(srpm, f"{INPUTDIR}/{srpm.name}"),)
+                input_path, sourcedir = f"{INPUTDIR}/{srpm.name}", None
+            else:
+                raise ValueError("rpmbuild_in_buildroot needs srpm or prepare_input")
             command = rpmbuild_command(
-                mode, f"{INPUTDIR}/{srpm.name}", target_arch=target_arch,
-                extra_args=extra_args, macros=build_macros(self.options, build_config, arch))
+                mode, input_path, target_arch=target_arch, extra_args=extra_args,
+                sourcedir=sourcedir, macros=build_macros(self.options, build_config, arch))
             spec = self.container_spec(
                 image, command, user=BUILD_USER, workdir=BUILDDIR, environment=BUILD_ENV,
                 timeout=float(self.options.rpmbuild_timeout),
-                mounts=(Mount(srpm, f"{INPUTDIR}/{srpm.name}"),
-                        Mount(builddir, BUILDDIR, writable=True)))
+                mounts=(*mounts, Mount(builddir, BUILDDIR, writable=True)))
             with self.open_log("build.log") as build_log:
                 result = self.run_in_container(spec, build_log)
         finally:

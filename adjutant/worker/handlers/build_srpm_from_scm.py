@@ -1,0 +1,156 @@
+"""``buildSRPMFromSCM(url, build_tag, opts)``: check a source out and build its SRPM.
+
+The URL is parsed and checked against ``allowed_scms`` (and the hub's ``build_from_scm``
+policy when configured) by koji's own ``SCM``. The checkout runs inside a container from
+the task's buildroot image (the ``srpm-build`` group installed), as the build user with
+the network on, through the SCM fetcher plugin for the URL's scheme; the configured
+source command (``make sources`` by default) runs there too. ``rpmbuild -bs`` then runs
+in the same buildroot with the network off and the checkout read-only.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import koji
+from koji.daemon import SCM
+
+from adjutant.build.rpmbuild import BUILD_ENV, BUILD_USER
+from adjutant.container.spec import Mount
+from adjutant.logs.fanout import TaskLog
+from adjutant.plugin import CommandResult
+from adjutant.plugin.manager import PluginError
+from adjutant.rpm.header import read_rpm
+from adjutant.worker.buildroot_record import HubBuildroot
+from adjutant.worker.handlers.base import ContainerTaskHandler
+
+CHECKOUT = "/checkout"
+SOURCE_DIR = f"{CHECKOUT}/src"
+
+
+class BuildSRPMFromSCMTask(ContainerTaskHandler):
+    Methods = ["buildSRPMFromSCM"]
+    _taskWeight = 1.0
+
+    def checkHost(self, hostdata: dict[str, Any]) -> bool:
+        return self.tag_shares_an_arch_with(self.params[1], hostdata)
+
+    def handler(self, url: str, build_tag: Any, opts: dict[str, Any] | None = None) \
+            -> dict[str, Any]:
+        opts = opts or {}
+        scm = SCM(url, allow_password=self.options.allow_password_in_scm_url)
+        channel = self.session.getChannel(self.taskinfo["channel_id"], strict=True)["name"]
+        scm.assert_allowed(allowed=self.options.allowed_scms, session=self.session,
+                           by_config=self.options.allowed_scms_use_config,
+                           by_policy=self.options.allowed_scms_use_policy,
+                           policy_data={"user_id": self.taskinfo["owner"], "channel": channel,
+                                        "scratch": opts.get("scratch")})
+        scheme = scm.scheme.removesuffix("://")
+        try:
+            fetcher = self.plugins.scm_fetcher_for(scheme)
+        except PluginError as exc:
+            raise koji.BuildError(str(exc)) from exc
+        repo_info = self.repo_of(opts)
+        repo_id = repo_info["id"]
+        build_config = self.session.getBuildConfig(build_tag, event=repo_info["create_event"])
+        br_arch = self.find_arch("noarch", self.session.host.getHost(), build_config)
+        self._arch = br_arch
+        choice = self.choose_image(br_arch, build_config["name"], build_config)
+        image_id = self.ensure_image(choice.image)
+        checkout = self.subdir("checkout", build_user=True)
+        revision: list[str] = []
+
+        def prepare_input(image: str) -> tuple[Sequence[Mount], str, str | None]:
+            with self.open_log("checkout.log") as log:
+                def run(argv: Sequence[str], cwd: str) -> CommandResult:
+                    return self._run_checkout_command(image, checkout, log, argv, cwd)
+
+                try:
+                    result = fetcher.fetch(scm.get_info(), SOURCE_DIR, run)
+                except koji.GenericError:
+                    raise
+                except Exception as exc:
+                    raise koji.BuildError(f"checkout of {url} failed: {exc}") from exc
+                revision.append(result.revision)
+                if scm.source_cmd:
+                    done = run(scm.source_cmd, result.path)
+                    if done.exit_code:
+                        raise koji.BuildError(
+                            f"source command {' '.join(scm.source_cmd)!r} failed with status "
+                            f"{done.exit_code}; see checkout.log")
+            sourcedir = checkout / Path(result.path).relative_to(CHECKOUT)
+            spec = self._spec_file(sourcedir)
+            sources = sourcedir / "SOURCES" if self.options.support_rpm_source_layout and \
+                (sourcedir / "SOURCES").is_dir() else sourcedir
+            inside = f"{CHECKOUT}/{spec.relative_to(checkout)}"
+            return ((Mount(checkout, CHECKOUT),), inside,
+                    f"{CHECKOUT}/{sources.relative_to(checkout)}")
+
+        with HubBuildroot(self.session, repo_id, br_arch, self.id) as broot, \
+                self.open_log("root.log") as root_log:
+            result, builddir = self.rpmbuild_in_buildroot(
+                broot, root_log, choice, image_id, repo_id, build_config, br_arch,
+                groups=("srpm-build",), requirements=(), mode="bs",
+                prepare_input=prepare_input)
+            if not result.ok:
+                raise self.fail_build(f"buildSRPMFromSCM {url}", result, "build.log")
+            produced = sorted((builddir / "SRPMS").glob("*.src.rpm"))
+            if len(produced) != 1:
+                raise koji.BuildError(f"expected exactly one SRPM, got "
+                                      f"{[p.name for p in produced]}")
+            header = read_rpm(produced[0])
+            if produced[0].name != f"{header.nvr}.src.rpm":
+                raise koji.BuildError(f"SRPM name mismatch: {produced[0].name} != "
+                                      f"{header.nvr}.src.rpm")
+            uploaded = self.upload_results(produced)[0]
+        source = urllib.parse.urlunsplit(
+            (scheme, scm.host, scm.repository, scm.module, revision[0]))
+        return {"srpm": uploaded, "logs": self.finish_logs(), "brootid": broot.id,
+                "source": {"url": url, "source": source}}
+
+    def _run_checkout_command(self, image: str, checkout: Path, log: TaskLog,
+                              argv: Sequence[str], cwd: str) -> CommandResult:
+        """One checkout step in a container: network on, only the checkout writable."""
+        stdout = bytearray()
+
+        def sink(stream: Any, data: bytes) -> None:
+            log.write(data)
+            if stream == 1:
+                stdout.extend(data)
+
+        log.line(f"$ {' '.join(argv)}")
+        spec = self.container_spec(
+            image, argv, user=BUILD_USER, workdir=cwd, environment=BUILD_ENV,
+            network=True, network_mode=self.options.scm_network,
+            timeout=float(self.options.rpmbuild_timeout),
+            mounts=(Mount(checkout, CHECKOUT, writable=True),))
+        result = self.run_in_container_with(spec, sink)
+        return CommandResult(result.exit_code if not result.timed_out else 124,
+                             stdout.decode(errors="replace"))
+
+    def _spec_file(self, sourcedir: Path) -> Path:
+        """kojid's rule: one spec at the top (or in SPECS/), else the one named after the
+        checkout dir; Packager, Distribution and Vendor may not be set in it."""
+        specs = sorted(sourcedir.glob("*.spec"))
+        if not specs and self.options.support_rpm_source_layout:
+            specs = sorted(sourcedir.glob("SPECS/*.spec"))
+        if not specs:
+            raise koji.BuildError(f"no spec file found in the checkout ({sourcedir.name})")
+        if len(specs) > 1:
+            named = [s for s in specs if s.stem == sourcedir.name]
+            if len(named) != 1:
+                raise koji.BuildError("several spec files, none named after the checkout "
+                                      f"dir: {', '.join(s.name for s in specs)}")
+            specs = named
+        text = specs[0].read_text(errors="replace")
+        for tag in ("Packager", "Distribution", "Vendor"):
+            if re.search(rf"^{tag}:", text, re.MULTILINE):
+                raise koji.BuildError(f"{tag} is not allowed to be set in the spec file")
+            if re.search(rf"^%define\s+{tag.lower()}\s", text, re.MULTILINE):
+                raise koji.BuildError(f"{tag.lower()} is not allowed to be defined in the "
+                                      "spec file")
+        return specs[0]

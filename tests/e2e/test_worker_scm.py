@@ -1,0 +1,137 @@
+"""buildSRPMFromSCM: a git checkout inside a container, the source command, rpmbuild -bs,
+and the parent build from an SCM URL."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import koji
+import pytest
+
+from adjutant.testing.fakehub import FakeHub
+from adjutant.testing.kojisetup import wait_task
+from adjutant.testing.worker import WorkerProcess
+
+StartWorker = Callable[..., WorkerProcess]
+
+SPEC = """Name: scm-hello
+Version: 2.0
+Release: 1
+Summary: built from git
+License: MIT
+BuildArch: noarch
+Source0: hello.sh
+
+%description
+From an SCM checkout.
+
+%prep
+cp %{SOURCE0} .
+
+%install
+install -D -m 0755 hello.sh %{buildroot}/usr/bin/scm-hello
+
+%files
+/usr/bin/scm-hello
+"""
+# `make sources` fetches what the spec needs: here it writes it.
+MAKEFILE = "sources:\n\tprintf '#!/bin/sh\\necho hello from git\\n' > hello.sh\n"
+ALLOWED = "127.0.0.1*:/kojifiles/scm/*:no:make,sources"
+
+
+def git(*args: str, cwd: Path) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@pytest.fixture
+def scm_url(hub: FakeHub, tmp_path: Path) -> Callable[[str], str]:
+    """A git repo served read-only by the hub's file server (git's dumb HTTP protocol)."""
+    work = tmp_path / "scm-work"
+    work.mkdir()
+    (work / "scm-hello.spec").write_text(SPEC)
+    (work / "Makefile").write_text(MAKEFILE)
+    git("init", "-q", "-b", "main", cwd=work)
+    git("add", ".", cwd=work)
+    git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "v2",
+        cwd=work)
+    bare = hub.topdir / "scm" / "scm-hello.git"
+    bare.parent.mkdir()
+    git("clone", "-q", "--bare", str(work), str(bare), cwd=tmp_path)
+    git("update-server-info", cwd=bare)
+    commit = git("rev-parse", "HEAD", cwd=work)
+
+    def url(revision: str = commit) -> str:
+        return f"git+http://127.0.0.1:{hub.port}/kojifiles/scm/scm-hello.git#{revision}"
+
+    url.commit = commit  # type: ignore[attr-defined]
+    return url
+
+
+def scm_worker(start_worker: StartWorker, allowed: str = ALLOWED) -> WorkerProcess:
+    # The hub listens on the host's loopback: the checkout uses the host network here.
+    return start_worker(kojid={"allowed_scms": allowed}, adjutant={"scm_network": "host"})
+
+
+def test_build_srpm_from_scm_checks_out_runs_make_sources_and_builds_the_srpm(
+        hub: FakeHub, build_tag: dict[str, Any], scm_url: Any,
+        start_worker: StartWorker) -> None:
+    task_id = hub.make_task("buildSRPMFromSCM", [scm_url("main"), build_tag["name"],
+                                                 {"repo_id": build_tag["repo_id"]}])
+    worker = scm_worker(start_worker)
+    assert wait_task(hub, task_id, timeout=180)["state_name"] == "CLOSED", worker.log()[-4000:]
+    result = hub.task_result(task_id)
+    taskdir = koji.pathinfo.taskrelpath(task_id)
+    assert set(result) == {"srpm", "logs", "brootid", "source"}
+    assert result["srpm"] == f"{taskdir}/scm-hello-2.0-1.src.rpm"
+    assert result["source"] == {
+        "url": scm_url("main"),
+        "source": f"git+http://127.0.0.1:{hub.port}/kojifiles/scm/scm-hello.git#"
+                  f"{scm_url.commit}",
+    }
+    assert f"{taskdir}/checkout.log" in result["logs"]
+    checkout_log = hub.work_path(f"{taskdir}/checkout.log").read_text()
+    assert "$ git clone" in checkout_log and "$ make sources" in checkout_log
+    assert hub.history.buildroot_states(result["brootid"]) == ["INIT", "BUILDING", "EXPIRED"]
+    assert ("adjutant-buildsys-1.0-1.noarch", False) in \
+        hub.buildroot(result["brootid"])["listing"]  # the srpm-build group
+
+
+def test_a_url_not_in_allowed_scms_fails_naming_it(
+        hub: FakeHub, build_tag: dict[str, Any], scm_url: Any,
+        start_worker: StartWorker) -> None:
+    task_id = hub.make_task("buildSRPMFromSCM", [scm_url(), build_tag["name"],
+                                                 {"repo_id": build_tag["repo_id"]}])
+    scm_worker(start_worker, allowed="git.example.com:/rpms/*")
+    assert wait_task(hub, task_id)["state_name"] == "FAILED"
+    with pytest.raises(koji.BuildError, match="is not in the list of allowed SCMs"):
+        hub.task_result(task_id)
+
+
+def test_an_unknown_revision_fails_the_checkout_clearly(
+        hub: FakeHub, build_tag: dict[str, Any], scm_url: Any,
+        start_worker: StartWorker) -> None:
+    task_id = hub.make_task("buildSRPMFromSCM", [scm_url("no-such-branch"), build_tag["name"],
+                                                 {"repo_id": build_tag["repo_id"]}])
+    scm_worker(start_worker)
+    assert wait_task(hub, task_id, timeout=180)["state_name"] == "FAILED"
+    with pytest.raises(koji.BuildError, match="revision 'no-such-branch' is neither"):
+        hub.task_result(task_id)
+
+
+def test_koji_build_from_git_completes_with_the_commit_as_source(
+        hub: FakeHub, build_tag: dict[str, Any], scm_url: Any,
+        start_worker: StartWorker) -> None:
+    hub.add_tag("f-dest", arches=None)
+    hub.add_package("f-dest", "scm-hello")
+    hub.add_target("f-target", build_tag["name"], "f-dest")
+    parent = hub.make_task("build", [scm_url(), "f-target", {}])
+    worker = scm_worker(start_worker)
+    assert wait_task(hub, parent, timeout=240)["state_name"] == "CLOSED", worker.log()[-4000:]
+    build = hub.build("scm-hello-2.0-1")
+    assert build["state"] == koji.BUILD_STATES["COMPLETE"]
+    assert build["source"].endswith(f"#{scm_url.commit}")
+    assert hub.tagged("f-dest") == ["scm-hello-2.0-1"]
