@@ -180,6 +180,7 @@ ADJUTANT_OPTIONS: Mapping[str, Option] = {
     "hub_log_interval": Option(1.0, _positive_float),
     "install_network": Option("bridge", _network_mode),
     "scm_network": Option("bridge", _network_mode),
+    "repo_wait_interval": Option(60.0, _positive_float),
     "buildroot_cache_enabled": Option(True, _bool),
     "buildroot_cache_max_images": Option(20, _int),
     "buildroot_cache_max_size": Option(20480, _int),

@@ -82,15 +82,7 @@ def make_koji_repo(hub: FakeHub, runtime: ContainerRuntime, tag: str, rpms: Sequ
     archdir = repodir / arch
     os.symlink(hub.topdir, archdir / "toplink")
     pkglist, rpmlist = [], []
-    for path in rpms:
-        info = read_rpm(path)
-        rel = f"packages/{info.name}/{info.version}/{info.release}/{info.arch}/{path.name}"
-        dest = hub.topdir / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if not dest.exists():
-            shutil.copy(path, dest)
-        build_id = _hub_build(hub, info.name, info.version, info.release)
-        rpm_id = _hub_rpm(hub, info, build_id)
+    for _path, info, rel, build_id, rpm_id in register_packages(hub, rpms):
         pkglist.append(f"toplink/{rel}")
         rpmlist.append({"id": rpm_id, "name": info.name, "version": info.version,
                         "release": info.release, "epoch": info.epoch, "arch": info.arch,
@@ -112,6 +104,23 @@ def make_koji_repo(hub: FakeHub, runtime: ContainerRuntime, tag: str, rpms: Sequ
     if not result.ok:
         raise RuntimeError(f"createrepo_c failed: {b''.join(output).decode()}")
     return repo_id
+
+
+def register_packages(hub: FakeHub, rpms: Sequence[Path]) \
+        -> list[tuple[Path, RpmInfo, str, int, int]]:
+    """Put RPM files under ``packages/`` as the hub stores builds, and make the hub know
+    each build and rpm → (file, header, topdir-relative path, build id, rpm id)."""
+    registered = []
+    for path in rpms:
+        info = read_rpm(path)
+        rel = f"packages/{info.name}/{info.version}/{info.release}/{info.arch}/{path.name}"
+        dest = hub.topdir / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not dest.exists():
+            shutil.copy(path, dest)
+        build_id = _hub_build(hub, info.name, info.version, info.release)
+        registered.append((path, info, rel, build_id, _hub_rpm(hub, info, build_id)))
+    return registered
 
 
 def _hub_build(hub: FakeHub, name: str, version: str, release: str) -> int:

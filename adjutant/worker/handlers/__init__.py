@@ -5,10 +5,11 @@ from adjutant.worker.handlers.build_arch import BuildArchTask
 from adjutant.worker.handlers.build_srpm_from_scm import BuildSRPMFromSCMTask
 from adjutant.worker.handlers.createrepo import CreaterepoTask
 from adjutant.worker.handlers.rebuild_srpm import RebuildSRPMTask
+from adjutant.worker.handlers.repos import NewRepoTask, WaitrepoTask
 from adjutant.worker.handlers.tag_build import TagBuildTask
 
 HANDLERS = (BuildTask, BuildArchTask, BuildSRPMFromSCMTask, RebuildSRPMTask, CreaterepoTask,
-            TagBuildTask)
+            NewRepoTask, WaitrepoTask, TagBuildTask)
 
 __all__ = [
     "HANDLERS",
@@ -16,6 +17,8 @@ __all__ = [
     "BuildSRPMFromSCMTask",
     "BuildTask",
     "CreaterepoTask",
+    "NewRepoTask",
     "RebuildSRPMTask",
     "TagBuildTask",
+    "WaitrepoTask",
 ]

@@ -102,11 +102,12 @@ class BuildTask(ContainerTaskHandler):
         build_tag = self.session.getTag(target_info["build_tag"], strict=True)
         dest_tag = self.session.getTag(target_info["dest_tag"], strict=True)
         found = self.session.repo.request(build_tag["id"])
-        if not found.get("repo"):
-            raise koji.BuildError(
-                f"build tag {build_tag['name']} has no ready repo yet; regenerate it "
-                f"(koji regen-repo {build_tag['name']}) and resubmit")
-        return build_tag, dest_tag, found["repo"]
+        if found.get("repo"):
+            return build_tag, dest_tag, found["repo"]
+        child = self.session.host.subtask(
+            method="waitrepo", arglist=[build_tag["name"], None, opts.get("wait_builds")],
+            label="waitrepo", parent=self.id, arch="noarch")
+        return build_tag, dest_tag, self.wait(child, all=True, failany=True)[child]
 
     def _srpm(self, src: str, build_tag: dict[str, Any], repo_info: dict[str, Any],
               opts: dict[str, Any], from_scm: bool, scratch: bool) -> tuple[str, Any]:
