@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
+import socket
 import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -51,16 +53,28 @@ class _LogFollow(OutputStream):
         response.raise_for_status()
         try:
             yield from iter_frames(response.iter_content(chunk_size=None))
-        except (requests.RequestException, AttributeError, ValueError):
+        except (requests.RequestException, OSError, AttributeError, ValueError):
             if not self._closed:
                 raise
         finally:
             response.close()
 
     def close(self) -> None:
+        """Abort a blocked read from another thread.
+
+        Closing the response here could deadlock (the reader thread holds the socket
+        file's lock while it waits in recv); shutting the socket down wakes that recv
+        instead, and the reader closes the response itself on its way out.
+        """
         self._closed = True
-        if self._response is not None:
-            self._response.close()
+        response = self._response
+        if response is None:
+            return
+        connection = getattr(response.raw, "_connection", None)
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 class PodmanRuntime(ContainerRuntime):
