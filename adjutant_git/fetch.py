@@ -29,8 +29,11 @@ def fetch(scm: Mapping[str, Any], dest: str, run: CommandRunner) -> CheckoutResu
     revision = scm["revision"]
     if not revision:
         raise CheckoutError("an SCM URL needs a #revision (commit, tag or branch)")
-    if run(["git", "clone", "--no-checkout", "--quiet", clone_url(scm), dest],
-           cwd="/").exit_code:
+    cloned = run(["git", "clone", "--no-checkout", "--quiet", clone_url(scm), dest], cwd="/")
+    if cloned.exit_code == 127:
+        raise CheckoutError("git is not installed in the buildroot: add git to the tag's "
+                            "srpm-build group")
+    if cloned.exit_code:
         raise CheckoutError(f"git clone of {clone_url(scm)} failed; see checkout.log")
     for candidate in (revision, f"origin/{revision}"):
         found = run(["git", "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"],
