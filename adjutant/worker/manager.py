@@ -32,6 +32,7 @@ class ContainerTaskManager(koji.daemon.TaskManager):
         super().__init__(options, session)
         self.runtime = runtime
         self.host_name: str = options.host_name
+        self.shutting_down = False
 
     def remove_leftover_containers(self) -> int:
         """Remove every container of this host whose task is not running here.
@@ -94,10 +95,19 @@ class ContainerTaskManager(koji.daemon.TaskManager):
             return False
         return True
 
+    def shutdown(self) -> None:
+        """Stop every task process, then give the tasks back (koji's shutdown)."""
+        self.shutting_down = True
+        super().shutdown()
+
     def cleanupTask(self, task_id: int, wait: bool = True) -> bool:
-        # Containers first, so that the build stops at once; again after the process tree
-        # is gone, in case the task created one in between.
-        self.remove_task_containers(task_id)
+        # A cancelled or reassigned task: containers first, so that the build stops at
+        # once (the hub refuses the task's reports by now anyway). At shutdown the task
+        # process must go first: a build stopped under it would be reported as failed,
+        # where the task is to be freed for another host. Containers again afterwards, in
+        # case the task created one in between.
+        if not self.shutting_down:
+            self.remove_task_containers(task_id)
         done = bool(super().cleanupTask(task_id, wait=wait))
         self.remove_task_containers(task_id)
         return done
