@@ -66,6 +66,11 @@ class BuildSRPMFromSCMTask(ContainerTaskHandler):
 
         def prepare_input(image: str) -> tuple[Sequence[Mount], str, str | None]:
             with self.open_log("checkout.log") as log:
+                if scm.use_common:
+                    log.line("adjutant: the use_common checkout of common/ is not supported; "
+                             "set use_common to no for this SCM in allowed_scms to silence "
+                             "this")
+
                 def run(argv: Sequence[str], cwd: str) -> CommandResult:
                     return self._run_checkout_command(image, checkout, log, argv, cwd)
 
