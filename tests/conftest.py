@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from adjutant.container.runtime import ContainerRuntime
 from adjutant.container.spec import LABELS_ENV, MANAGED_LABEL
 
 #: Every container this run creates (in this process or in the adjutant processes it
@@ -22,28 +23,53 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[LABELS_ENV] = ",".join(filter(None, [extra, f"{SESSION_LABEL}={SESSION_ID}"]))
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run if a container this run created is still there; remove it."""
+#: Image repositories the worker creates names in; a run must leave none of its own.
+IMAGE_REPOS = ("localhost/adjutant-buildroot-cache", "localhost/adjutant-task-buildroot")
+_IMAGES_BEFORE: dict[str, set[str]] = {}
+
+
+def _engines() -> list[tuple[str, ContainerRuntime]]:
     from adjutant.container.errors import ContainerError
     from adjutant.engine import open_runtime
     from adjutant.plugin.manager import LoadOptions, PluginError, load_plugins
 
     plugins = load_plugins(LoadOptions())
-    leftovers = []
+    opened = []
     for name in plugins.runtimes():
         try:
-            runtime = open_runtime(plugins, name)
+            opened.append((name, open_runtime(plugins, name)))
         except (ContainerError, PluginError, ImportError):
             continue
+    return opened
+
+
+def _image_names(runtime: ContainerRuntime) -> set[str]:
+    return {n for repo in IMAGE_REPOS for n in runtime.image_names(repo)}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    for name, runtime in _engines():
+        _IMAGES_BEFORE[name] = _image_names(runtime)
+        runtime.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a container this run created is still there, or an image name the
+    worker makes appeared during the run and stayed; remove them."""
+    leftovers = []
+    for name, runtime in _engines():
         for info in runtime.list_containers({MANAGED_LABEL: "true",
                                              SESSION_LABEL: SESSION_ID}):
-            leftovers.append(f"{name}: {info.name} {info.id[:12]} {info.labels}")
+            leftovers.append(f"{name}: container {info.name} {info.id[:12]} {info.labels}")
             runtime.remove(info.id)
+        for image in sorted(_image_names(runtime) - _IMAGES_BEFORE.get(name, set())):
+            leftovers.append(f"{name}: image {image}")
+            runtime.remove_image(image)
         runtime.close()
     if leftovers:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.write_line("containers left behind by the tests (now removed):", red=True)
+            reporter.write_line("left behind by the tests (now removed):", red=True)
             for line in leftovers:
                 reporter.write_line(f"  {line}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

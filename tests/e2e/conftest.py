@@ -102,6 +102,7 @@ WorkerFactory = Callable[..., WorkerProcess]
 def start_worker(hub: FakeHub, tmp_path: Path) -> Iterator[WorkerFactory]:
     """Start ``adjutant run`` processes for hosts of this hub; all stopped at teardown."""
     workers: list[WorkerProcess] = []
+    runtimes: set[str] = set()
 
     def start(host: str = "builder1", runtime: str = "podman", add_host: bool = True,
               **sections: Any) -> WorkerProcess:
@@ -115,13 +116,15 @@ def start_worker(hub: FakeHub, tmp_path: Path) -> Iterator[WorkerFactory]:
                               password=HOST_PASSWORD, runtime=runtime, **sections)
         worker = WorkerProcess(config, base / "worker.log").start()
         workers.append(worker)
+        runtimes.add(runtime)
         return worker
 
     yield start
     for worker in workers:
         worker.stop()
     # Cached buildroot images outlive a worker by design; a test's must not outlive it.
-    runtime = open_engine("podman")
-    for base in {w.config.parent for w in workers}:
-        BuildrootCache(base / "cache" / "buildroots").prune(runtime, max_images=0)
-    runtime.close()
+    for name in sorted(runtimes):
+        runtime = open_engine(name)
+        for base in {w.config.parent for w in workers}:
+            BuildrootCache(base / "cache" / "buildroots").prune(runtime, max_images=0)
+        runtime.close()

@@ -1,4 +1,4 @@
-"""The suite's own guard: a container a test run leaves behind fails that run."""
+"""The suite's own guard: a container or image a test run leaves behind fails that run."""
 
 from __future__ import annotations
 
@@ -22,11 +22,15 @@ def test_a_left_container_fails_the_run_and_is_removed(pytester: pytest.Pytester
             runtime = open_engine("podman")
             runtime.create(ContainerSpec(image=DEFAULT_IMAGE, command=("true",),
                                          labels={"io.koji-adjutant.test": "leaky"}))
+            runtime.tag_image(DEFAULT_IMAGE, "localhost/adjutant-task-buildroot:leaky-1")
     """)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["*containers left behind by the tests (now removed)*",
-                                 "*podman: *leaky*"])
+    result.stdout.fnmatch_lines(["*left behind by the tests (now removed)*",
+                                 "*podman: container *leaky*",
+                                 "*podman: image localhost/adjutant-task-buildroot:leaky-1*"])
     from adjutant.testing.engines import open_engine
 
-    assert open_engine("podman").list_containers({"io.koji-adjutant.test": "leaky"}) == []
+    podman = open_engine("podman")
+    assert podman.list_containers({"io.koji-adjutant.test": "leaky"}) == []
+    assert podman.image_names("localhost/adjutant-task-buildroot") == []
