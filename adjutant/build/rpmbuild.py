@@ -92,8 +92,10 @@ class BuildFailure:
         return f"{self.summary}\n--- last lines of build.log ---\n{self.tail}"
 
 
-_BAD_EXIT = re.compile(r"error: Bad exit status from \S+ \((%\w+)\)")
-_ERROR = re.compile(r"^error: (.*)$", re.MULTILINE)
+# Without its "error: " prefix: stdout can land between the prefix and the message in a
+# log that interleaves both streams; rpmbuild repeats it under "RPM build errors:" too.
+_BAD_EXIT = re.compile(r"Bad exit status from \S+ \((%\w+)\)")
+_ERROR = re.compile(r"^error: (\S.*)$", re.MULTILINE)
 
 
 def explain_failure(log_text: str, exit_code: int, timed_out: bool, tail_lines: int = 20,
