@@ -181,6 +181,12 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
             choice = ImageChoice(self.options.task_image_default, "config task_image_default")
         return choice
 
+    def image_for(self, arch: str, tag: str | None,
+                  build_config: Mapping[str, Any] | None = None) -> tuple[ImageChoice, str]:
+        """The task's image (chosen by policy) and its id, present locally."""
+        choice = self.choose_image(arch, tag, build_config)
+        return choice, self.ensure_image(choice.image)
+
     def ensure_image(self, ref: str) -> str:
         """The image id of ``ref``, pulled as ``image_pull_policy`` allows; BuildError if not."""
         try:

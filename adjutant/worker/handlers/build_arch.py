@@ -36,8 +36,7 @@ class BuildArchTask(ContainerTaskHandler):
         hostdata = self.session.host.getHost()
         build_config = self.session.getBuildConfig(root, event=repo_info["create_event"])
         br_arch = self.find_arch(arch, hostdata, build_config)
-        choice = self.choose_image(br_arch, build_config["name"], build_config)
-        image_id = self.ensure_image(choice.image)
+        choice, image_id = self.image_for(br_arch, build_config["name"], build_config)
 
         with HubBuildroot(self.session, repo_id, br_arch, self.id) as broot, \
                 self.open_log("root.log") as root_log:

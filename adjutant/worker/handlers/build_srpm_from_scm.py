@@ -59,8 +59,7 @@ class BuildSRPMFromSCMTask(ContainerTaskHandler):
         build_config = self.session.getBuildConfig(build_tag, event=repo_info["create_event"])
         br_arch = self.find_arch("noarch", self.session.host.getHost(), build_config)
         self._arch = br_arch
-        choice = self.choose_image(br_arch, build_config["name"], build_config)
-        image_id = self.ensure_image(choice.image)
+        choice, image_id = self.image_for(br_arch, build_config["name"], build_config)
         checkout = self.subdir("checkout", build_user=True)
         revision: list[str] = []
 

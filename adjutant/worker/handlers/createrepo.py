@@ -63,8 +63,7 @@ class CreaterepoTask(ContainerTaskHandler):
             command += self._reuse_old_repodata(oldrepo, arch, outdir)
         command.append(str(repodir) if has_packages else OUTDIR)
 
-        choice = self.choose_image(arch, rinfo["tag_name"])
-        image_id = self.ensure_image(choice.image)
+        choice, image_id = self.image_for(arch, rinfo["tag_name"])
         spec = self.container_spec(
             choice.image, command, user=BUILD_USER,
             mounts=(Mount(topdir, str(topdir)), Mount(outdir, OUTDIR, writable=True)),

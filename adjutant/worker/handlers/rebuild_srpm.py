@@ -30,8 +30,7 @@ class RebuildSRPMTask(ContainerTaskHandler):
         br_arch = self.find_arch("noarch", hostdata, build_config)
         self._arch = br_arch
         local, original = self.fetch_srpm(srpm)
-        choice = self.choose_image(br_arch, build_config["name"], build_config)
-        image_id = self.ensure_image(choice.image)
+        choice, image_id = self.image_for(br_arch, build_config["name"], build_config)
         with HubBuildroot(self.session, repo_id, br_arch, self.id) as broot, \
                 self.open_log("root.log") as root_log:
             result, builddir = self.rpmbuild_in_buildroot(
