@@ -72,6 +72,18 @@ esac
 
 case " $engines " in *" docker "*)
     if ! socket_alive /var/run/docker.sock; then
+        # A dockerd killed without cleanup (as at the end of a session) leaves its pid file,
+        # which stops the next one from starting; one that is there but silent is stopped.
+        pidfile=/var/run/adjutant-dockerd.pid
+        if [ -f "$pidfile" ]; then
+            old=$(cat "$pidfile" 2>/dev/null || true)
+            if [ -n "$old" ] && [ "$(cat "/proc/$old/comm" 2>/dev/null)" = dockerd ]; then
+                log "dockerd (pid $old) does not answer; stopping it"
+                $as_root kill "$old" || true
+                sleep 3
+            fi
+            $as_root rm -f "$pidfile"
+        fi
         log "starting dockerd"
         # No service manager here (policy-rc.d blocks service starts): run it by hand.
         nohup $as_root dockerd --pidfile /var/run/adjutant-dockerd.pid \
