@@ -64,8 +64,9 @@ def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
         session.logout()
         runtime.close()
         raise
-    log.info("worker for host %s (id %s) ready; methods %s; removed %d leftover "
-             "container(s)", host["name"], manager.host_id, sorted(manager.handlers), removed)
+    log.info("worker for host %s (id %s) ready on %s %s; methods %s; removed %d leftover "
+             "container(s)", host["name"], manager.host_id, runtime.name, runtime.version(),
+             sorted(manager.handlers), removed)
 
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
