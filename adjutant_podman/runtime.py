@@ -106,7 +106,8 @@ class PodmanRuntime(ContainerRuntime):
         subprocess.Popen(
             [binary, "system", "service", "--time=0", self.url],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
+            # The service and its conmons keep this working directory for their lifetime.
+            start_new_session=True, cwd="/",
         )
         if not wait_for_socket(path, 15.0):
             raise EngineUnavailable(f"started 'podman system service' but {self.url} does not "

@@ -64,8 +64,11 @@ case " $engines " in *" podman "*)
     if ! socket_alive /run/podman/podman.sock; then
         log "starting the podman API service"
         $as_root mkdir -p /run/podman
-        nohup $as_root podman system service --time=0 unix:///run/podman/podman.sock \
-            >/var/log/adjutant-podman-service.log 2>&1 &
+        # From /, not from this checkout: the service and every conmon it starts keep
+        # their working directory, and a deleted one breaks every later container start.
+        # exec with the output redirected: nothing keeps this script's stdout open.
+        (cd / && exec nohup $as_root podman system service --time=0 \
+            unix:///run/podman/podman.sock >/var/log/adjutant-podman-service.log 2>&1) &
         wait_socket /run/podman/podman.sock /var/log/adjutant-podman-service.log
     fi
 esac
@@ -86,8 +89,8 @@ case " $engines " in *" docker "*)
         fi
         log "starting dockerd"
         # No service manager here (policy-rc.d blocks service starts): run it by hand.
-        nohup $as_root dockerd --pidfile /var/run/adjutant-dockerd.pid \
-            >/var/log/adjutant-dockerd.log 2>&1 &
+        (cd / && exec nohup $as_root dockerd --pidfile /var/run/adjutant-dockerd.pid \
+            >/var/log/adjutant-dockerd.log 2>&1) &
         wait_socket /var/run/docker.sock /var/log/adjutant-dockerd.log
     fi
 esac
