@@ -15,7 +15,7 @@ import koji
 
 from .context import CallContext
 from .registry import MethodTable
-from .rules import as_int, assert_owned, find_host, find_tag, get_external_repo
+from .rules import as_int, assert_owned, find_host, find_tag, get_external_repo, missing
 from .state import BR_BUILDING, BR_EXPIRED, BR_INIT, Buildroot, Host, HubDB, Rpm
 from .views import buildroot_info
 
@@ -225,9 +225,7 @@ def find_rpm(db: HubDB, info: Any) -> Rpm | None:
 def get_buildroot(ctx: CallContext, /, buildrootID: Any, strict: bool = False) -> Any:
     br = ctx.db.buildroots.get(as_int(buildrootID, "buildrootID"))
     if br is None:
-        if strict:
-            raise koji.GenericError(f"No such buildroot: {buildrootID!r}")
-        return None
+        return missing(strict, f"No such buildroot: {buildrootID!r}")
     return buildroot_info(ctx.db, br)
 
 

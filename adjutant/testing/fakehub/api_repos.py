@@ -20,7 +20,7 @@ import koji
 
 from .context import CallContext
 from .registry import MethodTable
-from .rules import as_int, get_external_repo, get_tag, inheritance, tagged_builds
+from .rules import as_int, get_external_repo, get_tag, inheritance, missing, tagged_builds
 from .state import REPO_INIT, REPO_READY, HubDB, Repo, Tag
 from .views import repo_info
 
@@ -52,9 +52,7 @@ def repo_info_call(ctx: CallContext, /, repo_id: Any, strict: bool = False) -> A
     """The repo row (``state`` from REPO_STATES); unknown → None, 1000 with ``strict``."""
     repo = ctx.db.repos.get(as_int(repo_id, "repo_id"))
     if repo is None:
-        if strict:
-            raise koji.GenericError(f"No such repo: {repo_id}")
-        return None
+        return missing(strict, f"No such repo: {repo_id}")
     return repo_info(ctx.db, repo)
 
 

@@ -14,7 +14,7 @@ from . import sessions
 from .config import HUB_VERSION
 from .context import CallContext
 from .registry import MethodTable
-from .rules import find_user
+from .rules import find_user, missing
 from .state import User
 from .views import session_info
 
@@ -186,9 +186,7 @@ def get_user(
 ) -> dict[str, Any] | None:
     user = ctx.user if userInfo is None else find_user(ctx.db, userInfo)
     if user is None:
-        if strict:
-            raise koji.GenericError(f"No such user: {userInfo!r}")
-        return None
+        return missing(strict, f"No such user: {userInfo!r}")
     return user_info(user)
 
 
@@ -209,9 +207,7 @@ def get_last_event(
     """``{'id', 'ts'}`` of the newest event (before ``before`` if given)."""
     events = [e for e in ctx.db.events if before is None or e.ts < before]
     if not events:
-        if strict:
-            raise koji.GenericError("No such event")
-        return None
+        return missing(strict, "No such event")
     return {"id": events[-1].id, "ts": events[-1].ts}
 
 
@@ -219,7 +215,5 @@ def get_last_event(
 def get_event(ctx: CallContext, /, id: int, strict: bool = True) -> dict[str, Any] | None:
     event = next((e for e in ctx.db.events if e.id == id), None)
     if event is None:
-        if strict:
-            raise koji.GenericError(f"No such event: {id}")
-        return None
+        return missing(strict, f"No such event: {id}")
     return {"id": event.id, "ts": event.ts}

@@ -7,11 +7,9 @@ depth limits. Events are accepted and ignored (everything answers "now").
 
 from typing import Any
 
-import koji
-
 from .context import CallContext
 from .registry import MethodTable
-from .rules import find_build, find_tag, find_target, get_tag, inheritance, tagged_builds
+from .rules import find_build, find_tag, find_target, get_tag, inheritance, missing, tagged_builds
 from .state import HubDB, PackageEntry, Tag
 from .views import build_info, tag_info, target_info
 
@@ -25,9 +23,7 @@ def get_tag_call(
 ) -> dict[str, Any] | None:
     tag = find_tag(ctx.db, tagInfo)
     if tag is None:
-        if strict:
-            raise koji.GenericError(f"No such tagInfo: {tagInfo!r}")
-        return None
+        return missing(strict, f"No such tagInfo: {tagInfo!r}")
     return tag_info(tag)
 
 
@@ -61,9 +57,7 @@ def get_build_target(
     """``{id, name, build_tag, build_tag_name, dest_tag, dest_tag_name}``."""
     target = find_target(ctx.db, info)
     if target is None:
-        if strict:
-            raise koji.GenericError(f"No such build target: {info}")
-        return None
+        return missing(strict, f"No such build target: {info}")
     return target_info(ctx.db, target)
 
 
@@ -191,7 +185,5 @@ def get_build(ctx: CallContext, /, buildInfo: Any, strict: bool = False) -> Any:
     """A build by id, NVR or dict; unknown → None (1000 with ``strict``)."""
     build = find_build(ctx.db, buildInfo)
     if build is None:
-        if strict:
-            raise koji.GenericError(f"No such build: {buildInfo!r}")
-        return None
+        return missing(strict, f"No such build: {buildInfo!r}")
     return build_info(ctx.db, build)

@@ -7,7 +7,7 @@ import koji
 from . import taskops
 from .context import CallContext
 from .registry import MethodTable
-from .rules import as_int, find_channel, find_host, get_task, host_owns
+from .rules import as_int, find_channel, find_host, get_task, host_owns, missing
 from .state import TaskRun
 from .views import host_info, task_info
 
@@ -17,9 +17,7 @@ api = MethodTable()
 def _info(ctx: CallContext, task_id: Any, request: bool, strict: bool) -> dict[str, Any] | None:
     task = ctx.db.tasks.get(as_int(task_id, "task_id"))
     if task is None:
-        if strict:
-            raise koji.GenericError(f"No such task: {task_id}")
-        return None
+        return missing(strict, f"No such task: {task_id}")
     info = task_info(task)
     if request:
         info["request"] = taskops.decode_request(task)
@@ -132,9 +130,7 @@ def get_host(
 ) -> dict[str, Any] | None:
     host = find_host(ctx.db, hostInfo)
     if host is None:
-        if strict:
-            raise koji.GenericError(f"Invalid hostInfo: {hostInfo}")
-        return None
+        return missing(strict, f"Invalid hostInfo: {hostInfo}")
     return host_info(host)
 
 
@@ -172,9 +168,7 @@ def get_channel(
 ) -> dict[str, Any] | None:
     channel = find_channel(ctx.db, channelInfo)
     if channel is None:
-        if strict:
-            raise koji.GenericError(f"No such channel: {channelInfo}")
-        return None
+        return missing(strict, f"No such channel: {channelInfo}")
     return {"id": channel.id, "name": channel.name, "enabled": channel.enabled,
             "description": None, "comment": None}
 

@@ -203,3 +203,12 @@ def assert_policy(ctx: CallContext, name: str, data: dict[str, Any]) -> None:
         if reason:
             msg += f": {reason}"
         raise koji.ActionNotAllowed(msg)
+
+
+def missing(strict: bool, message: str) -> Any:
+    """Koji's look-up convention: an unknown object is None, or GenericError(message) when
+    the caller asked for ``strict``. Returns None, typed Any so that look-ups can
+    ``return missing(...)`` whatever they return when found."""
+    if strict:
+        raise koji.GenericError(message)
+    return None
