@@ -6,7 +6,6 @@ import logging
 import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 import docker
 import docker.errors
@@ -15,7 +14,12 @@ import requests
 
 from adjutant.container.errors import ContainerError, EngineUnavailable, ImageUnavailable
 from adjutant.container.refs import label_changes, split_ref
-from adjutant.container.runtime import ContainerInfo, ContainerRuntime, OutputStream
+from adjutant.container.runtime import (
+    ContainerInfo,
+    ContainerRuntime,
+    ImageInfo,
+    OutputStream,
+)
 from adjutant.container.spec import ContainerSpec, Stream
 
 log = logging.getLogger(__name__)
@@ -74,21 +78,15 @@ class DockerRuntime(ContainerRuntime):
 
     # -- images ------------------------------------------------------------------------
 
-    def _inspect_image(self, ref: str) -> dict[str, Any] | None:
+    def inspect_image(self, ref: str) -> ImageInfo | None:
         try:
-            return dict(self.api.inspect_image(ref))
+            info = self.api.inspect_image(ref)
         except docker.errors.ImageNotFound:
             return None
-        except docker.errors.APIError as exc:
+        except (docker.errors.APIError, requests.RequestException) as exc:
             raise ContainerError(f"docker: looking up image {ref!r} failed: {exc}") from exc
-
-    def image_id(self, ref: str) -> str | None:
-        info = self._inspect_image(ref)
-        return str(info["Id"]) if info else None
-
-    def image_labels(self, ref: str) -> dict[str, str]:
-        info = self._inspect_image(ref)
-        return dict((info or {}).get("Config", {}).get("Labels") or {})
+        return ImageInfo(str(info["Id"]), dict((info.get("Config") or {}).get("Labels") or {}),
+                         int(info.get("Size") or 0))
 
     def pull(self, ref: str, timeout: float) -> str:
         puller = docker.APIClient(base_url=self.url, timeout=int(timeout))
@@ -139,10 +137,6 @@ class DockerRuntime(ContainerRuntime):
                 from exc
         return sorted(t for image in images for t in (image.get("RepoTags") or [])
                       if split_ref(t)[0] == repository)
-
-    def image_size(self, ref: str) -> int | None:
-        info = self._inspect_image(ref)
-        return int(info.get("Size") or 0) if info else None
 
     # -- containers --------------------------------------------------------------------
 

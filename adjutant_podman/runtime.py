@@ -19,7 +19,12 @@ import requests
 from adjutant.container.errors import ContainerError, EngineUnavailable, ImageUnavailable
 from adjutant.container.frames import iter_frames
 from adjutant.container.refs import label_changes, split_ref
-from adjutant.container.runtime import ContainerInfo, ContainerRuntime, OutputStream
+from adjutant.container.runtime import (
+    ContainerInfo,
+    ContainerRuntime,
+    ImageInfo,
+    OutputStream,
+)
 from adjutant.container.sockets import socket_answers, socket_path, wait_for_socket
 from adjutant.container.spec import ContainerSpec, Stream
 
@@ -128,20 +133,16 @@ class PodmanRuntime(ContainerRuntime):
 
     # -- images ------------------------------------------------------------------------
 
-    def image_id(self, ref: str) -> str | None:
+    def inspect_image(self, ref: str) -> ImageInfo | None:
         try:
-            image_id = self.client.images.get(ref).id
-            return image_id if image_id.startswith("sha256:") else f"sha256:{image_id}"
+            attrs = self.client.images.get(ref).attrs
         except podman.errors.ImageNotFound:
             return None
-        except podman.errors.APIError as exc:
+        except (podman.errors.APIError, requests.RequestException) as exc:
             raise ContainerError(f"podman: looking up image {ref!r} failed: {exc}") from exc
-
-    def image_labels(self, ref: str) -> dict[str, str]:
-        try:
-            return dict(self.client.images.get(ref).labels or {})
-        except podman.errors.ImageNotFound:
-            return {}
+        image_id = str(attrs["Id"])
+        return ImageInfo(image_id if image_id.startswith("sha256:") else f"sha256:{image_id}",
+                         dict(attrs.get("Labels") or {}), int(attrs.get("Size") or 0))
 
     def pull(self, ref: str, timeout: float) -> str:
         try:
@@ -191,12 +192,6 @@ class PodmanRuntime(ContainerRuntime):
                 from exc
         return sorted(t for image in images for t in image.tags
                       if split_ref(t)[0] == repository)
-
-    def image_size(self, ref: str) -> int | None:
-        try:
-            return int(self.client.images.get(ref).attrs.get("Size") or 0)
-        except podman.errors.ImageNotFound:
-            return None
 
     # -- containers --------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from adjutant.container.errors import (
     EngineUnavailable,
     ImageUnavailable,
 )
-from adjutant.container.runtime import ContainerInfo, ContainerRuntime, OutputStream
+from adjutant.container.runtime import ContainerInfo, ContainerRuntime, ImageInfo, OutputStream
 from adjutant.container.spec import ContainerSpec, Limits, Mount, Stream
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "ContainerRuntime",
     "ContainerSpec",
     "EngineUnavailable",
+    "ImageInfo",
     "ImageUnavailable",
     "Limits",
     "Mount",

@@ -21,6 +21,15 @@ class ContainerInfo:
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ImageInfo:
+    """A local image as the engine describes it: one inspect call gives all of this."""
+
+    id: str  # always "sha256:..."
+    labels: Mapping[str, str] = field(default_factory=dict)
+    size: int = 0
+
+
 class OutputStream(abc.ABC):
     """A container's output as ``(stream, bytes)`` chunks, in the order the engine saw them.
 
@@ -61,8 +70,13 @@ class ContainerRuntime(abc.ABC):
         """The engine's version string (may be slow: for reports, not for every task)."""
 
     @abc.abstractmethod
+    def inspect_image(self, ref: str) -> ImageInfo | None:
+        """Id, labels and size of local image ``ref`` in one call; None when it is absent."""
+
     def image_id(self, ref: str) -> str | None:
         """The local image's id (``sha256:...``) for ``ref``, or None when it is not present."""
+        info = self.inspect_image(ref)
+        return info.id if info else None
 
     @abc.abstractmethod
     def pull(self, ref: str, timeout: float) -> str:
@@ -72,9 +86,10 @@ class ContainerRuntime(abc.ABC):
     def import_rootfs(self, tarball: Path, ref: str, labels: Mapping[str, str]) -> str:
         """Import a root filesystem tarball as image ``ref`` and return its id."""
 
-    @abc.abstractmethod
     def image_labels(self, ref: str) -> dict[str, str]:
         """The labels of local image ``ref`` (empty when it has none or is not present)."""
+        info = self.inspect_image(ref)
+        return dict(info.labels) if info else {}
 
     @abc.abstractmethod
     def create(self, spec: ContainerSpec) -> str:
@@ -139,9 +154,10 @@ class ContainerRuntime(abc.ABC):
     def image_names(self, repository: str) -> list[str]:
         """Every local ``repository:tag`` name in ``repository`` (e.g. to sweep leftovers)."""
 
-    @abc.abstractmethod
     def image_size(self, ref: str) -> int | None:
         """The local image's size in bytes, or None when it is not present."""
+        info = self.inspect_image(ref)
+        return info.size if info else None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the engine client's connections."""

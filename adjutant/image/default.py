@@ -108,10 +108,9 @@ def ensure_default_image(
     Quick (one API call) when the image is already there with the current recipe label.
     """
     digest = recipe_hash()
-    if not force and runtime.image_labels(ref).get(RECIPE_LABEL) == digest:
-        image_id = runtime.image_id(ref)
-        if image_id:
-            return image_id
+    info = None if force else runtime.inspect_image(ref)
+    if info is not None and info.labels.get(RECIPE_LABEL) == digest:
+        return info.id
     tarball = (cache_dir or default_cache_dir()) / f"rootfs-{digest[:16]}.tar"
     if force or not tarball.exists():
         build_rootfs(tarball, mirror)

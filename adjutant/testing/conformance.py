@@ -264,10 +264,11 @@ class ImageConformance:
         finally:
             runtime.remove(cid)
         try:
-            assert runtime.image_id(ref) == image_id
-            assert runtime.image_labels(ref)["io.koji-adjutant.test-commit"] == "yes"
-            size = runtime.image_size(ref)
-            assert size is not None and size > 0
+            info = runtime.inspect_image(ref)
+            assert info is not None and info.id == image_id and image_id.startswith("sha256:")
+            assert info.labels["io.koji-adjutant.test-commit"] == "yes" and info.size > 0
+            assert runtime.image_labels(ref) == dict(info.labels)
+            assert runtime.image_size(ref) == info.size
             runtime.tag_image(ref, alias)
             assert runtime.image_id(alias) == image_id
             assert runtime.image_names(split_ref(ref)[0]) == sorted([ref, alias])
@@ -277,8 +278,8 @@ class ImageConformance:
             assert sink.text() == "kept\n"
         finally:
             runtime.remove_image(ref)
-        assert runtime.image_id(ref) is None
-        assert runtime.image_size(ref) is None
+        assert runtime.inspect_image(ref) is None and runtime.image_id(ref) is None
+        assert runtime.image_size(ref) is None and runtime.image_labels(ref) == {}
         runtime.remove_image(ref)  # absent: not an error
 
     def test_an_image_in_use_survives_a_non_forced_removal(self, runtime: ContainerRuntime,
