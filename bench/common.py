@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ADJUTANT = [sys.executable, "-m", "adjutant.cli.main"]
+_SCRIPT = Path(sys.executable).with_name("adjutant")
+#: The installed console script (what users run), else the module.
+ADJUTANT = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "adjutant.cli.main"]
 
 
 def timed(cmd: Sequence[str]) -> float:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from adjutant.cli.common import add_plugin_options, add_runtime_option, fail, plugins_from_args
+from adjutant.cli.console import startup_done
 
 
 def register(sub: Any) -> None:
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         runtime = open_runtime(plugins, args.runtime)
     except (PluginError, ContainerError) as exc:
         fail(str(exc))
+    startup_done()
     request = LocalBuildRequest(
         source=args.source, output=args.output, image=args.image or DEFAULT_IMAGE,
         target_arch=args.target_arch, macros=macros, timeout=args.timeout,

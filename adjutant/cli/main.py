@@ -39,4 +39,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from adjutant.cli.console import run
+
+    run()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from adjutant.cli.common import add_plugin_options, fail, plugins_from_args
+from adjutant.cli.console import startup_done
 
 
 def register(sub: Any) -> None:
@@ -49,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         plugins.runtime_provider(config.adjutant["runtime"])
         for sink in config.adjutant["log_sinks"]:
             plugins.log_sink(sink)
+        startup_done()
         return run_worker(config, plugins, force_lock=args.force_lock, once=args.once)
     except (ConfigError, PluginError, LoginError, ContainerError) as exc:
         fail(str(exc), code=1)

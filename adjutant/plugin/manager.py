@@ -113,7 +113,7 @@ class Plugins:
 
     pm: pluggy.PluginManager
     failures: list[LoadFailure] = field(default_factory=list)
-    _dists: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    _dists: dict[str, tuple[str | None, str | None]] | None = None
     _builtin: set[str] = field(default_factory=set)
 
     @property
@@ -172,7 +172,7 @@ class Plugins:
             hooks = tuple(sorted(
                 caller.name for caller in (self.pm.get_hookcallers(plugin) or ())
             ))
-            dist, version = self._dists.get(name, (None, None))
+            dist, version = self.distribution(name)
             module = getattr(plugin, "__name__", type(plugin).__name__)
             result.append(PluginInfo(name, module, dist, version, hooks, name in self._builtin))
         return result
@@ -209,8 +209,22 @@ class Plugins:
         return found
 
     def _describe(self, plugin_name: str) -> str:
-        dist = self._dists.get(plugin_name, (None, None))[0]
+        dist = self.distribution(plugin_name)[0]
         return f"{plugin_name!r} (from {dist})" if dist else repr(plugin_name)
+
+    def distribution(self, plugin_name: str) -> tuple[str | None, str | None]:
+        """Name and version of the distribution whose entry point provides the plugin.
+
+        (None, None) for built-in and test plugins. Found on first use only: it reads the
+        metadata of every installed distribution, which a build need never pay for.
+        """
+        if self._dists is None:
+            self._dists = {}
+            for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+                dist = getattr(ep, "dist", None)
+                if dist is not None:
+                    self._dists[ep.name] = (dist.metadata["Name"], dist.version)
+        return self._dists.get(plugin_name, (None, None))
 
     @staticmethod
     def _pick(choices: dict[str, Any], name: str, what: str, hint: str) -> Any:
@@ -273,22 +287,18 @@ def _reject_unknown_hooks(plugins: Plugins, opts: LoadOptions) -> None:
 
 
 def _load_entry_points(plugins: Plugins, opts: LoadOptions) -> None:
-    eps = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    from stevedore import NamedExtensionManager
+
+    # A manager asked for no names loads nothing; it lists the group from stevedore's
+    # on-disk entry-point cache instead of reading every installed distribution.
     wanted = []
-    for ep in eps:
-        dist = getattr(ep, "dist", None)
-        plugins._dists[ep.name] = (
-            dist.metadata["Name"] if dist else None,
-            dist.version if dist else None,
-        )
-        if ep.name in opts.block or (opts.allow and ep.name not in opts.allow):
-            log.debug("plugin %r skipped by allow/block lists", ep.name)
+    for name in NamedExtensionManager(ENTRY_POINT_GROUP, names=()).entry_points_names():
+        if name in opts.block or (opts.allow and name not in opts.allow):
+            log.debug("plugin %r skipped by allow/block lists", name)
             continue
-        wanted.append(ep.name)
+        wanted.append(name)
     if not wanted:
         return
-
-    from stevedore import NamedExtensionManager
 
     def on_failure(_mgr: Any, ep: importlib.metadata.EntryPoint, err: BaseException) -> None:
         _record_failure(plugins, ep.name, ep.value, err, opts)
@@ -325,7 +335,7 @@ def _register(
 def _record_failure(
     plugins: Plugins, name: str, target: str, err: BaseException, opts: LoadOptions
 ) -> None:
-    dist = plugins._dists.get(name, (None, None))[0]
+    dist = plugins.distribution(name)[0]
     failure = LoadFailure(name, dist, target, f"{type(err).__name__}: {err}")
     if opts.strict:
         raise PluginError(
