@@ -17,6 +17,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from adjutant.plugin.types import EngineTimeouts
+
 DEFAULT_CONFIG = Path("/etc/kojid/kojid.conf")
 
 
@@ -117,14 +119,26 @@ KOJID_OPTIONS: Mapping[str, Option] = {
 }
 
 
+_TIMEOUT_DEFAULTS = {"pull": 300, "api": 60, "commit": 3600}
+
+
 def _timeouts(value: str) -> dict[str, int]:
-    result = {"pull": 300, "start": 60, "stop_grace": 20}
+    """``pull=N,api=N,commit=N`` (any subset; the rest keep their defaults), N > 0."""
+    result = dict(_TIMEOUT_DEFAULTS)
     for item in value.replace(",", " ").split():
         key, sep, number = item.partition("=")
         if not sep or key not in result:
-            raise ValueError(f"expected pull=N,start=N,stop_grace=N (got {item!r})")
-        result[key] = _int(number)
+            raise ValueError(f"expected pull=N,api=N,commit=N (got {item!r})")
+        seconds = _int(number)
+        if seconds <= 0:
+            raise ValueError(f"{key} must be a positive number of seconds (got {number!r})")
+        result[key] = seconds
     return result
+
+
+def engine_timeouts(timeouts: Mapping[str, int]) -> EngineTimeouts:
+    """The engine call bounds from a parsed ``container_timeouts`` value."""
+    return EngineTimeouts(api=float(timeouts["api"]), commit=float(timeouts["commit"]))
 
 
 def _mounts(value: str) -> list[tuple[str, str, bool]]:
@@ -171,7 +185,7 @@ ADJUTANT_OPTIONS: Mapping[str, Option] = {
     "network_enabled": Option(True, _bool),
     "container_mounts": Option([], _mounts),
     "container_labels": Option({}, _labels),
-    "container_timeouts": Option({"pull": 300, "start": 60, "stop_grace": 20}, _timeouts),
+    "container_timeouts": Option(dict(_TIMEOUT_DEFAULTS), _timeouts),
     "container_memory": Option(None, _int),
     "container_pids": Option(4096, _int),
     "container_cpus": Option(None, _float),

@@ -14,7 +14,7 @@ def _factory(settings: RuntimeSettings) -> ContainerRuntime:
     from adjutant_docker.runtime import DockerRuntime
 
     return DockerRuntime(url=settings.get("docker_url") or os.environ.get("DOCKER_HOST")
-                         or DEFAULT_URL)
+                         or DEFAULT_URL, timeouts=settings.timeouts)
 
 
 @hookimpl

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 from collections.abc import Iterator, Mapping
@@ -11,18 +12,22 @@ import docker
 import docker.errors
 import docker.types
 import requests
+import urllib3.exceptions
 
-from adjutant.container.errors import ContainerError, EngineUnavailable, ImageUnavailable
+from adjutant.container.errors import EngineUnavailable, ImageUnavailable
 from adjutant.container.refs import label_changes, split_ref
 from adjutant.container.runtime import (
     ContainerInfo,
     ContainerRuntime,
+    EngineTimeouts,
     ImageInfo,
     OutputStream,
 )
 from adjutant.container.spec import ContainerSpec, Stream
 
 log = logging.getLogger(__name__)
+
+_CALL_ERRORS = (docker.errors.DockerException, requests.RequestException)
 
 INSTALL_HINT = (
     "install and start dockerd (Debian: apt-get install docker.io, then run 'dockerd' or "
@@ -59,11 +64,21 @@ class DockerRuntime(ContainerRuntime):
     """Talks to dockerd at ``url``."""
 
     name = "docker"
+    timeout_errors = (requests.Timeout, urllib3.exceptions.TimeoutError)
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeouts: EngineTimeouts | None = None) -> None:
         self.url = url
-        self.client = docker.DockerClient(base_url=url)
+        self.timeouts = timeouts or EngineTimeouts()
+        # docker-py bounds every call by the client's timeout unless it passes its own;
+        # attach streams drop the bound themselves.
+        self.client = docker.DockerClient(base_url=url, timeout=self.timeouts.api)
         self.api: docker.APIClient = self.client.api
+
+    @functools.cached_property
+    def _image_writer(self) -> docker.APIClient:
+        """A client for the calls that write an image (commit, import): they get longer."""
+        return docker.APIClient(base_url=self.url, timeout=self.timeouts.commit,
+                                version=self.api.api_version)
 
     def ping(self) -> None:
         try:
@@ -83,13 +98,14 @@ class DockerRuntime(ContainerRuntime):
             info = self.api.inspect_image(ref)
         except docker.errors.ImageNotFound:
             return None
-        except (docker.errors.APIError, requests.RequestException) as exc:
-            raise ContainerError(f"docker: looking up image {ref!r} failed: {exc}") from exc
+        except _CALL_ERRORS as exc:
+            raise self._failed(f"looking up image {ref!r}", exc) from exc
         return ImageInfo(str(info["Id"]), dict((info.get("Config") or {}).get("Labels") or {}),
                          int(info.get("Size") or 0))
 
     def pull(self, ref: str, timeout: float) -> str:
-        puller = docker.APIClient(base_url=self.url, timeout=int(timeout))
+        puller = docker.APIClient(base_url=self.url, timeout=int(timeout),
+                                  version=self.api.api_version)
         try:
             repo, tag = split_ref(ref)
             puller.pull(repo, tag=tag)
@@ -105,13 +121,12 @@ class DockerRuntime(ContainerRuntime):
     def import_rootfs(self, tarball: Path, ref: str, labels: Mapping[str, str]) -> str:
         repo, tag = split_ref(ref)
         try:
-            self.api.import_image_from_file(
+            self._image_writer.import_image_from_file(
                 str(tarball), repository=repo, tag=tag,
                 changes=label_changes(labels),
             )
-        except docker.errors.APIError as exc:
-            raise ContainerError(f"docker: importing {tarball.name} as {ref} failed: {exc}") \
-                from exc
+        except _CALL_ERRORS as exc:
+            raise self._failed(f"importing {tarball.name} as {ref}", exc, "commit") from exc
         return self._id_after(ref, "import of")
 
     def remove_image(self, ref: str, force: bool = True) -> None:
@@ -119,22 +134,21 @@ class DockerRuntime(ContainerRuntime):
             self.api.remove_image(ref, force=force)
         except docker.errors.ImageNotFound:
             pass
-        except docker.errors.APIError as exc:
-            raise ContainerError(f"docker: removing image {ref!r} failed: {exc}") from exc
+        except _CALL_ERRORS as exc:
+            raise self._failed(f"removing image {ref!r}", exc) from exc
 
     def tag_image(self, ref: str, new_ref: str) -> None:
         repo, tag = split_ref(new_ref)
         try:
             self.api.tag(ref, repo, tag)
-        except docker.errors.APIError as exc:
-            raise ContainerError(f"docker: tagging {ref} as {new_ref} failed: {exc}") from exc
+        except _CALL_ERRORS as exc:
+            raise self._failed(f"tagging {ref} as {new_ref}", exc) from exc
 
     def image_names(self, repository: str) -> list[str]:
         try:
             images = self.api.images(name=repository)
-        except (docker.errors.APIError, requests.RequestException) as exc:
-            raise ContainerError(f"docker: listing images of {repository} failed: {exc}") \
-                from exc
+        except _CALL_ERRORS as exc:
+            raise self._failed(f"listing images of {repository}", exc) from exc
         return sorted(t for image in images for t in (image.get("RepoTags") or [])
                       if split_ref(t)[0] == repository)
 
@@ -162,9 +176,8 @@ class DockerRuntime(ContainerRuntime):
             )
         except docker.errors.ImageNotFound as exc:
             raise ImageUnavailable(spec.image, "not present locally") from exc
-        except (docker.errors.APIError, requests.RequestException) as exc:
-            raise ContainerError(f"docker: creating a container from {spec.image} failed: "
-                                 f"{exc}") from exc
+        except _CALL_ERRORS as exc:
+            raise self._failed(f"creating a container from {spec.image}", exc) from exc
         return str(created["Id"])
 
     def output(self, container_id: str) -> OutputStream:
@@ -180,17 +193,18 @@ class DockerRuntime(ContainerRuntime):
     def start(self, container_id: str) -> None:
         try:
             self.api.start(container_id)
-        except (docker.errors.APIError, requests.RequestException) as exc:
-            raise ContainerError(f"docker: starting {container_id} failed: {exc}") from exc
+        except _CALL_ERRORS as exc:
+            raise self._failed(f"starting {container_id}", exc) from exc
 
     def wait(self, container_id: str, timeout: float | None) -> int:
         try:
+            # timeout=None is passed on as it is: docker-py then waits without a bound.
             result = self.api.wait(container_id, timeout=timeout)
-        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as exc:
-            if timeout is not None and "timed out" in str(exc).lower():
+        except _CALL_ERRORS as exc:
+            if timeout is not None and self._timed_out(exc):
                 raise TimeoutError(f"container {container_id} still running after "
                                    f"{timeout}s") from exc
-            raise ContainerError(f"docker: waiting for {container_id} failed: {exc}") from exc
+            raise self._failed(f"waiting for {container_id}", exc) from exc
         return int(result["StatusCode"])
 
     def kill(self, container_id: str) -> None:
@@ -200,9 +214,9 @@ class DockerRuntime(ContainerRuntime):
             pass
         except docker.errors.APIError as exc:
             if exc.status_code != 409:  # not running: nothing to kill
-                raise ContainerError(f"docker: killing {container_id} failed: {exc}") from exc
+                raise self._failed(f"killing {container_id}", exc) from exc
         except requests.RequestException as exc:
-            raise ContainerError(f"docker: killing {container_id} failed: {exc}") from exc
+            raise self._failed(f"killing {container_id}", exc) from exc
 
     def remove(self, container_id: str) -> None:
         try:
@@ -211,17 +225,16 @@ class DockerRuntime(ContainerRuntime):
             pass
         except docker.errors.APIError as exc:
             if exc.status_code != 409:  # removal already in progress
-                raise ContainerError(f"docker: removing {container_id} failed: {exc}") \
-                    from exc
+                raise self._failed(f"removing {container_id}", exc) from exc
         except requests.RequestException as exc:
-            raise ContainerError(f"docker: removing {container_id} failed: {exc}") from exc
+            raise self._failed(f"removing {container_id}", exc) from exc
 
     def list_containers(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
         try:
             found = self.api.containers(
                 all=True, filters={"label": [f"{k}={v}" for k, v in labels.items()]})
-        except (docker.errors.APIError, requests.RequestException) as exc:
-            raise ContainerError(f"docker: listing containers failed: {exc}") from exc
+        except _CALL_ERRORS as exc:
+            raise self._failed("listing containers", exc) from exc
         return [
             ContainerInfo(c["Id"], (c.get("Names") or ["?"])[0].lstrip("/"), c.get("State", ""),
                           dict(c.get("Labels") or {}))
@@ -231,13 +244,14 @@ class DockerRuntime(ContainerRuntime):
     def commit(self, container_id: str, ref: str, labels: Mapping[str, str]) -> str:
         repo, tag = split_ref(ref)
         try:
-            self.api.commit(container_id, repository=repo, tag=tag, pause=False,
+            self._image_writer.commit(container_id, repository=repo, tag=tag, pause=False,
                             changes=label_changes(labels))
-        except docker.errors.APIError as exc:
-            raise ContainerError(f"docker: committing {container_id} as {ref} failed: {exc}") \
-                from exc
+        except _CALL_ERRORS as exc:
+            raise self._failed(f"committing {container_id} as {ref}", exc, "commit") from exc
         return self._id_after(ref, "commit to")
 
     def close(self) -> None:
         self.client.close()
+        if "_image_writer" in self.__dict__:
+            self._image_writer.close()
 

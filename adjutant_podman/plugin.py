@@ -15,6 +15,7 @@ def _factory(settings: RuntimeSettings) -> ContainerRuntime:
         url=settings.get("podman_url") or DEFAULT_URL,
         start_service=settings.may_start_services
         and (settings.get("podman_start_service") or "true").lower() == "true",
+        timeouts=settings.timeouts,
     )
 
 

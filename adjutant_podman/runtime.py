@@ -15,13 +15,19 @@ from typing import Any
 import podman
 import podman.errors
 import requests
+import urllib3.exceptions
 
-from adjutant.container.errors import ContainerError, EngineUnavailable, ImageUnavailable
+from adjutant.container.errors import (
+    ContainerError,
+    EngineUnavailable,
+    ImageUnavailable,
+)
 from adjutant.container.frames import iter_frames
 from adjutant.container.refs import label_changes, split_ref
 from adjutant.container.runtime import (
     ContainerInfo,
     ContainerRuntime,
+    EngineTimeouts,
     ImageInfo,
     OutputStream,
 )
@@ -29,6 +35,9 @@ from adjutant.container.sockets import socket_answers, socket_path, wait_for_soc
 from adjutant.container.spec import ContainerSpec, Stream
 
 log = logging.getLogger(__name__)
+
+#: What podman-py raises (or wraps) when a call runs out of time.
+_CALL_ERRORS = (podman.errors.APIError, requests.RequestException)
 
 INSTALL_HINT = (
     "install podman (Debian: apt-get install podman runc; set runtime = \"runc\" in "
@@ -39,9 +48,11 @@ INSTALL_HINT = (
 class _LogFollow(OutputStream):
     """Follows ``/containers/{id}/logs`` from the beginning, demultiplexing both streams."""
 
-    def __init__(self, client: podman.PodmanClient, container_id: str) -> None:
+    def __init__(self, client: podman.PodmanClient, container_id: str,
+                 connect_timeout: float) -> None:
         self._client = client
         self._id = container_id
+        self._connect_timeout = connect_timeout
         self._response: Any = None
         self._closed = False
 
@@ -50,6 +61,8 @@ class _LogFollow(OutputStream):
             f"/containers/{self._id}/logs",
             params={"follow": True, "stdout": True, "stderr": True},
             stream=True,
+            # A build may print nothing for hours: no read timeout while following.
+            timeout=(self._connect_timeout, None),
         )
         self._response = response
         if self._closed:
@@ -87,11 +100,15 @@ class PodmanRuntime(ContainerRuntime):
 
     name = "podman"
     follow_lags = True  # podman's log follower polls; the logs stay until removal
+    timeout_errors = (requests.Timeout, urllib3.exceptions.TimeoutError)
 
-    def __init__(self, url: str, start_service: bool = True) -> None:
+    def __init__(self, url: str, start_service: bool = True,
+                 timeouts: EngineTimeouts | None = None) -> None:
         self.url = url
+        self.timeouts = timeouts or EngineTimeouts()
         self._ensure_service(start_service)
-        self.client = podman.PodmanClient(base_url=url)
+        # Every call is bounded by the api timeout unless it passes its own.
+        self.client = podman.PodmanClient(base_url=url, timeout=self.timeouts.api)
 
     # -- engine ------------------------------------------------------------------------
 
@@ -121,7 +138,7 @@ class PodmanRuntime(ContainerRuntime):
     def ping(self) -> None:
         try:
             ok = self.client.ping()
-        except (requests.RequestException, podman.errors.APIError) as exc:
+        except _CALL_ERRORS as exc:
             raise EngineUnavailable(f"podman at {self.url} does not answer: {exc}; "
                                     + INSTALL_HINT) from exc
         if not ok:
@@ -138,8 +155,8 @@ class PodmanRuntime(ContainerRuntime):
             attrs = self.client.images.get(ref).attrs
         except podman.errors.ImageNotFound:
             return None
-        except (podman.errors.APIError, requests.RequestException) as exc:
-            raise ContainerError(f"podman: looking up image {ref!r} failed: {exc}") from exc
+        except _CALL_ERRORS as exc:
+            raise self._failed(f"looking up image {ref!r}", exc) from exc
         image_id = str(attrs["Id"])
         return ImageInfo(image_id if image_id.startswith("sha256:") else f"sha256:{image_id}",
                          dict(attrs.get("Labels") or {}), int(attrs.get("Size") or 0))
@@ -147,7 +164,7 @@ class PodmanRuntime(ContainerRuntime):
     def pull(self, ref: str, timeout: float) -> str:
         try:
             self.client.images.pull(ref, timeout=int(timeout))
-        except (podman.errors.APIError, requests.RequestException) as exc:
+        except _CALL_ERRORS as exc:
             raise ImageUnavailable(ref, f"podman pull failed: {exc}") from exc
         image_id = self.image_id(ref)
         if image_id is None:
@@ -156,13 +173,17 @@ class PodmanRuntime(ContainerRuntime):
 
     def import_rootfs(self, tarball: Path, ref: str, labels: Mapping[str, str]) -> str:
         changes = label_changes(labels)
-        with open(tarball, "rb") as body:
-            response = self.client.api.post(
-                "/images/import",
-                params={"reference": ref, "changes": changes},
-                data=body,
-                headers={"Content-Type": "application/x-tar"},
-            )
+        try:
+            with open(tarball, "rb") as body:
+                response = self.client.api.post(
+                    "/images/import",
+                    params={"reference": ref, "changes": changes},
+                    data=body,
+                    headers={"Content-Type": "application/x-tar"},
+                    timeout=self.timeouts.commit,
+                )
+        except _CALL_ERRORS as exc:
+            raise self._failed(f"importing {tarball.name} as {ref}", exc, "commit") from exc
         if not response.ok:
             raise ContainerError(f"podman: importing {tarball.name} as {ref} failed: "
                                  f"{response.text.strip()}")
@@ -173,23 +194,22 @@ class PodmanRuntime(ContainerRuntime):
             self.client.images.remove(ref, force=force)
         except podman.errors.ImageNotFound:
             pass
-        except podman.errors.APIError as exc:
-            raise ContainerError(f"podman: removing image {ref!r} failed: {exc}") from exc
+        except _CALL_ERRORS as exc:
+            raise self._failed(f"removing image {ref!r}", exc) from exc
 
     def tag_image(self, ref: str, new_ref: str) -> None:
         repo, tag = split_ref(new_ref)
         try:
             if not self.client.images.get(ref).tag(repo, tag):
                 raise ContainerError(f"podman: tagging {ref} as {new_ref} failed")
-        except podman.errors.APIError as exc:
-            raise ContainerError(f"podman: tagging {ref} as {new_ref} failed: {exc}") from exc
+        except _CALL_ERRORS as exc:
+            raise self._failed(f"tagging {ref} as {new_ref}", exc) from exc
 
     def image_names(self, repository: str) -> list[str]:
         try:
             images = self.client.images.list(name=repository)
-        except (podman.errors.APIError, requests.RequestException) as exc:
-            raise ContainerError(f"podman: listing images of {repository} failed: {exc}") \
-                from exc
+        except _CALL_ERRORS as exc:
+            raise self._failed(f"listing images of {repository}", exc) from exc
         return sorted(t for image in images for t in image.tags
                       if split_ref(t)[0] == repository)
 
@@ -229,21 +249,19 @@ class PodmanRuntime(ContainerRuntime):
             return str(self.client.containers.create(**kwargs).id)
         except podman.errors.ImageNotFound as exc:
             raise ImageUnavailable(spec.image, "not present locally") from exc
-        except (podman.errors.APIError, requests.RequestException) as exc:
-            raise ContainerError(f"podman: creating a container from {spec.image} failed: "
-                                 f"{exc}") from exc
+        except _CALL_ERRORS as exc:
+            raise self._failed(f"creating a container from {spec.image}", exc) from exc
 
     def output(self, container_id: str) -> OutputStream:
-        return _LogFollow(self.client, container_id)
+        return _LogFollow(self.client, container_id, self.timeouts.api)
 
     def read_output(self, container_id: str) -> Iterator[tuple[Stream, bytes]]:
         try:
             response = self.client.api.get(
                 f"/containers/{container_id}/logs", params={"stdout": True, "stderr": True},
                 stream=True)
-        except (requests.RequestException, podman.errors.APIError) as exc:
-            raise ContainerError(f"podman: reading the output of {container_id} failed: "
-                                 f"{exc}") from exc
+        except _CALL_ERRORS as exc:
+            raise self._failed(f"reading the output of {container_id}", exc) from exc
         if not response.ok:
             raise ContainerError(f"podman: reading the output of {container_id} failed: "
                                  f"{response.text.strip()}")
@@ -260,15 +278,15 @@ class PodmanRuntime(ContainerRuntime):
             response = self.client.api.post(
                 f"/containers/{container_id}/wait",
                 params={"condition": ["exited", "stopped"], "interval": "10ms"},
-                timeout=timeout,
+                # Without a build timeout, wait as long as the container runs.
+                timeout=timeout if timeout is not None else (self.timeouts.api, None),
             )
-        except (requests.exceptions.ReadTimeout, podman.errors.APIError) as exc:
+        except _CALL_ERRORS as exc:
             # podman-py wraps the read timeout in an APIError; the cause tells them apart.
-            if isinstance(exc, requests.exceptions.ReadTimeout) or \
-                    isinstance(exc.__cause__, requests.exceptions.ReadTimeout):
+            if self._timed_out(exc):
                 raise TimeoutError(f"container {container_id} still running after "
                                    f"{timeout}s") from exc
-            raise ContainerError(f"podman: waiting for {container_id} failed: {exc}") from exc
+            raise self._failed(f"waiting for {container_id}", exc) from exc
         if not response.ok:
             raise ContainerError(f"podman: waiting for {container_id} failed: {response.text}")
         return int(response.json())
@@ -293,8 +311,8 @@ class PodmanRuntime(ContainerRuntime):
         filters = [f"label={k}={v}" for k, v in labels.items()]
         try:
             found = self.client.containers.list(all=True, filters=filters)
-        except (podman.errors.APIError, requests.RequestException) as exc:
-            raise ContainerError(f"podman: listing containers failed: {exc}") from exc
+        except _CALL_ERRORS as exc:
+            raise self._failed("listing containers", exc) from exc
         infos = []
         for c in found:
             # The list endpoint gives State as a plain string (inspect gives a dict).
@@ -309,7 +327,7 @@ class PodmanRuntime(ContainerRuntime):
         response = self._request("committing", container_id, "post", "/commit", params={
             "container": container_id, "repo": repo, "tag": tag,
             "changes": label_changes(labels), "pause": False,
-        })
+        }, timeout=self.timeouts.commit, bound="commit")
         if not response.ok:
             raise ContainerError(f"podman: committing {container_id} as {ref} failed: "
                                  f"{response.text}")
@@ -319,12 +337,12 @@ class PodmanRuntime(ContainerRuntime):
         self.client.close()
 
     def _request(self, what: str, container_id: str, method: str, path: str,
-                 **kwargs: Any) -> Any:
+                 bound: str = "api", **kwargs: Any) -> Any:
         """One API call; transport and SDK errors become ContainerError naming the step."""
         try:
             return getattr(self.client.api, method)(path, **kwargs)
-        except (requests.RequestException, podman.errors.APIError) as exc:
-            raise ContainerError(f"podman: {what} {container_id} failed: {exc}") from exc
+        except _CALL_ERRORS as exc:
+            raise self._failed(f"{what} {container_id}", exc, bound) from exc
 
     def _call(self, what: str, container_id: str, method: str, path: str) -> None:
         response = self._request(what, container_id, method, path)

@@ -71,6 +71,7 @@ def list_cache(args: argparse.Namespace) -> int:
 
 
 def prune_cache(args: argparse.Namespace) -> int:
+    from adjutant.config import engine_timeouts
     from adjutant.container.errors import ContainerError
     from adjutant.engine import open_runtime
     from adjutant.plugin.manager import PluginError
@@ -78,7 +79,8 @@ def prune_cache(args: argparse.Namespace) -> int:
     cache, settings = _cache(args)
     try:
         runtime = open_runtime(plugins_from_args(args), args.runtime or settings["runtime"],
-                               {k: str(v) for k, v in settings.items()})
+                               {k: str(v) for k, v in settings.items()},
+                               timeouts=engine_timeouts(settings["container_timeouts"]))
     except (PluginError, ContainerError) as exc:
         fail(str(exc), code=1)
     max_images = 0 if args.all else (args.max_images if args.max_images is not None

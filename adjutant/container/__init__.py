@@ -6,10 +6,17 @@ translate it to their engine's API. Nothing here imports an engine SDK.
 
 from adjutant.container.errors import (
     ContainerError,
+    EngineTimeout,
     EngineUnavailable,
     ImageUnavailable,
 )
-from adjutant.container.runtime import ContainerInfo, ContainerRuntime, ImageInfo, OutputStream
+from adjutant.container.runtime import (
+    ContainerInfo,
+    ContainerRuntime,
+    EngineTimeouts,
+    ImageInfo,
+    OutputStream,
+)
 from adjutant.container.spec import ContainerSpec, Limits, Mount, Stream
 
 __all__ = [
@@ -17,6 +24,8 @@ __all__ = [
     "ContainerInfo",
     "ContainerRuntime",
     "ContainerSpec",
+    "EngineTimeout",
+    "EngineTimeouts",
     "EngineUnavailable",
     "ImageInfo",
     "ImageUnavailable",

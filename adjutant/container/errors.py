@@ -5,6 +5,10 @@ class ContainerError(Exception):
     """A container operation failed; the message says which and why."""
 
 
+class EngineTimeout(ContainerError):
+    """An engine call got no answer within its bound; the engine is probably hung."""
+
+
 class EngineUnavailable(ContainerError):
     """The configured engine cannot be reached. The message says how to install or start it."""
 

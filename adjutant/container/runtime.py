@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adjutant.container.errors import ContainerError
+from adjutant.container.errors import ContainerError, EngineTimeout
 from adjutant.container.spec import ContainerSpec, Stream
 
 
@@ -19,6 +19,21 @@ class ContainerInfo:
     name: str
     status: str
     labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EngineTimeouts:
+    """How long an engine call may take before the engine counts as wedged, in seconds.
+
+    ``api`` bounds the calls that should answer at once (create, start, inspect, kill,
+    remove, list); ``commit`` the calls that write an image (commit, import). Waiting for a
+    container and following its output are bounded by the build's own timeout instead, and
+    pulls by ``container_timeouts`` ``pull``. A call that overruns fails with
+    ContainerError, so a hung engine fails the task instead of holding its slot forever.
+    """
+
+    api: float = 60.0
+    commit: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,10 @@ class ContainerRuntime(abc.ABC):
 
     #: The name config and the command line use to pick this runtime.
     name: str
+    #: Bounds for this runtime's engine calls (the plugin's factory sets them from config).
+    timeouts: EngineTimeouts = EngineTimeouts()
+    #: Exception types that, anywhere in an error's cause chain, mean a call timed out.
+    timeout_errors: tuple[type[BaseException], ...] = ()
     #: True when the engine keeps a container's whole output until removal, and its
     #: follower notices the exit only after a polling delay: the runner then reads the
     #: remainder with ``read_output`` as soon as ``wait`` returns instead of waiting.
@@ -161,6 +180,31 @@ class ContainerRuntime(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the engine client's connections."""
+
+    def _timed_out(self, exc: BaseException) -> bool:
+        """True when ``exc`` or anything in its cause chain is one of ``timeout_errors``."""
+        seen: set[int] = set()
+        cause: BaseException | None = exc
+        while cause is not None and id(cause) not in seen:
+            if isinstance(cause, self.timeout_errors):
+                return True
+            seen.add(id(cause))
+            cause = cause.__cause__ or cause.__context__
+        return False
+
+    def _failed(self, what: str, exc: BaseException, bound: str = "api") -> ContainerError:
+        """The error for a failed engine call ``what`` (e.g. "creating a container").
+
+        An :class:`EngineTimeout` naming the ``container_timeouts`` key when the call ran
+        out of time (``bound`` says which limit applied), else a ContainerError carrying the
+        engine's own message. For implementations; raise the result ``from exc``.
+        """
+        if self._timed_out(exc):
+            seconds = getattr(self.timeouts, bound)
+            return EngineTimeout(
+                f"{self.name}: {what} got no answer within {seconds:g}s; the {self.name} "
+                f"service may be hung (the bound is container_timeouts {bound}=...)")
+        return ContainerError(f"{self.name}: {what} failed: {exc}")
 
     def _id_after(self, ref: str, action: str) -> str:
         """The id of image ``ref`` that ``action`` (import, commit) just made."""

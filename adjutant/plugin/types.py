@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from adjutant.container.runtime import EngineTimeouts
+
 if TYPE_CHECKING:
     from adjutant.container.runtime import ContainerRuntime
 
@@ -24,6 +26,7 @@ class RuntimeSettings:
 
     options: Mapping[str, str] = field(default_factory=dict)
     may_start_services: bool = True
+    timeouts: EngineTimeouts = field(default_factory=EngineTimeouts)
 
     def get(self, key: str, default: str | None = None) -> str | None:
         return self.options.get(key, default)

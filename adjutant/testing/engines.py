@@ -6,7 +6,9 @@ a skip there would hide a missing install step.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 
@@ -52,3 +54,39 @@ def engine_with_default_image(name: str) -> Iterator[tuple[ContainerRuntime, str
 def unique_label() -> dict[str, str]:
     """A label no other test uses, to find exactly this test's containers."""
     return {"io.koji-adjutant.test": uuid.uuid4().hex}
+
+
+def engine_service_pid(runtime: ContainerRuntime) -> int | None:
+    """The pid of the engine service behind ``runtime`` (podman's API service, dockerd)."""
+    url = getattr(runtime, "url", "")
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+        except OSError:
+            continue
+        if not argv:
+            continue
+        program = os.path.basename(argv[0])
+        if runtime.name == "docker" and program == "dockerd":
+            return int(entry.name)
+        if runtime.name == "podman" and program == "podman" and argv[1:3] == \
+                ["system", "service"] and (not url or url in argv):
+            return int(entry.name)
+    return None
+
+
+@contextlib.contextmanager
+def engine_frozen(runtime: ContainerRuntime) -> Iterator[None]:
+    """Make the real engine service hang (SIGSTOP) for the duration, then resume it."""
+    pid = engine_service_pid(runtime)
+    if pid is None:
+        skip_or_fail(f"cannot find the {runtime.name} service process to freeze")
+        return
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)

@@ -11,7 +11,7 @@ from typing import Any
 import koji
 import koji.tasks
 
-from adjutant.config import WorkerConfig
+from adjutant.config import WorkerConfig, engine_timeouts
 from adjutant.engine import open_runtime
 from adjutant.plugin.manager import Plugins
 from adjutant.worker.handlers import HANDLERS
@@ -48,7 +48,8 @@ def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
 
     Returns the exit status: 0 after a clean shutdown, 1 when the session was lost.
     """
-    runtime = open_runtime(plugins, config.adjutant["runtime"], config.plugin_options)
+    runtime = open_runtime(plugins, config.adjutant["runtime"], config.plugin_options,
+                           timeouts=engine_timeouts(config.adjutant["container_timeouts"]))
     os.makedirs(config.kojid["workdir"], exist_ok=True)
     session = connect(config.kojid, force_lock=force_lock)
     try:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from adjutant.config import ConfigError, load_config
+from adjutant.config import ConfigError, engine_timeouts, load_config
+from adjutant.container import EngineTimeouts
 from adjutant.plugin import ConfigOption
 from adjutant.testing.cli import adjutant
 
@@ -30,18 +31,19 @@ def test_kojid_defaults_and_adjutant_defaults(tmp_path: Path) -> None:
     assert config.adjutant["policy_cache_ttl"] == 300
     assert config.adjutant["buildroot_enabled"] is True
     assert config.adjutant["network_enabled"] is True
-    assert config.adjutant["container_timeouts"] == {"pull": 300, "start": 60, "stop_grace": 20}
+    assert config.adjutant["container_timeouts"] == {"pull": 300, "api": 60, "commit": 3600}
+    assert engine_timeouts(config.adjutant["container_timeouts"]) == EngineTimeouts(60, 3600)
 
 
 def test_adjutant_values_are_parsed(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, BASE + (
         "[adjutant]\ncontainer_mounts = /srv/cache:/cache:rw /etc/pki:/etc/pki\n"
-        "container_labels = site=brno,tier=prod\ncontainer_timeouts = pull=30,stop_grace=5\n"
+        "container_labels = site=brno,tier=prod\ncontainer_timeouts = pull=30,api=5\n"
         "image_pull_policy = Always\n")))
     assert config.adjutant["container_mounts"] == [("/srv/cache", "/cache", True),
                                                    ("/etc/pki", "/etc/pki", False)]
     assert config.adjutant["container_labels"] == {"site": "brno", "tier": "prod"}
-    assert config.adjutant["container_timeouts"] == {"pull": 30, "start": 60, "stop_grace": 5}
+    assert config.adjutant["container_timeouts"] == {"pull": 30, "api": 5, "commit": 3600}
     assert config.adjutant["image_pull_policy"] == "always"
 
 
@@ -51,6 +53,8 @@ def test_adjutant_values_are_parsed(tmp_path: Path) -> None:
     ("[adjutant]\nimage_pull_policy = sometimes\n",
      "image_pull_policy 'sometimes' is not one of always, if-not-present, never"),
     ("[adjutant]\ncontainer_timeouts = pull=ten\n", "container_timeouts"),
+    ("[adjutant]\ncontainer_timeouts = start=60\n", "expected pull=N,api=N,commit=N"),
+    ("[adjutant]\ncontainer_timeouts = api=0\n", "api must be a positive number of seconds"),
     ("[adjutant]\ncontainer_mounts = relative:/x\n", "expected /host/path:/container/path"),
     ("[adjutant]\nimage_polcy = x\n", "unknown option 'image_polcy'; known options:"),
     ("mockfoo = 1\n", "[kojid] unknown option 'mockfoo'"),

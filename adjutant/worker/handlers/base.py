@@ -27,6 +27,7 @@ from adjutant.build.rpmbuild import (
     explain_failure,
     rpmbuild_command,
 )
+from adjutant.config import engine_timeouts
 from adjutant.container.errors import ContainerError
 from adjutant.container.run import OutputSink, RunResult, run_container
 from adjutant.container.runtime import ContainerRuntime
@@ -118,7 +119,8 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
         try:
             return open_runtime(self.plugins, self.options.runtime,
                                 getattr(self.options, "plugin_options", {}),
-                                may_start_services=False)
+                                may_start_services=False,
+                                timeouts=engine_timeouts(self.options.container_timeouts))
         except ContainerError as exc:
             raise koji.GenericError(f"container runtime {self.options.runtime!r} is not "
                                     f"usable on this host: {exc}") from exc
