@@ -14,16 +14,18 @@ import docker.types
 import requests
 import urllib3.exceptions
 
-from adjutant.container.errors import EngineUnavailable, ImageUnavailable
-from adjutant.container.refs import label_changes, split_ref
-from adjutant.container.runtime import (
+from adjutant.container import (
     ContainerInfo,
     ContainerRuntime,
+    ContainerSpec,
     EngineTimeouts,
+    EngineUnavailable,
     ImageInfo,
+    ImageUnavailable,
     OutputStream,
+    Stream,
 )
-from adjutant.container.spec import ContainerSpec, Stream
+from adjutant.container.refs import label_changes, split_ref
 
 log = logging.getLogger(__name__)
 

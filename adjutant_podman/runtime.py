@@ -17,26 +17,25 @@ import podman.errors
 import requests
 import urllib3.exceptions
 
-from adjutant.container.errors import (
+from adjutant.container import (
     ContainerError,
+    ContainerInfo,
+    ContainerRuntime,
+    ContainerSpec,
+    EngineTimeouts,
     EngineUnavailable,
+    ImageInfo,
     ImageUnavailable,
+    OutputStream,
+    Stream,
 )
 from adjutant.container.frames import iter_frames
 from adjutant.container.refs import label_changes, split_ref
-from adjutant.container.runtime import (
-    ContainerInfo,
-    ContainerRuntime,
-    EngineTimeouts,
-    ImageInfo,
-    OutputStream,
-)
 from adjutant.container.sockets import socket_answers, socket_path, wait_for_socket
-from adjutant.container.spec import ContainerSpec, Stream
 
 log = logging.getLogger(__name__)
 
-#: What podman-py raises (or wraps) when a call runs out of time.
+#: What a failed podman-py call raises (a timeout arrives wrapped in an APIError).
 _CALL_ERRORS = (podman.errors.APIError, requests.RequestException)
 
 INSTALL_HINT = (
