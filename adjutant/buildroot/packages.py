@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 
@@ -32,6 +31,11 @@ class InstalledPackage:
         if rpm_ids and self.nvra in rpm_ids:
             entry["id"] = rpm_ids[self.nvra]
         return entry
+
+    def external_entry(self, repo_id: int, repo_name: str) -> dict[str, Any]:
+        """The listing entry of an rpm from an external repo: the eight fields, plus that
+        repo as ``location`` (its id; the hub creates the external rpm if it is new)."""
+        return {**asdict(self), "external_repo": repo_name, "location": repo_id}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> InstalledPackage:
@@ -70,9 +74,3 @@ def parse_rpmlist(text: str) -> dict[str, int]:
             row = json.loads(line)
             ids[f"{row['name']}-{row['version']}-{row['release']}.{row['arch']}"] = row["id"]
     return ids
-
-
-def repo_rpm_ids(repo_arch_dir: Path) -> dict[str, int]:
-    """The ids of a repo on a mounted topdir (empty when it has no ``rpmlist.jsonl``)."""
-    path = repo_arch_dir / "rpmlist.jsonl"
-    return parse_rpmlist(path.read_text()) if path.exists() else {}

@@ -75,12 +75,26 @@ def comps_xml(groups: Mapping[str, Sequence[str]]) -> str:
 
 
 def make_koji_repo(hub: FakeHub, runtime: ContainerRuntime, tag: str, rpms: Sequence[Path],
-                   groups: Mapping[str, Sequence[str]], arch: str = "x86_64") -> int:
-    """A READY repo of ``tag`` holding ``rpms`` with comps ``groups`` → the repo id."""
+                   groups: Mapping[str, Sequence[str]], arch: str = "x86_64",
+                   external: Mapping[str, Sequence[Path]] | None = None) -> int:
+    """A READY repo of ``tag`` holding ``rpms`` with comps ``groups`` → the repo id.
+
+    ``external`` (name → RPM files) makes plain repos under ``<topdir>/external/``, attaches
+    them to the tag as external repos (``file://`` URLs, reachable wherever the topdir is
+    mounted) and merges them in as a hub's createrepo does (``mergerepo_c --koji``), which
+    leaves the repo's ``pkgorigins``. Their packages are not koji rpms.
+    """
+    external_urls = [_external_repo(hub, runtime, tag, name, files)
+                     for name, files in (external or {}).items()]
     repo_id = hub.add_repo(tag, arches=[arch])
     repodir = hub.repo_path(repo_id)
     archdir = repodir / arch
-    os.symlink(hub.topdir, archdir / "toplink")
+    # With external repos, createrepo_c indexes the tag's own packages in a premerge dir
+    # and the merge writes the arch dir's repodata, as kojid does.
+    indexdir = repodir / f"{arch}-premerge" if external_urls else archdir
+    indexdir.mkdir(exist_ok=True)
+    for directory in {archdir, indexdir}:
+        os.symlink(hub.topdir, directory / "toplink")
     pkglist, rpmlist = [], []
     for _path, info, rel, build_id, rpm_id in register_packages(hub, rpms):
         pkglist.append(f"toplink/{rel}")
@@ -88,22 +102,49 @@ def make_koji_repo(hub: FakeHub, runtime: ContainerRuntime, tag: str, rpms: Sequ
                         "release": info.release, "epoch": info.epoch, "arch": info.arch,
                         "payloadhash": info.payloadhash, "size": info.size,
                         "buildtime": info.buildtime, "build_id": build_id})
-    (archdir / "pkglist").write_text("".join(f"{p}\n" for p in pkglist))
+    for directory in {archdir, indexdir}:
+        (directory / "pkglist").write_text("".join(f"{p}\n" for p in pkglist))
+        os.chmod(directory, 0o777)
     (archdir / "rpmlist.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rpmlist))
     (repodir / "groups").mkdir(exist_ok=True)
-    (repodir / "groups" / "comps.xml").write_text(comps_xml(groups))
-    os.chmod(archdir, 0o777)
+    comps = repodir / "groups" / "comps.xml"
+    comps.write_text(comps_xml(groups))
+    _in_container(runtime, hub, (indexdir,), "createrepo_c", "--error-exit-val", "-q",
+                  "-i", str(indexdir / "pkglist"), "-g", str(comps), str(indexdir))
+    if external_urls:
+        repos = [arg for url in (f"file://{indexdir}/", *external_urls) for arg in ("-r", url)]
+        _in_container(runtime, hub, (archdir,), "mergerepo_c", "--koji", "-g",
+                      str(comps), "-o", str(archdir), *repos)
+    return repo_id
+
+
+def _external_repo(hub: FakeHub, runtime: ContainerRuntime, tag: str, name: str,
+                   rpms: Sequence[Path]) -> str:
+    """A plain repo of ``rpms`` attached to ``tag`` as external repo ``name`` → its URL."""
+    directory = hub.topdir / "external" / name
+    directory.mkdir(parents=True)
+    for path in rpms:
+        shutil.copy(path, directory / path.name)
+    os.chmod(directory, 0o777)
+    _in_container(runtime, hub, (directory,), "createrepo_c", "--error-exit-val", "-q",
+                  str(directory))
+    url = f"file://{directory}/"
+    hub.add_external_repo(name, url)
+    hub.add_external_repo_to_tag(tag, name)
+    return url
+
+
+def _in_container(runtime: ContainerRuntime, hub: FakeHub, writable: Sequence[Path],
+                  *command: str) -> None:
+    """Run a repo tool in the default image, the topdir read-only, ``writable`` not."""
     spec = ContainerSpec(
-        image=DEFAULT_IMAGE, user="1000:1000",
-        command=("createrepo_c", "--error-exit-val", "-q", "-i", str(archdir / "pkglist"),
-                 "-g", str(repodir / "groups" / "comps.xml"), str(archdir)),
-        mounts=(Mount(hub.topdir, str(hub.topdir)), Mount(archdir, str(archdir),
-                                                           writable=True)))
+        image=DEFAULT_IMAGE, user="1000:1000", command=command,
+        mounts=(Mount(hub.topdir, str(hub.topdir)),
+                *(Mount(d, str(d), writable=True) for d in writable)))
     output: list[bytes] = []
     result = run_container(runtime, spec, lambda _s, data: output.append(data))
     if not result.ok:
-        raise RuntimeError(f"createrepo_c failed: {b''.join(output).decode()}")
-    return repo_id
+        raise RuntimeError(f"{command[0]} failed: {b''.join(output).decode()}")
 
 
 def register_packages(hub: FakeHub, rpms: Sequence[Path]) \

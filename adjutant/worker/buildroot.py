@@ -8,6 +8,7 @@ container from the base image, and that container is committed as the task's ima
 
 from __future__ import annotations
 
+import gzip
 import logging
 import re
 from collections.abc import Sequence
@@ -19,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 import koji
 
 from adjutant.buildroot.builtin import cache_for
-from adjutant.buildroot.packages import added, parse_rpm_list, parse_rpmlist, repo_rpm_ids
+from adjutant.buildroot.origins import (
+    ExternalOrigin,
+    external_origins,
+    origin_href,
+    parse_pkgorigins,
+)
+from adjutant.buildroot.packages import InstalledPackage, added, parse_rpm_list, parse_rpmlist
 from adjutant.container.errors import ContainerError
 from adjutant.container.run import run_container
 from adjutant.container.spec import Mount
@@ -61,25 +68,60 @@ class RepoAccess:
 
 
 def repo_access(options: Any, tag_name: str, repo_id: int, arch: str) -> RepoAccess:
+    """A merged repo (one with external repos) needs the network either way: dnf fetches
+    the external packages from their own repos' URLs."""
     relative = f"repos/{tag_name}/{repo_id}/{arch}"
     topdir = Path(options.topdir)
     local = topdir / relative
     if (local / "repodata").is_dir():
-        return RepoAccess(f"file://{local}", (Mount(topdir, str(topdir)),), False, local)
+        merged = _origin_href(_read_local(local, "repodata/repomd.xml")) is not None
+        return RepoAccess(f"file://{local}", (Mount(topdir, str(topdir)),), merged, local)
     return RepoAccess(f"{options.topurl.rstrip('/')}/{relative}", (), True, None)
+
+
+def _read_local(directory: Path, relpath: str) -> bytes | None:
+    try:
+        return (directory / relpath).read_bytes()
+    except OSError:
+        return None
+
+
+def _repo_file(access: RepoAccess, relpath: str) -> bytes | None:
+    """A file of the repo (``rpmlist.jsonl``, ``repodata/...``), or None if it has none."""
+    if access.local_dir is not None:
+        return _read_local(access.local_dir, relpath)
+    import requests
+
+    try:
+        response = requests.get(f"{access.url}/{relpath}", timeout=60)
+    except requests.RequestException:
+        return None
+    return response.content if response.status_code == 200 else None
+
+
+def _origin_href(repomd: bytes | None) -> str | None:
+    try:
+        return origin_href(repomd.decode()) if repomd else None
+    except ValueError:
+        return None
 
 
 def _hub_rpm_ids(access: RepoAccess) -> dict[str, int]:
     """The hub's rpm ids for the repo's packages, so the listing names them exactly."""
-    if access.local_dir is not None:
-        return repo_rpm_ids(access.local_dir)
-    import requests
+    data = _repo_file(access, "rpmlist.jsonl")
+    return parse_rpmlist(data.decode()) if data else {}
 
-    try:
-        response = requests.get(f"{access.url}/rpmlist.jsonl", timeout=60)
-    except requests.RequestException:
+
+def _pkg_origins(access: RepoAccess) -> dict[str, str]:
+    """N-V-R.A → origin URL from a merged repo's pkgorigins (empty when not merged)."""
+    href = _origin_href(_repo_file(access, "repodata/repomd.xml"))
+    data = _repo_file(access, href) if href else None
+    if not data:
         return {}
-    return parse_rpmlist(response.text) if response.status_code == 200 else {}
+    try:
+        return parse_pkgorigins(gzip.decompress(data).decode(errors="replace"))
+    except (OSError, EOFError):
+        return {}
 
 
 def task_image_ref(host: str, task_id: int) -> str:
@@ -194,20 +236,47 @@ class BuildrootPreparer:
         group = parse_rpm_list((lists / "group.tsv").read_text())
         final = parse_rpm_list((lists / "final.tsv").read_text())
         ids = _hub_rpm_ids(access)
+        external = self._external_origins(request, access)
         initial, added_later = added(group, base), added(final, group)
-        # With the repo's rpmlist.jsonl, a package it does not list came from a merged
-        # external repo; the hub would reject it without its origin, so it is left out (and
-        # named in root.log) like the image's own packages. Without the file (older hubs),
-        # every repo package is listed by N-V-R.A.
-        unknown = [p for p in (*initial, *added_later) if ids and p.nvra not in ids]
+
+        def entry(p: InstalledPackage) -> dict[str, Any]:
+            origin = external.get(p.nvra)
+            if origin is not None:
+                return p.external_entry(origin.repo_id, origin.name)
+            return p.hub_entry(ids)
+
+        # With the repo's rpmlist.jsonl, a package neither it nor the merge's origins
+        # account for cannot be named to the hub (it would refuse the whole list): it is
+        # left out and named in root.log, like the image's own packages. Without the file
+        # (older hubs), every repo package is listed by N-V-R.A.
+        unknown = [p for p in (*initial, *added_later)
+                   if ids and p.nvra not in ids and p.nvra not in external]
         packages = BuildrootPackages(
-            initial=tuple(p.hub_entry(ids) for p in initial if p not in unknown),
-            added=tuple(p.hub_entry(ids) for p in added_later if p not in unknown),
+            initial=tuple(entry(p) for p in initial if p not in unknown),
+            added=tuple(entry(p) for p in added_later if p not in unknown),
             image_only=tuple(p.nvra for p in base))
+        used = sorted(f"{p.nvra} ({external[p.nvra].name})"
+                      for p in (*initial, *added_later) if p.nvra in external)
+        if used:
+            root_log.line(f"from external repos: {', '.join(used)}")
         if unknown:
             root_log.line("left out of the hub's buildroot listing (not in the repo's "
-                          f"rpmlist.jsonl): {', '.join(p.nvra for p in unknown)}")
+                          "rpmlist.jsonl, nor from an external repo of the tag): "
+                          f"{', '.join(p.nvra for p in unknown)}")
         return ref, image_id, packages
+
+    def _external_origins(self, request: BuildrootRequest, access: RepoAccess) \
+            -> dict[str, ExternalOrigin]:
+        """The installed-from-repo packages that came from the tag's external repos, as
+        of the repo's creation (nothing to look up when the repo was not merged)."""
+        origins = _pkg_origins(access)
+        if not origins:
+            return {}
+        session = self.handler.session
+        repo = session.repoInfo(request.repo_id, strict=True)
+        external_repos = session.getExternalRepoList(repo["tag_id"],
+                                                     event=repo["create_event"])
+        return external_origins(origins, external_repos, request.arch)
 
     def _task_ref(self) -> str:
         return task_image_ref(self.handler.options.host_name, self.handler.id)

@@ -183,3 +183,28 @@ def test_the_repo_can_come_over_topurl_instead_of_a_mount(
     assert re.search(r"installing from repo \d+ \(http://127\.0\.0\.1:\d+/kojifiles/repos/",
                      root_log)
     assert ("adjutant-tool-1.0-1.noarch", True) in listing(hub, task_id)
+
+
+def test_packages_from_an_external_repo_are_listed_with_that_repo(
+        hub: FakeHub, repo_packages: dict[str, Path], podman_runtime: ContainerRuntime,
+        needs_tool_srpm: Path, start_worker: StartWorker) -> None:
+    # adjutant-dep comes only from the tag's external repo, merged into the tag's repo.
+    hub.add_tag("ext-build", arches="x86_64")
+    repo_id = make_koji_repo(hub, podman_runtime, "ext-build",
+                             [repo_packages["buildsys"], repo_packages["tool"]], GROUPS,
+                             external={"upstream": [repo_packages["dep-1"]]})
+    task_id = build_arch_task(hub, upload_srpm(hub, needs_tool_srpm),
+                              {"name": "ext-build", "repo_id": repo_id})
+    worker = start_worker()
+    assert wait_task(hub, task_id)["state_name"] == "CLOSED", worker.log()[-3000:]
+    assert markers(log_of(hub, task_id, "build.log")) == ("1.0-1", "1.0-1", "1000")
+    rows = hub.client().getBuildrootListing(hub.task_result(task_id)["brootid"])
+    origins = sorted((f"{r['name']}-{r['version']}-{r['release']}.{r['arch']}",
+                      r["external_repo_name"], r["is_update"]) for r in rows)
+    assert origins == [
+        ("adjutant-buildsys-1.0-1.noarch", "INTERNAL", False),
+        ("adjutant-dep-1.0-1.noarch", "upstream", True),
+        ("adjutant-tool-1.0-1.noarch", "INTERNAL", True),
+    ]
+    assert "from external repos: adjutant-dep-1.0-1.noarch (upstream)" in \
+        log_of(hub, task_id, "root.log")

@@ -273,9 +273,26 @@ def repo_delete(ctx: CallContext, /, repo_id: Any) -> int:
 
 @api.method("getExternalRepoList")
 def get_external_repo_list(ctx: CallContext, /, tag_info: Any, event: Any = None) -> list[Any]:
-    """External repos attached to the tag: always none in the fake hub."""
-    get_tag(ctx.db, tag_info)
-    return []
+    """External repos of the tag and its ancestors as of ``event``: the tag's own first,
+    each tag's by priority, a repo attached at several levels listed once (the nearest)."""
+    db = ctx.db
+    tag = get_tag(db, tag_info)
+    at = as_int(event, "event") if event is not None else None
+    seen: set[int] = set()
+    result = []
+    for source in inheritance(db, tag):
+        attached = [a for a in source.external_repos if at is None or a.create_event <= at]
+        for link in sorted(attached, key=lambda a: a.priority):
+            if link.external_repo_id in seen:
+                continue
+            seen.add(link.external_repo_id)
+            ext = db.external_repos[link.external_repo_id]
+            result.append({
+                "external_repo_id": ext.id, "external_repo_name": ext.name, "url": ext.url,
+                "tag_id": source.id, "tag_name": source.name, "priority": link.priority,
+                "merge_mode": link.merge_mode, "arches": link.arches,
+            })
+    return result
 
 
 def _ext_info(db: HubDB, repo_id: int) -> dict[str, Any]:

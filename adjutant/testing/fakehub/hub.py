@@ -39,6 +39,7 @@ from .state import (
     Repo,
     Rpm,
     Tag,
+    TagExternalRepo,
     Target,
     User,
 )
@@ -443,6 +444,16 @@ class FakeHub:
             ext = ExternalRepo(id=db.next_id("external_repos"), name=name, url=url)
             db.external_repos[ext.id] = ext
             return ext.id
+
+    def add_external_repo_to_tag(self, tag: int | str, external_repo: int | str,
+                                 priority: int = 5, merge_mode: str = "koji",
+                                 arches: str | None = None) -> None:
+        """Attach an external repo to ``tag`` (as of a new event), as an admin would."""
+        with self.core.lock:
+            db = self.core.db
+            ext = get_external_repo(db, external_repo)
+            get_tag(db, tag).external_repos.append(TagExternalRepo(
+                ext.id, priority, merge_mode, arches, db.new_event(self.now())))
 
     # -- builds and rpms ---------------------------------------------------------------
 

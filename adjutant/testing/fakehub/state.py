@@ -153,6 +153,17 @@ class PackageEntry:
 
 
 @dataclass
+class TagExternalRepo:
+    """An external repo attached to a tag (``koji add-external-repo -t TAG``)."""
+
+    external_repo_id: int
+    priority: int
+    merge_mode: str
+    arches: str | None
+    create_event: int
+
+
+@dataclass
 class Tag:
     id: int
     name: str
@@ -169,6 +180,8 @@ class Tag:
     groups: dict[str, list[str]] = field(default_factory=dict)
     #: The event of the tag's last change (creation, tagging).
     change_event: int = 0
+    #: Attached external repos, in the order they were added.
+    external_repos: list[TagExternalRepo] = field(default_factory=list)
 
 
 @dataclass
