@@ -84,7 +84,7 @@ def make_koji_repo(hub: FakeHub, runtime: ContainerRuntime, tag: str, rpms: Sequ
     mounted) and merges them in as a hub's createrepo does (``mergerepo_c --koji``), which
     leaves the repo's ``pkgorigins``. Their packages are not koji rpms.
     """
-    external_urls = [_external_repo(hub, runtime, tag, name, files)
+    external_urls = [make_external_repo(hub, runtime, tag, name, files)
                      for name, files in (external or {}).items()]
     repo_id = hub.add_repo(tag, arches=[arch])
     repodir = hub.repo_path(repo_id)
@@ -118,7 +118,7 @@ def make_koji_repo(hub: FakeHub, runtime: ContainerRuntime, tag: str, rpms: Sequ
     return repo_id
 
 
-def _external_repo(hub: FakeHub, runtime: ContainerRuntime, tag: str, name: str,
+def make_external_repo(hub: FakeHub, runtime: ContainerRuntime, tag: str, name: str,
                    rpms: Sequence[Path]) -> str:
     """A plain repo of ``rpms`` attached to ``tag`` as external repo ``name`` → its URL."""
     directory = hub.topdir / "external" / name

@@ -12,8 +12,10 @@ from typing import Any
 import koji
 import pytest
 
+from adjutant.container.runtime import ContainerRuntime
 from adjutant.testing.cli import adjutant
 from adjutant.testing.fakehub import FakeHub
+from adjutant.testing.kojirepo import make_external_repo
 from adjutant.testing.kojisetup import EXAMPLE, upload_srpm, wait_task
 from adjutant.testing.worker import WorkerProcess, wait_for
 
@@ -80,6 +82,30 @@ def test_createrepo_closes_with_the_repodata_uploaded(
         assert b"<name>adjutant-hello</name>" in fh.read()
     for name in files:
         assert hub.work_path(f"{uploadpath}/{name}").is_file()
+
+
+def test_createrepo_merges_the_tags_external_repos_with_origins(
+        hub: FakeHub, hello_rpm: Path, repo_packages: dict[str, Path],
+        podman_runtime: ContainerRuntime, start_worker: StartWorker) -> None:
+    hub.add_tag("merged-tag", arches="x86_64")
+    upstream = make_external_repo(hub, podman_runtime, "merged-tag", "upstream",
+                                  [repo_packages["dep-1"]])
+    repo_id = _koji_repo(hub, "merged-tag", hello_rpm)
+    task_id = hub.make_task("createrepo", [repo_id, "x86_64", None], channel="createrepo")
+    worker = start_worker()
+    assert wait_task(hub, task_id)["state_name"] == "CLOSED", worker.log()[-3000:]
+    uploadpath, files = hub.task_result(task_id)
+    origins_file = next(f for f in files if f.endswith("pkgorigins.gz"))
+    with gzip.open(hub.work_path(f"{uploadpath}/{origins_file}"), "rt") as fh:
+        origins = dict(line.split(None, 1) for line in fh.read().splitlines())
+    assert origins["adjutant-dep-1.0-1.noarch"].strip() == upstream
+    assert origins["adjutant-hello-1.0-1.noarch"].strip() == "file:///premerge/"
+    primary = next(f for f in files if f.endswith("primary.xml.gz"))
+    with gzip.open(hub.work_path(f"{uploadpath}/{primary}")) as fh:
+        text = fh.read()
+    assert b"<name>adjutant-hello</name>" in text and b"<name>adjutant-dep</name>" in text
+    assert "merging with external repos: upstream" in hub.work_path(
+        f"{uploadpath}/mergerepos.log").read_text()
 
 
 def test_createrepo_is_refused_without_the_hub_topdir(

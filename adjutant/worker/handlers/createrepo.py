@@ -3,6 +3,10 @@
 Needs the hub's topdir mounted on this host (read-only is enough): the hub writes the
 package list there and its entries point into ``packages/`` through the ``toplink``
 symlink. A host without it refuses the task so that another host takes it.
+
+When the tag has external repos, the tag's own repodata is merged with theirs by
+``mergerepo_c`` (kojid's merge modes ``koji``, ``simple``, ``bare``), which also writes
+the ``pkgorigins`` that buildroot listings use to name external packages.
 """
 
 from __future__ import annotations
@@ -17,10 +21,15 @@ import koji.tasks
 
 from adjutant.build.rpmbuild import BUILD_USER
 from adjutant.container.spec import Mount
+from adjutant.plugin.types import ImageChoice
 from adjutant.worker.handlers.base import ContainerTaskHandler
 from adjutant.worker.provenance import write_provenance
 
 OUTDIR = "/output"
+PREMERGE = "/premerge"
+#: mergerepo_c's options for each of kojid's external repo merge modes.
+MERGE_MODES = {"koji": ("--koji",), "simple": ("--koji", "--simple"),
+               "bare": ("--pkgorigins", "--all")}
 
 
 class CreaterepoTask(ContainerTaskHandler):
@@ -43,13 +52,10 @@ class CreaterepoTask(ContainerTaskHandler):
                 raise koji.tasks.RefuseTask(f"no access to {topdir / 'repos'}: the hub's topdir "
                                             "is not mounted on this host")
             raise koji.GenericError(f"repo directory missing: {repodir}")
-        external = self.session.getExternalRepoList(rinfo["tag_id"],
-                                                    event=rinfo["create_event"])
-        if external:
-            names = ", ".join(r.get("external_repo_name", "?") for r in external)
-            raise koji.tasks.RefuseTask(
-                f"tag {rinfo['tag_name']} merges external repos ({names}) and this worker "
-                "does not run mergerepo_c yet; another host can take it")
+        external = [r for r in self.session.getExternalRepoList(
+                        rinfo["tag_id"], event=rinfo["create_event"])
+                    if not r.get("arches") or arch in r["arches"].split()]
+        merge_args = self._merge_mode(external) if external else ()
         outdir = self.subdir("repo", build_user=True)
         pkglist = repodir / "pkglist"
         has_packages = pkglist.exists() and pkglist.stat().st_size > 0
@@ -75,6 +81,9 @@ class CreaterepoTask(ContainerTaskHandler):
         if not result.ok:
             raise self.fail_build(f"createrepo for repo {repo_id} ({arch})", result,
                                   "createrepo.log")
+        if external:
+            outdir = self._merge(external, merge_args, arch, repodir, groupdata, outdir,
+                                 choice, image_id)
         datadir = outdir / "repodata"
         if not has_packages:
             (datadir / "EMPTY_REPO").write_text(
@@ -85,6 +94,50 @@ class CreaterepoTask(ContainerTaskHandler):
             self.session.uploadWrapper(str(datadir / name), uploadpath, name)
         self.finish_logs()
         return [uploadpath, files]
+
+    @staticmethod
+    def _merge_mode(external: list[dict[str, Any]]) -> tuple[str, ...]:
+        modes = {r.get("merge_mode") or "koji" for r in external}
+        if len(modes) > 1:
+            raise koji.GenericError(f"the tag's external repos mix merge modes "
+                                    f"({', '.join(sorted(modes))}); give them one mode")
+        mode = modes.pop()
+        if mode not in MERGE_MODES:
+            raise koji.GenericError(f"unknown external repo merge mode {mode!r} (known: "
+                                    f"{', '.join(MERGE_MODES)})")
+        return MERGE_MODES[mode]
+
+    def _merge(self, external: list[dict[str, Any]], merge_args: tuple[str, ...], arch: str,
+               repodir: Path, groupdata: Path, premerge: Path, choice: ImageChoice,
+               image_id: str) -> Path:
+        """Merge the tag's repodata (in ``premerge``) with the external repos into a new
+        output dir, which is returned. The network is on: external repos are remote."""
+        outdir = self.subdir("repo-merged", build_user=True)
+        command = ["mergerepo_c", *merge_args, "-a", arch, "--arch-expand", "-o", OUTDIR]
+        if "--koji" in merge_args and (repodir / "blocklist").is_file():
+            command += ["-b", str(repodir / "blocklist")]
+        if groupdata.is_file():
+            command += ["-g", str(groupdata)]
+        for url in (f"file://{PREMERGE}/",
+                    *(r["url"].replace("$arch", arch) for r in external)):
+            command += ["-r", url]
+        topdir = Path(self.options.topdir)
+        spec = self.container_spec(
+            choice.image, command, user=BUILD_USER, network=True,
+            network_mode=self.options.install_network,
+            mounts=(Mount(topdir, str(topdir)), Mount(premerge, PREMERGE),
+                    Mount(outdir, OUTDIR, writable=True)),
+            timeout=float(self.options.rpmbuild_timeout),
+        )
+        with self.open_log("mergerepos.log") as merge_log:
+            merge_log.line("merging with external repos: " + ", ".join(
+                f"{r['external_repo_name']} ({r['url']})" for r in external))
+            result = self.run_in_container(spec, merge_log)
+        if not result.ok:
+            raise self.fail_build("merging the external repos "
+                                  f"({', '.join(r['external_repo_name'] for r in external)})",
+                                  result, "mergerepos.log")
+        return outdir
 
     def _reuse_old_repodata(self, oldrepo: dict[str, Any], arch: str, outdir: Path) \
             -> list[str]:
