@@ -31,6 +31,7 @@ REQUIREFLAGS, REQUIRENAME, REQUIREVERSION = 1048, 1049, 1050
 EXCLUDEARCH, EXCLUSIVEARCH = 1059, 1061
 SOURCEPACKAGE = 1106
 BUILDARCHS = 1089
+CHANGELOGTIME, CHANGELOGNAME, CHANGELOGTEXT = 1080, 1081, 1082
 # Signature header tags.
 SIG_SIZE, SIG_MD5 = 1000, 1004
 
@@ -106,6 +107,8 @@ class RpmInfo:
     vendor: str | None
     packager: str | None
     distribution: str | None
+    #: ``(time, author line, text)``, newest first, as in the spec's %changelog.
+    changelog: tuple[tuple[int, str, str], ...] = ()
 
     @property
     def nvr(self) -> str:
@@ -171,4 +174,6 @@ def read_rpm(path: Path) -> RpmInfo:
         buildarchs=tuple(main.get(BUILDARCHS) or ()),
         vendor=main.get(VENDOR), packager=main.get(PACKAGER),
         distribution=main.get(DISTRIBUTION),
+        changelog=tuple(zip(main.get(CHANGELOGTIME) or (), main.get(CHANGELOGNAME) or (),
+                            main.get(CHANGELOGTEXT) or (), strict=False)),
     )

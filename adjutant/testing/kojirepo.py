@@ -47,6 +47,10 @@ def package_spec(name: str, version: str = "1.0", requires: Sequence[str] = (),
 
         %files
         /usr/share/{name}/marker
+
+        %changelog
+        * Thu Nov 26 2026 koji-adjutant tests <tests@koji-adjutant.invalid>
+        - Test package {name}.
     """)
     return "\n".join(lines) + "\n" + body
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from adjutant.testing.engines import engine_with_default_image, open_engine
 from adjutant.testing.fakehub import FakeHub
 from adjutant.testing.kojirepo import GROUPS, build_package, make_koji_repo, package_spec
 from adjutant.testing.kojisetup import EXAMPLE, make_srpm
+from adjutant.testing.mailbox import Mailbox
 from adjutant.testing.worker import WorkerProcess, write_config
 
 HOST_PASSWORD = "host-secret"
@@ -128,3 +130,17 @@ def start_worker(hub: FakeHub, tmp_path: Path) -> Iterator[WorkerFactory]:
         for base in {w.config.parent for w in workers}:
             BuildrootCache(base / "cache" / "buildroots").prune(runtime, max_images=0)
         runtime.close()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    box = Mailbox("127.0.0.1", port)
+    controller = Controller(box, hostname=box.host, port=box.port)
+    controller.start()
+    yield box
+    controller.stop()

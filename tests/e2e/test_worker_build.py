@@ -13,6 +13,7 @@ import pytest
 from adjutant.testing.fakehub import FakeHub
 from adjutant.testing.kojirepo import package_spec
 from adjutant.testing.kojisetup import make_srpm, upload_srpm, wait_task
+from adjutant.testing.mailbox import Mailbox
 from adjutant.testing.worker import WorkerProcess
 
 StartWorker = Callable[..., WorkerProcess]
@@ -89,3 +90,36 @@ def test_a_failing_arch_build_fails_the_build_record(
     with pytest.raises(koji.BuildError, match="%build"):
         hub.task_result(parent)
     assert hub.build("breaks-1.0-1")["state"] == koji.BUILD_STATES["FAILED"]
+
+
+def test_a_finished_build_is_mailed_with_its_tasks_rpms_and_changelog(
+        hub: FakeHub, target: str, tool_user_srpm: Path, start_worker: StartWorker,
+        mailbox: Mailbox) -> None:
+    parent = hub.make_task("build", [upload_srpm(hub, tool_user_srpm), target, {}])
+    worker = start_worker(kojid={"smtphost": mailbox.smtphost,
+                                 "from_addr": "Koji <koji@build.example>"})
+    assert wait_task(hub, parent, timeout=240)["state_name"] == "CLOSED", worker.log()[-4000:]
+    session = hub.client()
+    build = session.getBuild("tool-user-1.0-1")
+    notice = hub.make_task("buildNotification", [
+        ["owner@example.com"], build, session.getBuildTarget(target),
+        "https://koji.example/koji"])
+    assert wait_task(hub, notice)["state_name"] == "CLOSED", worker.log()[-4000:]
+    assert hub.task_result(notice) == \
+        f"sent notification of build {build['id']} to: owner@example.com"
+    [(rcpt, mail)] = mailbox.received
+    assert rcpt == ["owner@example.com"]
+    assert mail["Subject"] == \
+        "Package: tool-user-1.0-1 Tag: f-dest Status: complete Built by: kojiuser"
+    assert (mail["X-Koji-Tag"], mail["X-Koji-Package"], mail["X-Koji-Status"]) == \
+        ("f-dest", "tool-user", "complete")
+    body = mail.get_content().replace("\r\n", "\n")
+    # The changelog comes from the SRPM the hub imported.
+    assert "Changelog:\n* Thu Nov 26 2026 koji-adjutant tests <tests@koji-adjutant.invalid>\n" \
+        "- Test package tool-user.\n" in body
+    arch_task = children(hub, parent)["noarch"]["id"]
+    rpm_url = f"{hub.topurl}/packages/tool-user/1.0/1/noarch/tool-user-1.0-1.noarch.rpm"
+    assert f"Task {arch_task} on builder1\nTask Type: buildArch" in body
+    assert f"rpms:\n {rpm_url}\n" in body
+    assert f"{hub.topurl}/packages/tool-user/1.0/1/data/logs/noarch/build.log" in body
+    assert f"Build Info: https://koji.example/koji/buildinfo?buildID={build['id']}" in body

@@ -8,12 +8,15 @@ N-V-R.A.rpm, and that the srpm's N-V-R is the build's; it cannot check ``sourcer
 Identical noarch rpms from several arches are imported once (by file name).
 """
 
+import datetime
 import hashlib
 import os
 from pathlib import Path
 from typing import Any
 
 import koji
+
+from adjutant.rpm.header import read_rpm
 
 from .api_buildroots import find_rpm
 from .api_tags import package_config
@@ -27,6 +30,7 @@ from .rules import (
     find_build,
     get_build,
     get_tag,
+    missing,
 )
 from .state import (
     BUILD_BUILDING,
@@ -404,3 +408,42 @@ def get_package_id(ctx: CallContext, /, name: str, strict: bool = False) -> int 
     if pkg_id is None and strict:
         raise koji.GenericError(f"No such package name: {name}")
     return pkg_id
+
+
+@api.method("getChangelogEntries")
+def get_changelog_entries(
+    ctx: CallContext, /, buildID: Any = None, taskID: Any = None, filepath: Any = None,
+    author: Any = None, before: Any = None, after: Any = None, queryOpts: Any = None,
+    strict: bool = False,
+) -> list[dict[str, Any]]:
+    """The %changelog of the build's SRPM (or of ``filepath`` in a task's output), newest
+    first, as ``{date, date_ts, author, text}``; ``queryOpts`` ``limit`` is honoured.
+    (``before``/``after`` filters and other query options are not.)"""
+    if buildID:
+        build = find_build(ctx.db, buildID)
+        if build is None:
+            return missing(strict, f"No such build: {buildID}") or []
+        srpm = next((r for r in ctx.db.rpms.values()
+                     if r.build_id == build.id and r.arch == "src"), None)
+        if srpm is None:
+            return missing(strict, f"Build {buildID} doesn't have srpms") or []
+        pathinfo = koji.PathInfo(topdir=str(ctx.core.topdir))
+        path = Path(pathinfo.build({"name": build.name, "version": build.version,
+                                    "release": build.release})) / pathinfo.rpm(
+            {"name": srpm.name, "version": srpm.version, "release": srpm.release,
+             "arch": "src"})
+    elif taskID:
+        if not filepath:
+            raise koji.GenericError("filepath must be specified with taskID")
+        if str(filepath).startswith("/") or "../" in str(filepath):
+            raise koji.GenericError(f"Invalid filepath: {filepath}")
+        path = ctx.core.workdir / koji.pathinfo.taskrelpath(as_int(taskID, "taskID")) / filepath
+    else:
+        raise koji.GenericError("either buildID or taskID and filepath must be specified")
+    if not path.exists():
+        return missing(strict, f"SRPM {path} doesn't exist") or []
+    entries = [{"date": datetime.datetime.fromtimestamp(t).isoformat(" "), "date_ts": t,
+                "author": name, "text": text}
+               for t, name, text in read_rpm(path).changelog if not author or author == name]
+    limit = (queryOpts or {}).get("limit")
+    return entries[:limit] if limit else entries

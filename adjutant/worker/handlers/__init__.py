@@ -4,21 +4,25 @@ from adjutant.worker.handlers.build import BuildTask
 from adjutant.worker.handlers.build_arch import BuildArchTask
 from adjutant.worker.handlers.build_srpm_from_scm import BuildSRPMFromSCMTask
 from adjutant.worker.handlers.createrepo import CreaterepoTask
+from adjutant.worker.handlers.notifications import BuildNotificationTask, TagNotificationTask
 from adjutant.worker.handlers.rebuild_srpm import RebuildSRPMTask
 from adjutant.worker.handlers.repos import NewRepoTask, WaitrepoTask
 from adjutant.worker.handlers.tag_build import TagBuildTask
 
 HANDLERS = (BuildTask, BuildArchTask, BuildSRPMFromSCMTask, RebuildSRPMTask, CreaterepoTask,
-            NewRepoTask, WaitrepoTask, TagBuildTask)
+            NewRepoTask, WaitrepoTask, TagBuildTask, TagNotificationTask,
+            BuildNotificationTask)
 
 __all__ = [
     "HANDLERS",
     "BuildArchTask",
+    "BuildNotificationTask",
     "BuildSRPMFromSCMTask",
     "BuildTask",
     "CreaterepoTask",
     "NewRepoTask",
     "RebuildSRPMTask",
     "TagBuildTask",
+    "TagNotificationTask",
     "WaitrepoTask",
 ]
