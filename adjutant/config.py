@@ -10,6 +10,7 @@ it expects.
 from __future__ import annotations
 
 import configparser
+import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from adjutant.plugin.types import EngineTimeouts
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = Path("/etc/kojid/kojid.conf")
 
@@ -120,6 +123,9 @@ KOJID_OPTIONS: Mapping[str, Option] = {
 
 
 _TIMEOUT_DEFAULTS = {"pull": 300, "api": 60, "commit": 3600}
+#: Keys of container_timeouts that meant nothing; still accepted so that a config
+#: written for an earlier release starts, with a warning.
+_RETIRED_TIMEOUTS = ("start", "stop_grace")
 
 
 def _timeouts(value: str) -> dict[str, int]:
@@ -127,6 +133,10 @@ def _timeouts(value: str) -> dict[str, int]:
     result = dict(_TIMEOUT_DEFAULTS)
     for item in value.replace(",", " ").split():
         key, sep, number = item.partition("=")
+        if sep and key in _RETIRED_TIMEOUTS:
+            log.warning("container_timeouts %s= is ignored (it never had an effect); engine "
+                        "calls are bounded by api= and commit=", key)
+            continue
         if not sep or key not in result:
             raise ValueError(f"expected pull=N,api=N,commit=N (got {item!r})")
         seconds = _int(number)

@@ -66,7 +66,7 @@ class DockerRuntime(ContainerRuntime):
     """Talks to dockerd at ``url``."""
 
     name = "docker"
-    timeout_errors = (requests.Timeout, urllib3.exceptions.TimeoutError)
+    timeout_errors = (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)
 
     def __init__(self, url: str, timeouts: EngineTimeouts | None = None) -> None:
         self.url = url
@@ -77,8 +77,9 @@ class DockerRuntime(ContainerRuntime):
         self.api: docker.APIClient = self.client.api
 
     @functools.cached_property
-    def _image_writer(self) -> docker.APIClient:
-        """A client for the calls that write an image (commit, import): they get longer."""
+    def _layers_api(self) -> docker.APIClient:
+        """A client for the calls that write or delete layers (commit, import, removals):
+        they get the longer ``commit`` bound."""
         return docker.APIClient(base_url=self.url, timeout=self.timeouts.commit,
                                 version=self.api.api_version)
 
@@ -123,7 +124,7 @@ class DockerRuntime(ContainerRuntime):
     def import_rootfs(self, tarball: Path, ref: str, labels: Mapping[str, str]) -> str:
         repo, tag = split_ref(ref)
         try:
-            self._image_writer.import_image_from_file(
+            self._layers_api.import_image_from_file(
                 str(tarball), repository=repo, tag=tag,
                 changes=label_changes(labels),
             )
@@ -133,7 +134,7 @@ class DockerRuntime(ContainerRuntime):
 
     def remove_image(self, ref: str, force: bool = True) -> None:
         try:
-            self.api.remove_image(ref, force=force)
+            self._layers_api.remove_image(ref, force=force)
         except docker.errors.ImageNotFound:
             pass
         except _CALL_ERRORS as exc:
@@ -222,7 +223,7 @@ class DockerRuntime(ContainerRuntime):
 
     def remove(self, container_id: str) -> None:
         try:
-            self.api.remove_container(container_id, force=True)
+            self._layers_api.remove_container(container_id, force=True)
         except docker.errors.NotFound:
             pass
         except docker.errors.APIError as exc:
@@ -246,7 +247,7 @@ class DockerRuntime(ContainerRuntime):
     def commit(self, container_id: str, ref: str, labels: Mapping[str, str]) -> str:
         repo, tag = split_ref(ref)
         try:
-            self._image_writer.commit(container_id, repository=repo, tag=tag, pause=False,
+            self._layers_api.commit(container_id, repository=repo, tag=tag, pause=False,
                             changes=label_changes(labels))
         except _CALL_ERRORS as exc:
             raise self._failed(f"committing {container_id} as {ref}", exc, "commit") from exc
@@ -254,6 +255,6 @@ class DockerRuntime(ContainerRuntime):
 
     def close(self) -> None:
         self.client.close()
-        if "_image_writer" in self.__dict__:
-            self._image_writer.close()
+        if "_layers_api" in self.__dict__:
+            self._layers_api.close()
 

@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,7 @@ class PodmanRuntime(ContainerRuntime):
 
     name = "podman"
     follow_lags = True  # podman's log follower polls; the logs stay until removal
-    timeout_errors = (requests.Timeout, urllib3.exceptions.TimeoutError)
+    timeout_errors = (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)
 
     def __init__(self, url: str, start_service: bool = True,
                  timeouts: EngineTimeouts | None = None) -> None:
@@ -162,7 +163,9 @@ class PodmanRuntime(ContainerRuntime):
 
     def pull(self, ref: str, timeout: float) -> str:
         try:
-            self.client.images.pull(ref, timeout=int(timeout))
+            # podman-py's pull ignores its timeout argument: a client of its own bounds it.
+            with podman.PodmanClient(base_url=self.url, timeout=timeout) as puller:
+                puller.images.pull(ref)
         except _CALL_ERRORS as exc:
             raise ImageUnavailable(ref, f"podman pull failed: {exc}") from exc
         image_id = self.image_id(ref)
@@ -189,12 +192,12 @@ class PodmanRuntime(ContainerRuntime):
         return self._id_after(ref, "import of")
 
     def remove_image(self, ref: str, force: bool = True) -> None:
-        try:
-            self.client.images.remove(ref, force=force)
-        except podman.errors.ImageNotFound:
-            pass
-        except _CALL_ERRORS as exc:
-            raise self._failed(f"removing image {ref!r}", exc) from exc
+        response = self._request("removing image", ref, "delete",
+                                 f"/images/{urllib.parse.quote(ref, safe='')}",
+                                 bound="commit", params={"force": force},
+                                 timeout=self.timeouts.commit)
+        if not response.ok and response.status_code != 404:
+            raise ContainerError(f"podman: removing image {ref!r} failed: {response.text}")
 
     def tag_image(self, ref: str, new_ref: str) -> None:
         repo, tag = split_ref(new_ref)
@@ -282,7 +285,8 @@ class PodmanRuntime(ContainerRuntime):
             )
         except _CALL_ERRORS as exc:
             # podman-py wraps the read timeout in an APIError; the cause tells them apart.
-            if self._timed_out(exc):
+            # Without a build timeout, a timeout can only be the engine's (on connecting).
+            if timeout is not None and self._timed_out(exc):
                 raise TimeoutError(f"container {container_id} still running after "
                                    f"{timeout}s") from exc
             raise self._failed(f"waiting for {container_id}", exc) from exc
@@ -299,8 +303,9 @@ class PodmanRuntime(ContainerRuntime):
 
     def remove(self, container_id: str) -> None:
         response = self._request("removing", container_id, "delete",
-                                 f"/containers/{container_id}",
-                                 params={"force": True, "timeout": 0})
+                                 f"/containers/{container_id}", bound="commit",
+                                 params={"force": True, "timeout": 0},
+                                 timeout=self.timeouts.commit)
         if not response.ok and response.status_code != 404:
             raise ContainerError(f"podman: removing {container_id} failed: {response.text}")
 

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from adjutant.cli.common import add_runtime_option, fail, plugins_from_args
+from adjutant.cli.console import startup_done
 
 
 def register(sub: Any) -> None:
@@ -27,6 +28,7 @@ def build_default(args: argparse.Namespace) -> int:
 
     try:
         runtime = open_runtime(plugins_from_args(args), args.runtime)
+        startup_done()  # building the rootfs can take minutes
         image_id = ensure_default_image(runtime, force=args.force, mirror=args.mirror)
     except (PluginError, ContainerError, ImageBuildError) as exc:
         fail(str(exc), code=1)

@@ -26,10 +26,12 @@ class EngineTimeouts:
     """How long an engine call may take before the engine counts as wedged, in seconds.
 
     ``api`` bounds the calls that should answer at once (create, start, inspect, kill,
-    remove, list); ``commit`` the calls that write an image (commit, import). Waiting for a
+    list, tag); ``commit`` the calls that write or delete filesystem layers, whose time
+    grows with the buildroot (commit, import, container and image removal). Waiting for a
     container and following its output are bounded by the build's own timeout instead, and
     pulls by ``container_timeouts`` ``pull``. A call that overruns fails with
     ContainerError, so a hung engine fails the task instead of holding its slot forever.
+    (docker-py gives pulls and imports no bound at all; the docker runtime cannot add one.)
     """
 
     api: float = 60.0

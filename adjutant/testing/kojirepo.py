@@ -88,14 +88,14 @@ def make_koji_repo(hub: FakeHub, runtime: ContainerRuntime, tag: str, rpms: Sequ
     mounted) and merges them in as a hub's createrepo does (``mergerepo_c --koji``), which
     leaves the repo's ``pkgorigins``. Their packages are not koji rpms.
     """
-    external_urls = [make_external_repo(hub, runtime, tag, name, files)
-                     for name, files in (external or {}).items()]
+    external_urls = [make_external_repo(hub, runtime, tag, name, files, priority=5 * (i + 1))
+                     for i, (name, files) in enumerate((external or {}).items())]
     repo_id = hub.add_repo(tag, arches=[arch])
     repodir = hub.repo_path(repo_id)
     archdir = repodir / arch
     # With external repos, createrepo_c indexes the tag's own packages in a premerge dir
     # and the merge writes the arch dir's repodata, as kojid does.
-    indexdir = repodir / f"{arch}-premerge" if external_urls else archdir
+    indexdir = repodir / f"repo_{repo_id}_premerge" if external_urls else archdir
     indexdir.mkdir(exist_ok=True)
     for directory in {archdir, indexdir}:
         os.symlink(hub.topdir, directory / "toplink")
@@ -117,14 +117,16 @@ def make_koji_repo(hub: FakeHub, runtime: ContainerRuntime, tag: str, rpms: Sequ
                   "-i", str(indexdir / "pkglist"), "-g", str(comps), str(indexdir))
     if external_urls:
         repos = [arg for url in (f"file://{indexdir}/", *external_urls) for arg in ("-r", url)]
-        _in_container(runtime, hub, (archdir,), "mergerepo_c", "--koji", "-g",
-                      str(comps), "-o", str(archdir), *repos)
+        _in_container(runtime, hub, (archdir,), "mergerepo_c", "--koji", "-a", arch,
+                      "--arch-expand", "-g", str(comps), "-o", str(archdir), *repos)
     return repo_id
 
 
 def make_external_repo(hub: FakeHub, runtime: ContainerRuntime, tag: str, name: str,
-                   rpms: Sequence[Path]) -> str:
-    """A plain repo of ``rpms`` attached to ``tag`` as external repo ``name`` → its URL."""
+                       rpms: Sequence[Path], arches: str | None = None,
+                       priority: int = 5) -> str:
+    """A plain repo of ``rpms`` attached to ``tag`` as external repo ``name`` (for
+    ``arches`` only, when given) → its URL."""
     directory = hub.topdir / "external" / name
     directory.mkdir(parents=True)
     for path in rpms:
@@ -134,7 +136,7 @@ def make_external_repo(hub: FakeHub, runtime: ContainerRuntime, tag: str, name: 
                   str(directory))
     url = f"file://{directory}/"
     hub.add_external_repo(name, url)
-    hub.add_external_repo_to_tag(tag, name)
+    hub.add_external_repo_to_tag(tag, name, priority=priority, arches=arches)
     return url
 
 

@@ -99,13 +99,33 @@ def test_createrepo_merges_the_tags_external_repos_with_origins(
     with gzip.open(hub.work_path(f"{uploadpath}/{origins_file}"), "rt") as fh:
         origins = dict(line.split(None, 1) for line in fh.read().splitlines())
     assert origins["adjutant-dep-1.0-1.noarch"].strip() == upstream
-    assert origins["adjutant-hello-1.0-1.noarch"].strip() == "file:///premerge/"
+    # kojid recognises the tag's own packages by this ending of their origin.
+    assert origins["adjutant-hello-1.0-1.noarch"].strip().endswith(
+        f"/repo_{repo_id}_premerge/")
     primary = next(f for f in files if f.endswith("primary.xml.gz"))
     with gzip.open(hub.work_path(f"{uploadpath}/{primary}")) as fh:
         text = fh.read()
     assert b"<name>adjutant-hello</name>" in text and b"<name>adjutant-dep</name>" in text
     assert "merging with external repos: upstream" in hub.work_path(
         f"{uploadpath}/mergerepos.log").read_text()
+
+
+def test_an_external_repo_for_other_arches_still_makes_a_merged_repo(
+        hub: FakeHub, hello_rpm: Path, repo_packages: dict[str, Path],
+        podman_runtime: ContainerRuntime, start_worker: StartWorker) -> None:
+    hub.add_tag("arm-only", arches="x86_64")
+    make_external_repo(hub, podman_runtime, "arm-only", "upstream-arm",
+                       [repo_packages["dep-1"]], arches="aarch64")
+    repo_id = _koji_repo(hub, "arm-only", hello_rpm)
+    task_id = hub.make_task("createrepo", [repo_id, "x86_64", None], channel="createrepo")
+    worker = start_worker()
+    assert wait_task(hub, task_id)["state_name"] == "CLOSED", worker.log()[-3000:]
+    uploadpath, files = hub.task_result(task_id)
+    origins_file = next(f for f in files if f.endswith("pkgorigins.gz"))
+    with gzip.open(hub.work_path(f"{uploadpath}/{origins_file}"), "rt") as fh:
+        assert [line.split()[0] for line in fh.read().splitlines()] == \
+            ["adjutant-hello-1.0-1.noarch"]
+    assert "none serves x86_64" in hub.work_path(f"{uploadpath}/mergerepos.log").read_text()
 
 
 def test_createrepo_is_refused_without_the_hub_topdir(

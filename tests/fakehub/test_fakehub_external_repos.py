@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import koji
+import pytest
+
 from adjutant.testing.fakehub import FakeHub
 
 
@@ -31,3 +34,20 @@ def test_external_repos_of_a_tag_follow_inheritance_priority_and_events(tmp_path
             ("centos-appstream", "el9-build", None), ("centos-baseos", "el9-base", None),
             ("epel", "el9-base", "x86_64")]
         assert session.getExternalRepoList(parent, event=0) == []
+
+
+def test_attaching_follows_the_hubs_rules(tmp_path) -> None:
+    with FakeHub(tmp_path) as hub:
+        tag = hub.add_tag("el9-build")
+        hub.add_external_repo("baseos", "https://mirror.example/baseos")
+        hub.add_external_repo("epel", "https://mirror.example/epel/")
+        hub.add_external_repo_to_tag(tag, "baseos", priority=5, arches="x86_64,aarch64")
+        with pytest.raises(koji.GenericError, match="already associated with external repo"):
+            hub.add_external_repo_to_tag(tag, "baseos", priority=6)
+        with pytest.raises(koji.GenericError, match="at priority 5"):
+            hub.add_external_repo_to_tag(tag, "epel", priority=5)
+        with pytest.raises(koji.GenericError, match="No such merge mode: fancy"):
+            hub.add_external_repo_to_tag(tag, "epel", priority=6, merge_mode="fancy")
+        [row] = hub.client().getExternalRepoList(tag)
+        assert row["url"] == "https://mirror.example/baseos/"  # the hub adds the slash
+        assert row["arches"] == "x86_64 aarch64"

@@ -53,7 +53,7 @@ def test_adjutant_values_are_parsed(tmp_path: Path) -> None:
     ("[adjutant]\nimage_pull_policy = sometimes\n",
      "image_pull_policy 'sometimes' is not one of always, if-not-present, never"),
     ("[adjutant]\ncontainer_timeouts = pull=ten\n", "container_timeouts"),
-    ("[adjutant]\ncontainer_timeouts = start=60\n", "expected pull=N,api=N,commit=N"),
+    ("[adjutant]\ncontainer_timeouts = begin=60\n", "expected pull=N,api=N,commit=N"),
     ("[adjutant]\ncontainer_timeouts = api=0\n", "api must be a positive number of seconds"),
     ("[adjutant]\ncontainer_mounts = relative:/x\n", "expected /host/path:/container/path"),
     ("[adjutant]\nimage_polcy = x\n", "unknown option 'image_polcy'; known options:"),
@@ -81,3 +81,12 @@ def test_adjutant_run_reports_a_bad_value_at_start_up(tmp_path: Path) -> None:
     proc = adjutant("run", "-c", write(tmp_path, BASE + "[adjutant]\nnetwork_enabled = 2\n"))
     assert proc.returncode == 1
     assert "network_enabled = '2': expected a boolean" in proc.stderr
+
+
+def test_retired_timeout_keys_are_ignored_with_a_warning(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    config = load_config(write(tmp_path, BASE + (
+        "[adjutant]\ncontainer_timeouts = pull=300,start=60,stop_grace=20\n")))
+    assert config.adjutant["container_timeouts"] == {"pull": 300, "api": 60, "commit": 3600}
+    assert "container_timeouts start= is ignored" in caplog.text
+    assert "container_timeouts stop_grace= is ignored" in caplog.text

@@ -438,22 +438,37 @@ class FakeHub:
             set_repo_state(self.core.db, self.core.db.repos[repo_id], state, self.now())
 
     def add_external_repo(self, name: str, url: str = "http://example.invalid/repo/") -> int:
-        """An external repo buildroot lists may name in ``location`` → its id."""
+        """An external repo buildroot lists may name in ``location`` → its id. The URL gets
+        a trailing ``/`` as the hub gives it one."""
         with self.core.lock:
             db = self.core.db
-            ext = ExternalRepo(id=db.next_id("external_repos"), name=name, url=url)
+            ext = ExternalRepo(id=db.next_id("external_repos"), name=name,
+                               url=url if url.endswith("/") else url + "/")
             db.external_repos[ext.id] = ext
             return ext.id
 
     def add_external_repo_to_tag(self, tag: int | str, external_repo: int | str,
                                  priority: int = 5, merge_mode: str = "koji",
                                  arches: str | None = None) -> None:
-        """Attach an external repo to ``tag`` (as of a new event), as an admin would."""
+        """Attach an external repo to ``tag`` (as of a new event), as an admin would: the
+        hub's checks apply (merge mode, repo or priority already used by the tag) and
+        ``arches`` is normalised to a space-separated list."""
         with self.core.lock:
             db = self.core.db
             ext = get_external_repo(db, external_repo)
-            get_tag(db, tag).external_repos.append(TagExternalRepo(
-                ext.id, priority, merge_mode, arches, db.new_event(self.now())))
+            taginfo = get_tag(db, tag)
+            if merge_mode not in ("koji", "simple", "bare"):
+                raise koji.GenericError(f"No such merge mode: {merge_mode}")
+            for link in taginfo.external_repos:
+                if link.external_repo_id == ext.id:
+                    raise koji.GenericError(f"tag {taginfo.name} already associated with "
+                                            f"external repo {ext.name}")
+                if link.priority == priority:
+                    raise koji.GenericError(f"tag {taginfo.name} already associated with an "
+                                            f"external repo at priority {priority}")
+            normalized = " ".join(arches.replace(",", " ").split()) if arches else None
+            taginfo.external_repos.append(TagExternalRepo(
+                ext.id, priority, merge_mode, normalized, db.new_event(self.now())))
 
     # -- builds and rpms ---------------------------------------------------------------
 

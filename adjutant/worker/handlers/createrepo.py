@@ -26,10 +26,23 @@ from adjutant.worker.handlers.base import ContainerTaskHandler
 from adjutant.worker.provenance import write_provenance
 
 OUTDIR = "/output"
-PREMERGE = "/premerge"
 #: mergerepo_c's options for each of kojid's external repo merge modes.
 MERGE_MODES = {"koji": ("--koji",), "simple": ("--koji", "--simple"),
                "bare": ("--pkgorigins", "--all")}
+#: Runs mergerepo_c with its arguments unchanged, adding --arch-expand (multilib arches)
+#: where the image's mergerepo_c has it (0.15.11 and later), as kojid does.
+_MERGE_WRAPPER = (
+    'v=$(mergerepo_c --version | sed -n "s/^Version: *\\([0-9.]*\\).*/\\1/p"); '
+    'if [ "$(printf "%s\\n" 0.15.11 "$v" | sort -V | head -n 1)" = 0.15.11 ]; '
+    'then set -- "$@" --arch-expand; fi; exec mergerepo_c "$@"'
+)
+
+
+def premerge_dir(repo_id: int) -> str:
+    """Where the tag's own repodata sits during the merge. pkgorigins names it as the
+    origin of every internal package, and kojid recognises internal packages by the
+    ``/repo_<id>_premerge/`` ending, so builders of both kinds can use the repo."""
+    return f"/premerge/repo_{repo_id}_premerge"
 
 
 class CreaterepoTask(ContainerTaskHandler):
@@ -52,9 +65,10 @@ class CreaterepoTask(ContainerTaskHandler):
                 raise koji.tasks.RefuseTask(f"no access to {topdir / 'repos'}: the hub's topdir "
                                             "is not mounted on this host")
             raise koji.GenericError(f"repo directory missing: {repodir}")
-        external = [r for r in self.session.getExternalRepoList(
-                        rinfo["tag_id"], event=rinfo["create_event"])
-                    if not r.get("arches") or arch in r["arches"].split()]
+        # As kojid: any external repo means a merge (pkgorigins then always exists, which
+        # builders expect), even when none of them serves this arch.
+        external = self.session.getExternalRepoList(rinfo["tag_id"],
+                                                    event=rinfo["create_event"])
         merge_args = self._merge_mode(external) if external else ()
         outdir = self.subdir("repo", build_user=True)
         pkglist = repodir / "pkglist"
@@ -82,10 +96,10 @@ class CreaterepoTask(ContainerTaskHandler):
             raise self.fail_build(f"createrepo for repo {repo_id} ({arch})", result,
                                   "createrepo.log")
         if external:
-            outdir = self._merge(external, merge_args, arch, repodir, groupdata, outdir,
-                                 choice, image_id)
+            outdir = self._merge(repo_id, external, merge_args, arch, repodir, groupdata,
+                                 outdir, choice)
         datadir = outdir / "repodata"
-        if not has_packages:
+        if not has_packages and not external:
             (datadir / "EMPTY_REPO").write_text(
                 "This repo is empty because its tag has no content for this arch\n")
         uploadpath = self.getUploadDir()
@@ -107,31 +121,34 @@ class CreaterepoTask(ContainerTaskHandler):
                                     f"{', '.join(MERGE_MODES)})")
         return MERGE_MODES[mode]
 
-    def _merge(self, external: list[dict[str, Any]], merge_args: tuple[str, ...], arch: str,
-               repodir: Path, groupdata: Path, premerge: Path, choice: ImageChoice,
-               image_id: str) -> Path:
-        """Merge the tag's repodata (in ``premerge``) with the external repos into a new
-        output dir, which is returned. The network is on: external repos are remote."""
+    def _merge(self, repo_id: int, external: list[dict[str, Any]],
+               merge_args: tuple[str, ...], arch: str, repodir: Path, groupdata: Path,
+               premerge: Path, choice: ImageChoice) -> Path:
+        """Merge the tag's repodata (in ``premerge``) with those of its external repos
+        that serve ``arch`` into a new output dir, which is returned. The network is on:
+        external repos are usually remote."""
         outdir = self.subdir("repo-merged", build_user=True)
-        command = ["mergerepo_c", *merge_args, "-a", arch, "--arch-expand", "-o", OUTDIR]
+        serving = [r for r in external if not r.get("arches") or arch in r["arches"].split()]
+        command = [*merge_args, "-a", arch, "-o", OUTDIR]
         if "--koji" in merge_args and (repodir / "blocklist").is_file():
             command += ["-b", str(repodir / "blocklist")]
         if groupdata.is_file():
             command += ["-g", str(groupdata)]
-        for url in (f"file://{PREMERGE}/",
-                    *(r["url"].replace("$arch", arch) for r in external)):
+        for url in (f"file://{premerge_dir(repo_id)}/",
+                    *(r["url"].replace("$arch", arch) for r in serving)):
             command += ["-r", url]
         topdir = Path(self.options.topdir)
         spec = self.container_spec(
-            choice.image, command, user=BUILD_USER, network=True,
-            network_mode=self.options.install_network,
-            mounts=(Mount(topdir, str(topdir)), Mount(premerge, PREMERGE),
+            choice.image, ["sh", "-c", _MERGE_WRAPPER, "mergerepo_c", *command],
+            user=BUILD_USER, network=True, network_mode=self.options.install_network,
+            mounts=(Mount(topdir, str(topdir)), Mount(premerge, premerge_dir(repo_id)),
                     Mount(outdir, OUTDIR, writable=True)),
             timeout=float(self.options.rpmbuild_timeout),
         )
         with self.open_log("mergerepos.log") as merge_log:
-            merge_log.line("merging with external repos: " + ", ".join(
-                f"{r['external_repo_name']} ({r['url']})" for r in external))
+            merge_log.line("merging with external repos: " + (", ".join(
+                f"{r['external_repo_name']} ({r['url']})" for r in serving) or
+                f"none serves {arch}"))
             result = self.run_in_container(spec, merge_log)
         if not result.ok:
             raise self.fail_build("merging the external repos "
