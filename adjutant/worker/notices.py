@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.policy
 import email.utils
+import logging
 import smtplib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from email.message import EmailMessage
 from typing import Any
 
 import koji
+
+log = logging.getLogger(__name__)
 
 #: How long the SMTP server may take to answer before the task fails.
 SMTP_TIMEOUT = 60.0
@@ -30,6 +33,7 @@ class TaskReport:
     """One task of a build, as the build mail lists it."""
 
     id: int
+    method: str
     label: str  # koji.taskLabel: method and arch, e.g. "buildArch (foo-1-1.src.rpm, noarch)"
     arch: str
     build_arch: str
@@ -68,14 +72,13 @@ def build_mail(*, build: Mapping[str, Any], dest_tag: str | None, weburl: str, t
     if srpms:
         lines += ["SRPMS:", *(f"  {s}" for s in srpms), ""]
     buildurl = koji.PathInfo(topdir=topurl).build(build)
-    # Only a complete build had its tasks' logs and rpms imported into the build's dir.
-    imported = build["state"] == koji.BUILD_STATES["COMPLETE"]
+    complete = build["state"] == koji.BUILD_STATES["COMPLETE"]
     for state in ("failed", "canceled", "closed"):
         in_state = [t for t in tasks.values() if t.state == state]
         if in_state:
             lines += [f"{state.capitalize()} tasks:", "-" * (len(state) + 7), ""]
             lines += [line for t in in_state for line in
-                      _task_lines(t, weburl, buildurl, imported and state == "closed")]
+                      _task_lines(t, weburl, buildurl, complete and state == "closed")]
     lines += [f"Task Info: {weburl}/taskinfo?taskID={build['task_id']}",
               f"Build Info: {weburl}/buildinfo?buildID={build['id']}"]
     message = _message(from_addr, recipients,
@@ -90,17 +93,23 @@ def build_mail(*, build: Mapping[str, Any], dest_tag: str | None, weburl: str, t
 
 
 def _task_lines(task: TaskReport, weburl: str, buildurl: str, imported: bool) -> list[str]:
-    """A task's paragraph: host, type, logs, rpms. A closed task's logs and rpms were
-    imported with the build, so they are linked there; others through the task."""
+    """A task's paragraph: host, type, logs, rpms. An imported build holds its rpms under
+    their own arch, and the logs of its buildArch tasks (only those are imported) under
+    the task's arch: ``imported`` links those there; everything else through the task."""
     lines = [f"Task {task.id}" + (f" on {task.host}" if task.host else ""),
              f"Task Type: {task.label}"]
+    in_build_dir = imported and task.method == "buildArch"
     if task.logs:
         lines.append("logs:")
         for name, volume in task.logs:
-            lines.append(f" {buildurl}/data/logs/{task.build_arch}/{name}" if imported else
-                         f" {weburl}/getfile?taskID={task.id}&name={name}&volume={volume}")
+            lines.append(f" {buildurl}/data/logs/{task.build_arch}/{name}" if in_build_dir
+                         else f" {weburl}/getfile?taskID={task.id}&name={name}"
+                              f"&volume={volume}")
     if task.rpms:
-        lines += ["rpms:", *(f" {buildurl}/{task.build_arch}/{name}" for name in task.rpms)]
+        lines.append("rpms:")
+        for name in task.rpms:
+            lines.append(f" {buildurl}/{koji.parse_NVRA(name)['arch']}/{name}" if imported
+                         else f" {weburl}/getfile?taskID={task.id}&name={name}&volume=DEFAULT")
     if task.misc:
         lines += ["misc:", *(f" {weburl}/getfile?taskID={task.id}&name={name}&volume={vol}"
                              for name, vol in task.misc)]
@@ -146,20 +155,50 @@ def _message(from_addr: str, recipients: Sequence[str], subject: str,
     message["From"] = from_addr
     message["To"] = ", ".join(recipients)
     message["Subject"] = subject
+    # Relays add neither for mail from remote clients; receivers distrust mail without.
+    message["Date"] = email.utils.formatdate(localtime=True)
+    message["Message-ID"] = email.utils.make_msgid(domain=_domain(from_addr))
     message.set_content("\n".join(lines) + "\n")
     return message
 
 
-def send(options: Any, message: EmailMessage, recipients: Sequence[str]) -> None:
+def _domain(from_addr: str) -> str | None:
+    """The domain of the sender's address, for Message-IDs (None: the local host name)."""
+    address = email.utils.parseaddr(from_addr)[1]
+    return address.rpartition("@")[2] or None
+
+
+def send(options: Any, message: EmailMessage, recipients: Sequence[str]) -> str:
     """Send ``message`` to ``recipients`` through ``options.smtphost``; a GenericError
-    naming the server and what went wrong when it cannot be sent."""
+    naming the server and what went wrong when it cannot be sent.
+
+    Returns the task's result text: ``to: <recipients>``, and the recipients the server
+    refused when it took the mail for the others.
+    """
     try:
-        with smtplib.SMTP(options.smtphost, timeout=SMTP_TIMEOUT) as smtp:
-            if options.smtp_user is not None and options.smtp_pass is not None:
-                smtp.login(options.smtp_user, options.smtp_pass)
-            # Not send_message: its generator escapes body lines starting "From " (mbox).
-            sender = email.utils.parseaddr(str(message["From"]))[1]
-            smtp.sendmail(sender, list(recipients), message.as_bytes())
+        smtp = smtplib.SMTP(options.smtphost, timeout=SMTP_TIMEOUT)
     except (smtplib.SMTPException, OSError) as exc:
-        raise koji.GenericError(f"could not send the notification through smtphost "
-                                f"{options.smtphost!r}: {type(exc).__name__}: {exc}") from exc
+        raise _unsent(options, exc) from exc
+    try:
+        if options.smtp_user is not None and options.smtp_pass is not None:
+            smtp.login(options.smtp_user, options.smtp_pass)
+        # Not send_message: its generator escapes body lines starting "From " (mbox).
+        sender = email.utils.parseaddr(str(message["From"]))[1]
+        refused = smtp.sendmail(sender, list(recipients), message.as_bytes())
+    except (smtplib.SMTPException, OSError) as exc:
+        raise _unsent(options, exc) from exc
+    finally:
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):  # the mail is the server's by now
+            smtp.close()
+    text = f"to: {', '.join(recipients)}"
+    if refused:
+        log.warning("smtphost %s refused %s", options.smtphost, ", ".join(sorted(refused)))
+        text += f" (refused by the server: {', '.join(sorted(refused))})"
+    return text
+
+
+def _unsent(options: Any, exc: BaseException) -> koji.GenericError:
+    return koji.GenericError(f"could not send the notification through smtphost "
+                             f"{options.smtphost!r}: {type(exc).__name__}: {exc}")

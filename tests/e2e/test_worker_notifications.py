@@ -29,8 +29,9 @@ def test_a_tag_operation_is_mailed_to_its_recipients(
     user_id = hub.client().getUser("kojiuser")["id"]
     moved = hub.make_task("tagNotification", [["dev@example.com", "qa@example.com"], True,
                                               tag_id, old_id, build_id, user_id, False, ""])
-    failed = hub.make_task("tagNotification", [["dev@example.com"], False, tag_id, None,
-                                               build_id, user_id, False,
+    # The hub may pass names as well as ids (tagBuildBypass, untagBuild).
+    failed = hub.make_task("tagNotification", [["dev@example.com"], False, "f-dest", None,
+                                               "hello-1.0-1", "kojiuser", False,
                                                "ActionNotAllowed: tag policy says no"])
     worker = _worker(start_worker, mailbox)
     for task_id in (moved, failed):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import koji
@@ -20,37 +21,51 @@ def _build(state: str) -> dict[str, Any]:
 
 
 TASKS = {
-    1: TaskReport(1, "build (f-target, tool-user-1.0-1.src.rpm)", "noarch", "", "failed",
-                  "builder1", "BuildError: buildArch failed"),
-    3: TaskReport(3, "buildArch (tool-user-1.0-1.src.rpm, noarch)", "noarch", "noarch",
-                  "failed", "builder1", "BuildError: %build failed",
-                  logs=(("build.log", "DEFAULT"),)),
-    2: TaskReport(2, "rebuildSRPM (noarch)", "noarch", "srpm", "closed", "builder2",
-                  "ok", logs=(("build.log", "DEFAULT"),), srpms=("tool-user-1.0-1.src.rpm",)),
+    1: TaskReport(1, "build", "build (f-target, tool-user-1.0-1.src.rpm)", "noarch", "",
+                  "failed", "builder1", "BuildError: buildArch failed"),
+    3: TaskReport(3, "buildArch", "buildArch (tool-user-1.0-1.src.rpm, x86_64)", "x86_64",
+                  "x86_64", "failed", "builder1", "BuildError: %build failed",
+                  logs=(("build.log", "DEFAULT"),),
+                  rpms=("tool-user-1.0-1.x86_64.rpm", "tool-user-doc-1.0-1.noarch.rpm")),
+    2: TaskReport(2, "rebuildSRPM", "rebuildSRPM (noarch)", "noarch", "srpm", "closed",
+                  "builder2", "ok", logs=(("build.log", "DEFAULT"),),
+                  srpms=("tool-user-1.0-1.src.rpm",)),
 }
 
 
-def _body(state: str) -> str:
+def _body(state: str, tasks: dict[int, TaskReport] = TASKS) -> str:
     mail = build_mail(build=_build(state), dest_tag="f-dest", weburl=WEB, topurl=FILES,
-                      tasks=TASKS, changelog="", canceler="alice", from_addr="k@x",
+                      tasks=tasks, changelog="", canceler="alice", from_addr="k@x",
                       recipients=["a@b"])
     return str(mail.get_content()).replace("\r\n", "\n")
 
 
 def test_a_failed_build_names_its_failing_hosts_and_links_logs_through_the_tasks() -> None:
     body = _body("FAILED")
-    assert "tool-user-1.0-1 (4) failed on builder1 (noarch):\n  BuildError: buildArch failed" \
-        in body
+    assert "tool-user-1.0-1 (4) failed on builder1 (noarch), builder1 (x86_64):\n" \
+        "  BuildError: buildArch failed" in body
     assert "Failed tasks:\n-------------\n\nTask 1 on builder1\n" in body
     # Nothing was imported for a failed build: every log is linked through its task.
     assert f" {WEB}/getfile?taskID=2&name=build.log&volume=DEFAULT" in body
     assert "Canceled by" not in body and "SRPMS:\n  tool-user-1.0-1.src.rpm\n" in body
 
 
-def test_a_complete_build_links_its_closed_tasks_files_in_the_build_dir() -> None:
-    body = _body("COMPLETE")
-    assert f" {FILES}/packages/tool-user/1.0/1/data/logs/srpm/build.log" in body
+def test_a_complete_build_links_imported_files_in_the_build_dir() -> None:
+    body = _body("COMPLETE", {i: replace(t, state="closed") for i, t in TASKS.items()})
+    assert f" {FILES}/packages/tool-user/1.0/1/data/logs/x86_64/build.log" in body
+    # The hub imports only buildArch logs; the SRPM task's stay with the task.
+    assert f" {WEB}/getfile?taskID=2&name=build.log&volume=DEFAULT" in body
+    # Rpms lie under their own arch, whatever the task's.
+    assert f" {FILES}/packages/tool-user/1.0/1/x86_64/tool-user-1.0-1.x86_64.rpm" in body
+    assert f" {FILES}/packages/tool-user/1.0/1/noarch/tool-user-doc-1.0-1.noarch.rpm" in body
     assert "failed on" not in body
+
+
+def test_mails_carry_a_date_and_a_message_id_of_the_senders_domain() -> None:
+    mail = build_mail(build=_build("COMPLETE"), dest_tag=None, weburl=WEB, topurl=FILES,
+                      tasks={}, changelog="", canceler=None,
+                      from_addr="Koji <koji@build.example>", recipients=["a@b"])
+    assert mail["Date"] and str(mail["Message-ID"]).endswith("@build.example>")
 
 
 def test_a_cancelled_build_says_who_cancelled_it() -> None:

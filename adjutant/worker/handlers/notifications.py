@@ -30,11 +30,11 @@ class TagNotificationTask(ContainerTaskHandler):
         user = self.session.getUser(user_info, strict=True)
         tag = self.session.getTag(tag_info, strict=True)["name"] if tag_info else None
         from_tag = self.session.getTag(from_info, strict=True)["name"] if from_info else None
-        send(self.options, tag_mail(
+        sent = send(self.options, tag_mail(
             build=build, user_name=user["name"], tag=tag, from_tag=from_tag,
             successful=bool(is_successful), failure_msg=failure_msg or "",
             from_addr=self.options.from_addr, recipients=recipients), recipients)
-        return f"sent notification of tag operation {self.id} to: {', '.join(recipients)}"
+        return f"sent notification of tag operation {self.id} {sent}"
 
 
 class BuildNotificationTask(ContainerTaskHandler):
@@ -55,12 +55,12 @@ class BuildNotificationTask(ContainerTaskHandler):
             canceler = self.session.getUser(owner)["name"] if owner else None
         changelog = koji.util.formatChangelog(self.session.getChangelogEntries(
             build["id"], queryOpts={"limit": 3}))
-        send(self.options, build_mail(
+        sent = send(self.options, build_mail(
             build=build, dest_tag=target["dest_tag_name"] if target else None,
             weburl=weburl, topurl=self.options.topurl, tasks=tasks, changelog=changelog,
             canceler=canceler, from_addr=self.options.from_addr, recipients=recipients),
             recipients)
-        return f"sent notification of build {build['id']} to: {', '.join(recipients)}"
+        return f"sent notification of build {build['id']} {sent}"
 
     def _collect(self, task_id: int, tasks: dict[int, TaskReport]) -> None:
         """``task_id`` and its descendants, with their outcome and output files."""
@@ -83,7 +83,7 @@ class BuildNotificationTask(ContainerTaskHandler):
         # taskLabel names a build task's source when it is given the request.
         label = koji.taskLabel({**info, "request": self.session.getTaskRequest(task_id)})
         tasks[task_id] = TaskReport(
-            id=task_id, label=label, arch=info["arch"],
+            id=task_id, method=info["method"], label=label, arch=info["arch"],
             build_arch=info.get("label") or "",
             state=koji.TASK_STATES[info["state"]].lower(),
             host=host["name"] if host else None, result=self._result(task_id),
