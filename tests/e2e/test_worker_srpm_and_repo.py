@@ -84,6 +84,19 @@ def test_createrepo_closes_with_the_repodata_uploaded(
         assert hub.work_path(f"{uploadpath}/{name}").is_file()
 
 
+def _merged_createrepo(hub: FakeHub, repo_id: int, start_worker: StartWorker) \
+        -> tuple[str, list[str], dict[str, str]]:
+    """Run createrepo for x86_64 → (upload path, files, N-V-R.A → origin from pkgorigins)."""
+    task_id = hub.make_task("createrepo", [repo_id, "x86_64", None], channel="createrepo")
+    worker = start_worker()
+    assert wait_task(hub, task_id)["state_name"] == "CLOSED", worker.log()[-3000:]
+    uploadpath, files = hub.task_result(task_id)
+    origins_file = next(f for f in files if f.endswith("pkgorigins.gz"))
+    with gzip.open(hub.work_path(f"{uploadpath}/{origins_file}"), "rt") as fh:
+        lines = [line.split() for line in fh.read().splitlines()]
+    return uploadpath, files, {nvra: origin for nvra, origin, *_rest in lines}
+
+
 def test_createrepo_merges_the_tags_external_repos_with_origins(
         hub: FakeHub, hello_rpm: Path, repo_packages: dict[str, Path],
         podman_runtime: ContainerRuntime, start_worker: StartWorker) -> None:
@@ -91,17 +104,10 @@ def test_createrepo_merges_the_tags_external_repos_with_origins(
     upstream = make_external_repo(hub, podman_runtime, "merged-tag", "upstream",
                                   [repo_packages["dep-1"]])
     repo_id = _koji_repo(hub, "merged-tag", hello_rpm)
-    task_id = hub.make_task("createrepo", [repo_id, "x86_64", None], channel="createrepo")
-    worker = start_worker()
-    assert wait_task(hub, task_id)["state_name"] == "CLOSED", worker.log()[-3000:]
-    uploadpath, files = hub.task_result(task_id)
-    origins_file = next(f for f in files if f.endswith("pkgorigins.gz"))
-    with gzip.open(hub.work_path(f"{uploadpath}/{origins_file}"), "rt") as fh:
-        origins = dict(line.split(None, 1) for line in fh.read().splitlines())
-    assert origins["adjutant-dep-1.0-1.noarch"].strip() == upstream
+    uploadpath, files, origins = _merged_createrepo(hub, repo_id, start_worker)
+    assert origins["adjutant-dep-1.0-1.noarch"] == upstream
     # kojid recognises the tag's own packages by this ending of their origin.
-    assert origins["adjutant-hello-1.0-1.noarch"].strip().endswith(
-        f"/repo_{repo_id}_premerge/")
+    assert origins["adjutant-hello-1.0-1.noarch"].endswith(f"/repo_{repo_id}_premerge/")
     primary = next(f for f in files if f.endswith("primary.xml.gz"))
     with gzip.open(hub.work_path(f"{uploadpath}/{primary}")) as fh:
         text = fh.read()
@@ -117,14 +123,8 @@ def test_an_external_repo_for_other_arches_still_makes_a_merged_repo(
     make_external_repo(hub, podman_runtime, "arm-only", "upstream-arm",
                        [repo_packages["dep-1"]], arches="aarch64")
     repo_id = _koji_repo(hub, "arm-only", hello_rpm)
-    task_id = hub.make_task("createrepo", [repo_id, "x86_64", None], channel="createrepo")
-    worker = start_worker()
-    assert wait_task(hub, task_id)["state_name"] == "CLOSED", worker.log()[-3000:]
-    uploadpath, files = hub.task_result(task_id)
-    origins_file = next(f for f in files if f.endswith("pkgorigins.gz"))
-    with gzip.open(hub.work_path(f"{uploadpath}/{origins_file}"), "rt") as fh:
-        assert [line.split()[0] for line in fh.read().splitlines()] == \
-            ["adjutant-hello-1.0-1.noarch"]
+    uploadpath, _files, origins = _merged_createrepo(hub, repo_id, start_worker)
+    assert list(origins) == ["adjutant-hello-1.0-1.noarch"]
     assert "none serves x86_64" in hub.work_path(f"{uploadpath}/mergerepos.log").read_text()
 
 
