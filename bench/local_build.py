@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench.common import ADJUTANT, ROOT, median, report, timed
 
-RUNS = 15
+RUNS = 25
 FLOOR_IMPORTS = "import podman, pluggy, stevedore"
 #: The floor process treats the collector as the adjutant command does (off while
 #: loading, nothing left to scan at exit), so that only imports are compared.
