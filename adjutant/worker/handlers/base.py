@@ -321,6 +321,38 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
         broot.add_installed(packages.added)
         return result, builddir
 
+    def srpm_in_buildroot(self, build_tag: Any, opts: Mapping[str, Any], what: str, *,
+                          mode: str, srpm: Path | None = None,
+                          prepare_input: InputPreparer | None = None,
+                          extra_args: Sequence[str] = ()) -> tuple[str, int]:
+        """rebuildSRPM's and buildSRPMFromSCM's common part: an ``srpm-build`` buildroot of
+        the build tag's repo (``opts['repo_id']`` or the latest), rpmbuild ``mode`` in it,
+        exactly one SRPM named after its own N-V-R, uploaded. Returns (its work-relative
+        path, the buildroot id); failures name ``what``."""
+        repo_info = self.repo_of(opts)
+        build_config = self.session.getBuildConfig(build_tag, event=repo_info["create_event"])
+        br_arch = self.find_arch("noarch", self.session.host.getHost(), build_config)
+        self._arch = br_arch
+        choice, image_id = self.image_for(br_arch, build_config["name"], build_config)
+        with HubBuildroot(self.session, repo_info["id"], br_arch, self.id) as broot, \
+                self.open_log("root.log") as root_log:
+            result, builddir = self.rpmbuild_in_buildroot(
+                broot, root_log, choice, image_id, repo_info["id"], build_config, br_arch,
+                groups=("srpm-build",), requirements=(), mode=mode, srpm=srpm,
+                prepare_input=prepare_input, extra_args=extra_args)
+            if not result.ok:
+                raise self.fail_build(what, result, "build.log")
+            produced = sorted((builddir / "SRPMS").glob("*.src.rpm"))
+            if len(produced) != 1:
+                raise koji.BuildError(f"expected exactly one SRPM, got "
+                                      f"{[p.name for p in produced]}")
+            header = read_rpm(produced[0])
+            if produced[0].name != f"{header.nvr}.src.rpm":
+                raise koji.BuildError(f"SRPM name mismatch: {produced[0].name} != "
+                                      f"{header.nvr}.src.rpm")
+            uploaded = self.upload_results(produced)[0]
+        return uploaded, broot.id
+
     # -- results -----------------------------------------------------------------------
 
     def upload_results(self, files: Sequence[Path]) -> list[str]:

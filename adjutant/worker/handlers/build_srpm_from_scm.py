@@ -24,8 +24,6 @@ from adjutant.container.spec import Mount
 from adjutant.logs.fanout import TaskLog
 from adjutant.plugin import CommandResult
 from adjutant.plugin.manager import PluginError
-from adjutant.rpm.header import read_rpm
-from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.handlers.base import ContainerTaskHandler
 
 CHECKOUT = "/checkout"
@@ -54,12 +52,6 @@ class BuildSRPMFromSCMTask(ContainerTaskHandler):
             fetcher = self.plugins.scm_fetcher_for(scheme)
         except PluginError as exc:
             raise koji.BuildError(str(exc)) from exc
-        repo_info = self.repo_of(opts)
-        repo_id = repo_info["id"]
-        build_config = self.session.getBuildConfig(build_tag, event=repo_info["create_event"])
-        br_arch = self.find_arch("noarch", self.session.host.getHost(), build_config)
-        self._arch = br_arch
-        choice, image_id = self.image_for(br_arch, build_config["name"], build_config)
         checkout = self.subdir("checkout", build_user=True)
         revision: list[str] = []
 
@@ -94,26 +86,11 @@ class BuildSRPMFromSCMTask(ContainerTaskHandler):
             return ((Mount(checkout, CHECKOUT),), inside,
                     f"{CHECKOUT}/{sources.relative_to(checkout)}")
 
-        with HubBuildroot(self.session, repo_id, br_arch, self.id) as broot, \
-                self.open_log("root.log") as root_log:
-            result, builddir = self.rpmbuild_in_buildroot(
-                broot, root_log, choice, image_id, repo_id, build_config, br_arch,
-                groups=("srpm-build",), requirements=(), mode="bs",
-                prepare_input=prepare_input)
-            if not result.ok:
-                raise self.fail_build(f"buildSRPMFromSCM {url}", result, "build.log")
-            produced = sorted((builddir / "SRPMS").glob("*.src.rpm"))
-            if len(produced) != 1:
-                raise koji.BuildError(f"expected exactly one SRPM, got "
-                                      f"{[p.name for p in produced]}")
-            header = read_rpm(produced[0])
-            if produced[0].name != f"{header.nvr}.src.rpm":
-                raise koji.BuildError(f"SRPM name mismatch: {produced[0].name} != "
-                                      f"{header.nvr}.src.rpm")
-            uploaded = self.upload_results(produced)[0]
+        uploaded, brootid = self.srpm_in_buildroot(
+            build_tag, opts, f"buildSRPMFromSCM {url}", mode="bs", prepare_input=prepare_input)
         source = urllib.parse.urlunsplit(
             (scheme, scm.host, scm.repository, scm.module, revision[0]))
-        return {"srpm": uploaded, "logs": self.finish_logs(), "brootid": broot.id,
+        return {"srpm": uploaded, "logs": self.finish_logs(), "brootid": brootid,
                 "source": {"url": url, "source": source}}
 
     def _run_checkout_command(self, image: str, checkout: Path, log: TaskLog,
