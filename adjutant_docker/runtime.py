@@ -12,7 +12,6 @@ import docker
 import docker.errors
 import docker.types
 import requests
-import urllib3.exceptions
 
 from adjutant.container import (
     ContainerInfo,
@@ -25,6 +24,7 @@ from adjutant.container import (
     OutputStream,
     Stream,
 )
+from adjutant.container.http import TIMEOUT_ERRORS
 from adjutant.container.refs import label_changes, split_ref
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class DockerRuntime(ContainerRuntime):
     """Talks to dockerd at ``url``."""
 
     name = "docker"
-    timeout_errors = (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)
+    timeout_errors = TIMEOUT_ERRORS
 
     def __init__(self, url: str, timeouts: EngineTimeouts | None = None) -> None:
         self.url = url

@@ -16,7 +16,6 @@ from typing import Any
 import podman
 import podman.errors
 import requests
-import urllib3.exceptions
 
 from adjutant.container import (
     ContainerError,
@@ -31,6 +30,7 @@ from adjutant.container import (
     Stream,
 )
 from adjutant.container.frames import iter_frames
+from adjutant.container.http import TIMEOUT_ERRORS
 from adjutant.container.refs import label_changes, split_ref
 from adjutant.container.sockets import socket_answers, socket_path, wait_for_socket
 
@@ -100,7 +100,7 @@ class PodmanRuntime(ContainerRuntime):
 
     name = "podman"
     follow_lags = True  # podman's log follower polls; the logs stay until removal
-    timeout_errors = (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)
+    timeout_errors = TIMEOUT_ERRORS
 
     def __init__(self, url: str, start_service: bool = True,
                  timeouts: EngineTimeouts | None = None) -> None:
