@@ -15,7 +15,15 @@ import koji
 
 from .context import CallContext
 from .registry import MethodTable
-from .rules import as_int, assert_owned, find_host, find_tag, get_external_repo, missing
+from .rules import (
+    as_int,
+    assert_owned,
+    find_host,
+    find_tag,
+    get_by_id,
+    get_external_repo,
+    missing,
+)
 from .state import BR_BUILDING, BR_EXPIRED, BR_INIT, Buildroot, Host, HubDB, Rpm
 from .views import buildroot_info
 
@@ -39,11 +47,7 @@ class _NotNullViolation(Exception):
 
 
 def _load(db: HubDB, brootid: Any) -> Buildroot:
-    br_id = as_int(brootid, "brootid")
-    br = db.buildroots.get(br_id)
-    if br is None:
-        raise koji.GenericError(f"no buildroot with ID: {br_id}")
-    return br
+    return get_by_id(db.buildroots, brootid, "brootid", "no buildroot with ID: {id}")
 
 
 def _checked(ctx: CallContext, brootid: Any, task_id: Any) -> Buildroot:

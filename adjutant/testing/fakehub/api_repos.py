@@ -20,7 +20,15 @@ import koji
 
 from .context import CallContext
 from .registry import MethodTable
-from .rules import as_int, get_external_repo, get_tag, inheritance, missing, tagged_builds
+from .rules import (
+    as_int,
+    get_by_id,
+    get_external_repo,
+    get_tag,
+    inheritance,
+    missing,
+    tagged_builds,
+)
 from .state import REPO_INIT, REPO_READY, HubDB, Repo, Tag
 from .views import repo_info
 
@@ -40,11 +48,7 @@ def set_repo_state(db: HubDB, repo: Repo, state: int, now: float) -> None:
 
 
 def _get_repo(db: HubDB, repo_id: Any) -> Repo:
-    rid = as_int(repo_id, "repo_id")
-    repo = db.repos.get(rid)
-    if repo is None:
-        raise koji.GenericError(f"No such repo: {rid}")
-    return repo
+    return get_by_id(db.repos, repo_id, "repo_id", "No such repo: {id}")
 
 
 @api.method("repoInfo")

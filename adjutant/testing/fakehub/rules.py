@@ -3,7 +3,8 @@
 Every function raises the fault the real hub raises in the same situation, with its message.
 """
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 import koji
 
@@ -32,13 +33,22 @@ def as_int(value: Any, what: str) -> int:
         raise koji.ParameterError(f"Invalid type for {what}: {value!r}") from None
 
 
+_Row = TypeVar("_Row")
+
+
+def get_by_id(table: Mapping[int, _Row], key: Any, what: str, missing: str) -> _Row:
+    """The row with integer id ``key`` (``what`` names it when it is not an integer),
+    else 1000 with ``missing`` (its ``{id}`` filled in), as the hub's look-ups do."""
+    row_id = as_int(key, what)
+    row = table.get(row_id)
+    if row is None:
+        raise koji.GenericError(missing.format(id=row_id))
+    return row
+
+
 def get_task(db: HubDB, task_id: Any) -> Task:
     """The task, else 1000 ``No such task: N``."""
-    tid = as_int(task_id, "task_id")
-    task = db.tasks.get(tid)
-    if task is None:
-        raise koji.GenericError(f"No such task: {tid}")
-    return task
+    return get_by_id(db.tasks, task_id, "task_id", "No such task: {id}")
 
 
 def host_owns(task: Task, host: Host | None) -> bool:
