@@ -68,28 +68,21 @@ class RepoAccess:
 
 
 def repo_access(options: Any, tag_name: str, repo_id: int, arch: str) -> RepoAccess:
-    """A merged repo (one with external repos) needs the network either way: dnf fetches
-    the external packages from their own repos' URLs."""
     relative = f"repos/{tag_name}/{repo_id}/{arch}"
     topdir = Path(options.topdir)
     local = topdir / relative
     if (local / "repodata").is_dir():
-        merged = _origin_href(_read_local(local, "repodata/repomd.xml")) is not None
-        return RepoAccess(f"file://{local}", (Mount(topdir, str(topdir)),), merged, local)
+        return RepoAccess(f"file://{local}", (Mount(topdir, str(topdir)),), False, local)
     return RepoAccess(f"{options.topurl.rstrip('/')}/{relative}", (), True, None)
-
-
-def _read_local(directory: Path, relpath: str) -> bytes | None:
-    try:
-        return (directory / relpath).read_bytes()
-    except OSError:
-        return None
 
 
 def _repo_file(access: RepoAccess, relpath: str) -> bytes | None:
     """A file of the repo (``rpmlist.jsonl``, ``repodata/...``), or None if it has none."""
     if access.local_dir is not None:
-        return _read_local(access.local_dir, relpath)
+        try:
+            return (access.local_dir / relpath).read_bytes()
+        except OSError:
+            return None
     import requests
 
     try:
@@ -112,9 +105,9 @@ def _hub_rpm_ids(access: RepoAccess) -> dict[str, int]:
     return parse_rpmlist(data.decode()) if data else {}
 
 
-def _pkg_origins(access: RepoAccess) -> dict[str, str]:
-    """N-V-R.A → origin URL from a merged repo's pkgorigins (empty when not merged)."""
-    href = _origin_href(_repo_file(access, "repodata/repomd.xml"))
+def _pkg_origins(access: RepoAccess, href: str | None) -> dict[str, str]:
+    """N-V-R.A → origin URL from a merged repo's pkgorigins at ``href`` (None: not merged,
+    nothing to read)."""
     data = _repo_file(access, href) if href else None
     if not data:
         return {}
@@ -205,6 +198,7 @@ class BuildrootPreparer:
         handler = self.handler
         repos = handler.subdir("buildroot/repos")
         lists = handler.subdir("buildroot/lists")
+        origins_href = _origin_href(_repo_file(access, "repodata/repomd.xml"))
         (repos / "koji.repo").write_text(
             f"[koji]\nname=Koji repo {request.repo_id} ({request.arch})\n"
             f"baseurl={access.url}\nenabled=1\ngpgcheck=0\nskip_if_unavailable=False\n")
@@ -212,7 +206,9 @@ class BuildrootPreparer:
         spec = handler.container_spec(
             request.base_image_id,
             ("sh", INSTALL_SCRIPT, LISTS_DIR, ",".join(request.groups), *request.packages),
-            user="0:0", network=access.network,
+            # A merged repo (the tag has external repos) needs the network either way:
+            # dnf fetches external packages from their own repos' URLs.
+            user="0:0", network=access.network or origins_href is not None,
             network_mode=handler.options.install_network,
             capabilities=INSTALL_CAPABILITIES,
             timeout=float(handler.options.rpmbuild_timeout),
@@ -236,7 +232,7 @@ class BuildrootPreparer:
         group = parse_rpm_list((lists / "group.tsv").read_text())
         final = parse_rpm_list((lists / "final.tsv").read_text())
         ids = _hub_rpm_ids(access)
-        external = self._external_origins(request, access)
+        external = self._external_origins(request, access, origins_href)
         initial, added_later = added(group, base), added(final, group)
 
         def entry(p: InstalledPackage) -> dict[str, Any]:
@@ -265,11 +261,11 @@ class BuildrootPreparer:
                           f"{', '.join(p.nvra for p in unknown)}")
         return ref, image_id, packages
 
-    def _external_origins(self, request: BuildrootRequest, access: RepoAccess) \
-            -> dict[str, ExternalOrigin]:
+    def _external_origins(self, request: BuildrootRequest, access: RepoAccess,
+                          origins_href: str | None) -> dict[str, ExternalOrigin]:
         """The installed-from-repo packages that came from the tag's external repos, as
         of the repo's creation (nothing to look up when the repo was not merged)."""
-        origins = _pkg_origins(access)
+        origins = _pkg_origins(access, origins_href)
         if not origins:
             return {}
         session = self.handler.session
