@@ -26,6 +26,7 @@ from adjutant.build.rpmbuild import (
 from adjutant.container.run import run_container
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.container.spec import ContainerSpec, Limits, Mount
+from adjutant.container.untrusted import UntrustedDir
 from adjutant.image.availability import PullPolicy, ensure_image
 from adjutant.logs.fanout import TaskLog
 from adjutant.plugin.manager import Plugins
@@ -112,14 +113,24 @@ def build_locally(runtime: ContainerRuntime, plugins: Plugins,
                           {"workdir": output, "task_id": "local"}) as build_log:
             build_log.line(f"adjutant: building {source.name} in {request.image} ({image_id})")
             result = run_container(runtime, spec, build_log.write_output)
+            built = UntrustedDir(workdir, build_log.line)
+            rpms: list[Path] = []
+            srpms: list[Path] = []
+            if result.ok:
+                rpms = built.collect("RPMS", ".rpm", output)
+                srpms = built.collect("SRPMS", ".src.rpm", output)
         if not result.ok:
             failure = explain_failure(log_path.read_text(errors="replace"), result.exit_code,
                                       result.timed_out, timeout=request.timeout)
             raise LocalBuildError(failure.step, failure.message())
-        rpms = _collect(sorted((workdir / "RPMS").glob("*.rpm")), output)
-        srpms = _collect(sorted((workdir / "SRPMS").glob("*.src.rpm")), output)
+        if built.refusals:
+            for taken in (*rpms, *srpms):
+                taken.unlink(missing_ok=True)
+            raise LocalBuildError("results", "the build left results that are not regular "
+                                  "files; refused, not copied: "
+                                  + "; ".join(str(r) for r in built.refusals))
         if source.name.endswith(".src.rpm"):
-            srpms = _collect([source], output)
+            srpms = [_copy_input(source, output)]
         plugins.notify("adjutant_results_collected",
                        task={"id": None, "method": "localBuild", "arch": request.target_arch},
                        files=[str(p) for p in (*rpms, *srpms)])
@@ -128,11 +139,9 @@ def build_locally(runtime: ContainerRuntime, plugins: Plugins,
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _collect(files: list[Path], output: Path) -> list[Path]:
-    collected = []
-    for f in files:
-        dest = output / f.name
-        if f.resolve() != dest.resolve():
-            shutil.copyfile(f, dest)
-        collected.append(dest)
-    return collected
+def _copy_input(source: Path, output: Path) -> Path:
+    """The packager's own SRPM, copied beside the results (it is trusted: theirs)."""
+    dest = output / source.name
+    if source.resolve() != dest.resolve():
+        shutil.copyfile(source, dest)
+    return dest

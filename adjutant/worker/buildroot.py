@@ -30,6 +30,7 @@ from adjutant.buildroot.packages import InstalledPackage, added, parse_rpm_list,
 from adjutant.container.errors import ContainerError
 from adjutant.container.run import run_container
 from adjutant.container.spec import Mount
+from adjutant.container.untrusted import UnsafeFile, UntrustedDir
 from adjutant.logs.fanout import TaskLog
 from adjutant.plugin import (
     BuildrootPackages,
@@ -228,9 +229,7 @@ class BuildrootPreparer:
             self.task_image = ref
         finally:
             self.runtime.remove(result.container_id)
-        base = parse_rpm_list((lists / "base.tsv").read_text())
-        group = parse_rpm_list((lists / "group.tsv").read_text())
-        final = parse_rpm_list((lists / "final.tsv").read_text())
+        base, group, final = self._read_lists(lists, root_log)
         ids = _hub_rpm_ids(access)
         external = self._external_origins(request, access, origins_href)
         initial, added_later = added(group, base), added(final, group)
@@ -260,6 +259,21 @@ class BuildrootPreparer:
                           "rpmlist.jsonl, nor from an external repo of the tag): "
                           f"{', '.join(p.nvra for p in unknown)}")
         return ref, image_id, packages
+
+    @staticmethod
+    def _read_lists(lists: Path, root_log: TaskLog) \
+            -> tuple[list[InstalledPackage], list[InstalledPackage], list[InstalledPackage]]:
+        """The package lists the install container wrote (as root, with the repo's
+        scriptlets run): read as hostile input, never through a link."""
+        written = UntrustedDir(lists, root_log.line)
+        try:
+            return (parse_rpm_list(written.read_text("base.tsv")),
+                    parse_rpm_list(written.read_text("group.tsv")),
+                    parse_rpm_list(written.read_text("final.tsv")))
+        except UnsafeFile as exc:
+            written.refuse(exc.relpath, exc.reason)
+            raise koji.BuildError(f"the buildroot's package list was refused: {exc}") \
+                from None
 
     def _external_origins(self, request: BuildrootRequest, access: RepoAccess,
                           origins_href: str | None) -> dict[str, ExternalOrigin]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,3 +90,44 @@ def test_unknown_runtime_lists_the_available_ones(tmp_path: Path) -> None:
     proc = adjutant("build", EXAMPLE, "-o", tmp_path, "--runtime", "lxc")
     assert proc.returncode == 2
     assert "unknown container runtime 'lxc'; available: docker, podman" in proc.stderr
+
+
+def hostile_spec(name: str, secret: Path) -> str:
+    """A package whose build leaves links to a host file among its results: in RPMS/ at
+    %build, a fifo beside them, and SRPMS/ swapped for a link to the host dir at %clean
+    (after rpmbuild wrote the real packages)."""
+    return EXAMPLE.read_text().replace("Name:           adjutant-hello",
+                                       f"Name:           {name}").replace(
+        "sh ./hello.sh > greeting.txt",
+        "sh ./hello.sh > greeting.txt\n"
+        f"ln -s {secret} %{{_rpmdir}}/stolen-1.0-1.noarch.rpm\n"
+        f"ln -s {secret.parent} %{{_rpmdir}}/hostdir.rpm\n"
+        "mkfifo %{_rpmdir}/fifo-1.0-1.noarch.rpm\n") + \
+        f"\n%clean\nrm -rf %{{_srcrpmdir}} && ln -s {secret.parent} %{{_srcrpmdir}}\n"
+
+
+def test_results_that_are_links_to_host_files_are_refused_never_copied(
+        engine: ContainerRuntime, tmp_path: Path) -> None:
+    secret_text = f"host secret {uuid.uuid4().hex}"
+    secret = tmp_path / "host" / "secret-1.0-1.src.rpm"
+    secret.parent.mkdir()
+    secret.write_text(secret_text)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "hostile.spec").write_text(hostile_spec("hostile", secret))
+    (src / "hello.sh").write_text((EXAMPLE.parent / "hello.sh").read_text())
+    out = tmp_path / "out"
+    proc = adjutant("build", src / "hostile.spec", "-o", out, "--runtime", engine.name)
+    assert proc.returncode == 1, proc.stdout
+    assert "build failed at step results" in proc.stderr
+    for refused in ("RPMS/stolen-1.0-1.noarch.rpm: a symbolic link",
+                    "RPMS/hostdir.rpm: a symbolic link", "RPMS/fifo-1.0-1.noarch.rpm: a fifo",
+                    "SRPMS: a symbolic link"):
+        assert refused in proc.stderr
+    build_log = (out / "build.log").read_text()
+    assert "refused RPMS/stolen-1.0-1.noarch.rpm: a symbolic link" in build_log
+    # Nothing was taken from the refused build, and the host file went nowhere.
+    assert sorted(p.name for p in out.iterdir()) == ["build.log"]
+    for text in (proc.stdout, proc.stderr, build_log):
+        assert secret_text not in text
+    assert engine.list_containers({LOCAL_LABEL: "true"}) == []

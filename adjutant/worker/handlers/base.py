@@ -32,6 +32,7 @@ from adjutant.container.errors import ContainerError
 from adjutant.container.run import OutputSink, RunResult, run_container
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.container.spec import ContainerSpec, Limits, Mount
+from adjutant.container.untrusted import UntrustedDir, private_dir
 from adjutant.engine import open_runtime
 from adjutant.image.availability import PullPolicy, ensure_image
 from adjutant.logs.fanout import TaskLog
@@ -342,7 +343,7 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
                 prepare_input=prepare_input, extra_args=extra_args)
             if not result.ok:
                 raise self.fail_build(what, result, "build.log")
-            produced = sorted((builddir / "SRPMS").glob("*.src.rpm"))
+            produced = self.take_results(builddir, "SRPMS", ".src.rpm", root_log)
             if len(produced) != 1:
                 raise koji.BuildError(f"expected exactly one SRPM, got "
                                       f"{[p.name for p in produced]}")
@@ -354,6 +355,21 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
         return uploaded, broot.id
 
     # -- results -----------------------------------------------------------------------
+
+    def take_results(self, builddir: Path, subdir: str, suffix: str, task_log: TaskLog) \
+            -> list[Path]:
+        """The regular files ``subdir/*suffix`` of a directory a build wrote, copied into
+        the task's private ``results/<subdir>/`` without following any link. Anything else
+        there (a link, a fifo, a device, a strange name) is named in ``task_log`` and
+        fails the task: a build that leaves such things among its results is refused."""
+        untrusted = UntrustedDir(builddir, task_log.line)
+        taken = untrusted.collect(subdir, suffix,
+                                  private_dir(Path(self.workdir) / "results" / subdir))
+        if untrusted.refusals:
+            raise koji.BuildError(
+                "the build left results that are not regular files; refused, not read: "
+                + "; ".join(str(r) for r in untrusted.refusals))
+        return taken
 
     def upload_results(self, files: Sequence[Path]) -> list[str]:
         """Upload files into the task's directory; return their paths relative to work/."""
@@ -380,10 +396,10 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
     def finish_logs(self) -> list[str]:
         """Final upload of every file in the log dir; their work-relative paths."""
         uploader = self.live_logs()
-        for path in sorted(self.logdir.iterdir()):
-            if path.is_file():
-                uploader.add(path.name)
+        names = UntrustedDir(self.logdir).files()
+        for name in names:
+            uploader.add(name)
         uploader.stop()
         self.uploader = None
         uploadpath = self.getUploadDir()
-        return sorted(f"{uploadpath}/{p.name}" for p in self.logdir.iterdir() if p.is_file())
+        return [f"{uploadpath}/{name}" for name in names]

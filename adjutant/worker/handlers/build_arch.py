@@ -48,8 +48,9 @@ class BuildArchTask(ContainerTaskHandler):
             if not result.ok:
                 raise self.fail_build(f"buildArch {header.nvr} on {br_arch}", result,
                                       "build.log", float(self.options.rpmbuild_timeout))
-            rpms = sorted(p for p in (builddir / "RPMS").glob("*.rpm"))
-            srpms = sorted((builddir / "SRPMS").glob("*.src.rpm")) if keep_srpm else []
+            rpms = self.take_results(builddir, "RPMS", ".rpm", root_log)
+            srpms = self.take_results(builddir, "SRPMS", ".src.rpm", root_log) \
+                if keep_srpm else []
             if not rpms:
                 raise koji.BuildError(f"rpmbuild of {header.nvr} produced no RPMs")
             if keep_srpm and len(srpms) != 1:

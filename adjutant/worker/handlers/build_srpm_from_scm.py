@@ -21,6 +21,7 @@ from koji.daemon import SCM
 
 from adjutant.build.rpmbuild import BUILD_ENV, BUILD_USER
 from adjutant.container.spec import Mount
+from adjutant.container.untrusted import UnsafeFile, UntrustedDir
 from adjutant.logs.fanout import TaskLog
 from adjutant.plugin import CommandResult
 from adjutant.plugin.manager import PluginError
@@ -78,13 +79,13 @@ class BuildSRPMFromSCMTask(ContainerTaskHandler):
                         raise koji.BuildError(
                             f"source command {' '.join(scm.source_cmd)!r} failed with status "
                             f"{done.exit_code}; see checkout.log")
-            sourcedir = checkout / Path(result.path).relative_to(CHECKOUT)
-            spec = self._spec_file(sourcedir)
-            sources = sourcedir / "SOURCES" if self.options.support_rpm_source_layout and \
-                (sourcedir / "SOURCES").is_dir() else sourcedir
-            inside = f"{CHECKOUT}/{spec.relative_to(checkout)}"
-            return ((Mount(checkout, CHECKOUT),), inside,
-                    f"{CHECKOUT}/{sources.relative_to(checkout)}")
+            tree = UntrustedDir(checkout, log.line)
+            module = self._module_dir(tree, result.path)
+            spec = self._spec_file(tree, module)
+            sources = f"{module}/SOURCES" if self.options.support_rpm_source_layout and \
+                tree.is_dir(f"{module}/SOURCES") else module
+            return ((Mount(checkout, CHECKOUT),), f"{CHECKOUT}/{spec}",
+                    f"{CHECKOUT}/{sources}")
 
         uploaded, brootid = self.srpm_in_buildroot(
             build_tag, opts, f"buildSRPMFromSCM {url}", mode="bs", prepare_input=prepare_input)
@@ -113,21 +114,38 @@ class BuildSRPMFromSCMTask(ContainerTaskHandler):
         return CommandResult(result.exit_code if not result.timed_out else 124,
                              stdout.decode(errors="replace"))
 
-    def _spec_file(self, sourcedir: Path) -> Path:
+    @staticmethod
+    def _module_dir(tree: UntrustedDir, path: str) -> str:
+        """The checkout's module dir, relative to the checkout: a real directory in it,
+        reached through no link (the checkout is the build's, and hostile)."""
+        relative = Path(path).relative_to(CHECKOUT).as_posix()
+        if ".." in relative.split("/") or not tree.is_dir(relative):
+            raise koji.BuildError(f"the checkout's module dir {relative!r} is not a "
+                                  "directory inside the checkout (a link is not followed)")
+        return relative
+
+    def _spec_file(self, tree: UntrustedDir, module: str) -> str:
         """kojid's rule: one spec at the top (or in SPECS/), else the one named after the
-        checkout dir; Packager, Distribution and Vendor may not be set in it."""
-        specs = sorted(sourcedir.glob("*.spec"))
+        checkout dir; Packager, Distribution and Vendor may not be set in it. Returns its
+        path relative to the checkout; a spec that is a link is refused, not read."""
+        specs = tree.files(module, ".spec")
         if not specs and self.options.support_rpm_source_layout:
-            specs = sorted(sourcedir.glob("SPECS/*.spec"))
+            specs = tree.files(f"{module}/SPECS", ".spec")
         if not specs:
-            raise koji.BuildError(f"no spec file found in the checkout ({sourcedir.name})")
+            raise koji.BuildError(f"no spec file found in the checkout ({module})"
+                                  + ("; refused: " + "; ".join(map(str, tree.refusals))
+                                     if tree.refusals else ""))
         if len(specs) > 1:
-            named = [s for s in specs if s.stem == sourcedir.name]
+            dirname = Path(module).name
+            named = [s for s in specs if Path(s).stem == dirname]
             if len(named) != 1:
                 raise koji.BuildError("several spec files, none named after the checkout "
-                                      f"dir: {', '.join(s.name for s in specs)}")
+                                      f"dir: {', '.join(Path(s).name for s in specs)}")
             specs = named
-        text = specs[0].read_text(errors="replace")
+        try:
+            text = tree.read_text(specs[0])
+        except UnsafeFile as exc:
+            raise koji.BuildError(f"spec file refused: {exc}") from None
         for tag in ("Packager", "Distribution", "Vendor"):
             if re.search(rf"^{tag}:", text, re.MULTILINE):
                 raise koji.BuildError(f"{tag} is not allowed to be set in the spec file")

@@ -98,7 +98,11 @@ class CreaterepoTask(ContainerTaskHandler):
         if external:
             outdir = self._merge(repo_id, external, merge_args, arch, repodir, groupdata,
                                  outdir, choice)
-        datadir = outdir / "repodata"
+        with self.open_log("createrepo.log") as repo_log:
+            taken = self.take_results(outdir, "repodata", "", repo_log)
+        datadir = Path(self.workdir) / "results" / "repodata"
+        if not taken:
+            raise koji.GenericError(f"createrepo for repo {repo_id} ({arch}) left no repodata")
         if not has_packages and not external:
             (datadir / "EMPTY_REPO").write_text(
                 "This repo is empty because its tag has no content for this arch\n")
