@@ -4,6 +4,7 @@ and the parent build from an SCM URL."""
 from __future__ import annotations
 
 import subprocess
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,28 +48,35 @@ def git(*args: str, cwd: Path) -> str:
                           text=True).stdout.strip()
 
 
-@pytest.fixture
-def scm_url(hub: FakeHub, tmp_path: Path) -> Callable[[str], str]:
-    """A git repo served read-only by the hub's file server (git's dumb HTTP protocol)."""
-    work = tmp_path / "scm-work"
+def serve_git_repo(hub: FakeHub, tmp_path: Path, name: str, files: dict[str, str]) \
+        -> Callable[..., str]:
+    """A git repo of ``files`` served read-only by the hub's file server (git's dumb HTTP
+    protocol); returns ``url(revision=HEAD)``, with the commit as ``url.commit``."""
+    work = tmp_path / f"{name}-work"
     work.mkdir()
-    (work / "scm-hello.spec").write_text(SPEC)
-    (work / "Makefile").write_text(MAKEFILE)
+    for filename, text in files.items():
+        (work / filename).write_text(text)
     git("init", "-q", "-b", "main", cwd=work)
     git("add", ".", cwd=work)
     git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "v2",
         cwd=work)
-    bare = hub.topdir / "scm" / "scm-hello.git"
-    bare.parent.mkdir()
+    bare = hub.topdir / "scm" / f"{name}.git"
+    bare.parent.mkdir(exist_ok=True)
     git("clone", "-q", "--bare", str(work), str(bare), cwd=tmp_path)
     git("update-server-info", cwd=bare)
     commit = git("rev-parse", "HEAD", cwd=work)
 
     def url(revision: str = commit) -> str:
-        return f"git+http://127.0.0.1:{hub.port}/kojifiles/scm/scm-hello.git#{revision}"
+        return f"git+http://127.0.0.1:{hub.port}/kojifiles/scm/{name}.git#{revision}"
 
     url.commit = commit  # type: ignore[attr-defined]
     return url
+
+
+@pytest.fixture
+def scm_url(hub: FakeHub, tmp_path: Path) -> Callable[..., str]:
+    return serve_git_repo(hub, tmp_path, "scm-hello",
+                          {"scm-hello.spec": SPEC, "Makefile": MAKEFILE})
 
 
 def scm_worker(start_worker: StartWorker, allowed: str = ALLOWED) -> WorkerProcess:
@@ -135,3 +143,29 @@ def test_koji_build_from_git_completes_with_the_commit_as_source(
     assert build["state"] == koji.BUILD_STATES["COMPLETE"]
     assert build["source"].endswith(f"#{scm_url.commit}")
     assert hub.tagged("f-dest") == ["scm-hello-2.0-1"]
+
+
+def test_a_spec_swapped_for_a_link_to_a_host_file_is_refused_not_read(
+        hub: FakeHub, build_tag: dict[str, Any], tmp_path: Path,
+        start_worker: StartWorker) -> None:
+    secret_text = f"Vendor: host secret {uuid.uuid4().hex}"
+    secret = tmp_path / "host" / "kojid.conf"
+    secret.parent.mkdir()
+    secret.write_text(secret_text)
+    # `make sources` runs in the checkout container and replaces the spec with a link.
+    url = serve_git_repo(hub, tmp_path, "scm-hostile", {
+        "scm-hostile.spec": SPEC,
+        "Makefile": f"sources:\n\tln -sf {secret} scm-hostile.spec\n"})
+    task_id = hub.make_task("buildSRPMFromSCM", [url("main"), build_tag["name"],
+                                                 {"repo_id": build_tag["repo_id"]}])
+    worker = scm_worker(start_worker)
+    assert wait_task(hub, task_id, timeout=180)["state_name"] == "FAILED", worker.log()[-4000:]
+    with pytest.raises(koji.BuildError) as err:
+        hub.task_result(task_id)
+    assert "no spec file found" in str(err.value)
+    assert "src/scm-hostile.spec: a symbolic link" in str(err.value)
+    taskdir = hub.work_path(koji.pathinfo.taskrelpath(task_id))
+    assert "refused src/scm-hostile.spec: a symbolic link" in \
+        (taskdir / "checkout.log").read_text()
+    for path in taskdir.rglob("*"):
+        assert secret_text.encode() not in path.read_bytes(), path

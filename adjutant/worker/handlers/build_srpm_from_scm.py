@@ -79,11 +79,12 @@ class BuildSRPMFromSCMTask(ContainerTaskHandler):
                         raise koji.BuildError(
                             f"source command {' '.join(scm.source_cmd)!r} failed with status "
                             f"{done.exit_code}; see checkout.log")
-            tree = UntrustedDir(checkout, log.line)
-            module = self._module_dir(tree, result.path)
-            spec = self._spec_file(tree, module)
-            sources = f"{module}/SOURCES" if self.options.support_rpm_source_layout and \
-                tree.is_dir(f"{module}/SOURCES") else module
+            with self.open_log("checkout.log") as log:
+                tree = UntrustedDir(checkout, log.line)
+                module = self._module_dir(tree, result.path)
+                spec = self._spec_file(tree, module)
+                sources = f"{module}/SOURCES" if self.options.support_rpm_source_layout \
+                    and tree.is_dir(f"{module}/SOURCES") else module
             return ((Mount(checkout, CHECKOUT),), f"{CHECKOUT}/{spec}",
                     f"{CHECKOUT}/{sources}")
 
