@@ -28,17 +28,27 @@ def session_options(kojid: Mapping[str, Any]) -> dict[str, Any]:
     return opts
 
 
-def connect(kojid: Mapping[str, Any], force_lock: bool) -> koji.ClientSession:
-    """Log in as the build host and take the exclusive lock, as kojid does.
+def login_method(kojid: Mapping[str, Any]) -> str:
+    """How :func:`login` will authenticate: ``certificate``, ``password`` or ``GSSAPI``."""
+    if kojid.get("cert"):
+        return "certificate"
+    return "password" if kojid.get("user") else "GSSAPI"
+
+
+def login(kojid: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) \
+        -> koji.ClientSession:
+    """Log in as the build host, as kojid does, without taking the exclusive lock.
 
     Certificate if ``cert`` is set, else password if ``user`` is set, else GSSAPI.
-    ``echo("OK")`` must answer ``["OK"]`` afterwards.
+    ``overrides`` replace ClientSession options (e.g. fewer retries). Raises LoginError.
     """
-    session = koji.ClientSession(kojid["server"], session_options(kojid))
+    session = koji.ClientSession(kojid["server"], {**session_options(kojid),
+                                                   **(overrides or {})})
     try:
-        if kojid.get("cert"):
+        method = login_method(kojid)
+        if method == "certificate":
             session.ssl_login(kojid["cert"], None, kojid.get("serverca"))
-        elif kojid.get("user"):
+        elif method == "password":
             session.login()
         else:
             principal = kojid.get("krb_principal") or \
@@ -50,6 +60,15 @@ def connect(kojid: Mapping[str, Any], force_lock: bool) -> koji.ClientSession:
     if not session.logged_in:
         raise LoginError(f"cannot log into {kojid['server']}: no credentials configured "
                          "(set cert, or user and password, in [kojid])")
+    return session
+
+
+def connect(kojid: Mapping[str, Any], force_lock: bool) -> koji.ClientSession:
+    """Log in as the build host (:func:`login`) and take the exclusive lock, as kojid does.
+
+    ``echo("OK")`` must answer ``["OK"]`` afterwards.
+    """
+    session = login(kojid)
     try:
         session.exclusiveSession(force=force_lock)
     except koji.AuthLockError as exc:
