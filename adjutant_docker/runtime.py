@@ -94,6 +94,9 @@ class DockerRuntime(ContainerRuntime):
     def version(self) -> str:
         return str(self.api.version()["Version"])
 
+    def storage_path(self) -> Path:
+        return self._path_in_info(self.api.info, _CALL_ERRORS, "DockerRootDir")
+
     # -- images ------------------------------------------------------------------------
 
     def inspect_image(self, ref: str) -> ImageInfo | None:

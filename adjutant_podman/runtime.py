@@ -148,6 +148,9 @@ class PodmanRuntime(ContainerRuntime):
     def version(self) -> str:
         return str(self.client.version()["Version"])
 
+    def storage_path(self) -> Path:
+        return self._path_in_info(self.client.info, _CALL_ERRORS, "store", "graphRoot")
+
     # -- images ------------------------------------------------------------------------
 
     def inspect_image(self, ref: str) -> ImageInfo | None:

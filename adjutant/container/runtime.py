@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from adjutant.container.errors import ContainerError, EngineTimeout
 from adjutant.container.spec import ContainerSpec, Stream
@@ -89,6 +90,17 @@ class ContainerRuntime(abc.ABC):
     @abc.abstractmethod
     def version(self) -> str:
         """The engine's version string (may be slow: for reports, not for every task)."""
+
+    def storage_path(self) -> Path:
+        """The directory where the engine keeps images and container layers, as the engine
+        itself reports it (podman's graph root, docker's ``DockerRootDir``).
+
+        The path is on the engine's machine: it exists here only for a local engine. Raise
+        ContainerError when the engine cannot be asked; runtimes that cannot tell at all
+        keep this default, which raises NotImplementedError.
+        """
+        raise NotImplementedError(f"the {self.name} runtime does not report its storage "
+                                  "directory")
 
     @abc.abstractmethod
     def inspect_image(self, ref: str) -> ImageInfo | None:
@@ -207,6 +219,25 @@ class ContainerRuntime(abc.ABC):
                 f"{self.name}: {what} got no answer within {seconds:g}s; the {self.name} "
                 f"service may be hung (the bound is container_timeouts {bound}=...)")
         return ContainerError(f"{self.name}: {what} failed: {exc}")
+
+    def _path_in_info(self, info: Callable[[], Any],
+                      errors: tuple[type[BaseException], ...], *keys: str) -> Path:
+        """For implementations of :meth:`storage_path`: the path found under ``keys`` (one
+        per nesting level) in the answer of the SDK's engine-info call ``info``.
+
+        ``errors`` (what that SDK raises) become ContainerError, as does an answer without
+        those keys.
+        """
+        try:
+            value = info()
+        except errors as exc:
+            raise self._failed("reading the engine's info", exc) from exc
+        for key in keys:
+            if not isinstance(value, Mapping) or not value.get(key):
+                raise ContainerError(f"{self.name}: the engine's info has no "
+                                     f"{'.'.join(keys)}")
+            value = value[key]
+        return Path(str(value))
 
     def _id_after(self, ref: str, action: str) -> str:
         """The id of image ``ref`` that ``action`` (import, commit) just made."""

@@ -251,6 +251,12 @@ class ImageConformance:
     Same fixtures as :class:`RuntimeConformance`.
     """
 
+    def test_storage_path_is_the_engines_local_directory(self, runtime: ContainerRuntime,
+                                                         image: str) -> None:
+        # Where ``adjutant doctor`` measures free space; the engine runs on this machine.
+        path = runtime.storage_path()
+        assert path.is_absolute() and path.is_dir(), path
+
     def test_commit_tag_size_and_remove(self, runtime: ContainerRuntime, image: str) -> None:
         label = unique_label()
         ref = f"localhost/adjutant-conformance:{label['io.koji-adjutant.test'][:12]}"
