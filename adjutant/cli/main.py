@@ -8,9 +8,17 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from adjutant.cli import build_cmd, cache_cmd, image_cmd, plugins_cmd, policy_cmd, run_cmd
+from adjutant.cli import (
+    build_cmd,
+    cache_cmd,
+    doctor_cmd,
+    image_cmd,
+    plugins_cmd,
+    policy_cmd,
+    run_cmd,
+)
 
-COMMANDS = (build_cmd, run_cmd, plugins_cmd, policy_cmd, cache_cmd, image_cmd)
+COMMANDS = (build_cmd, run_cmd, doctor_cmd, plugins_cmd, policy_cmd, cache_cmd, image_cmd)
 
 
 def make_parser() -> argparse.ArgumentParser:
