@@ -445,9 +445,10 @@ def check_engine(doc: Doctor) -> Iterator[Finding]:
     name = doc.adjutant["runtime"]
     runtime = doc.runtime()
     if runtime is None:
+        # The runtime's own socket keys, by the convention the built-in plugins follow.
         keys = sorted(o.name for o in doc.plugins.config_options()
-                      if o.name.startswith(f"{name}_"))
-        where = f"; or set [adjutant] {' / '.join(keys)} to where it listens" if keys else ""
+                      if o.name.startswith(f"{name}_") and o.name.endswith("_url"))
+        where = f", or set [adjutant] {' / '.join(keys)} to where it listens" if keys else ""
         yield Finding("engine", Status.FAIL, f"engine {name}", str(doc.runtime_error()),
                       f"start the {name} API service (as the message says){where}")
         return
