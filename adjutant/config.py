@@ -1,10 +1,14 @@
 """The worker's configuration: kojid.conf's ``[kojid]`` section plus ``[adjutant]``.
 
 ``[kojid]`` keeps kojid's option names and defaults, so an existing kojid.conf works as
-it is; options that only make sense for mock are accepted and ignored. ``[adjutant]``
-holds the container settings, and plugins add keys to it (``adjutant_config_options``).
-A value of the wrong kind, or an unknown key, is a start-up error naming the key and what
-it expects.
+it is; an option that has no meaning for a container builder is accepted, and when it is
+set in the file, start-up names it in one warning line saying why it has no effect
+(:data:`IGNORED_KOJID_OPTIONS`). ``[adjutant]`` holds the container settings, and plugins
+add keys to it (``adjutant_config_options``). It may sit in kojid.conf or in a file of its
+own (``adjutant.conf`` beside kojid.conf, or ``--adjutant-config``), which leaves the
+kojid.conf that kojid reads untouched: kojid refuses any section but ``[kojid]``. A value
+of the wrong kind, or an unknown key, is a start-up error naming the key and what it
+expects.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from adjutant.plugin.types import EngineTimeouts
 log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = Path("/etc/kojid/kojid.conf")
+#: The file of adjutant's own settings, looked for beside kojid.conf.
+ADJUTANT_CONFIG_NAME = "adjutant.conf"
 
 
 class ConfigError(Exception):
@@ -122,6 +128,61 @@ KOJID_OPTIONS: Mapping[str, Option] = {
 }
 
 
+#: kojid.conf options that mean nothing to a container builder, and why; each one set in
+#: the file is named at start-up in one warning line.
+IGNORED_KOJID_OPTIONS: Mapping[str, str] = {
+    "mockdir": "there are no mock chroots; free space is checked in workdir and the "
+               "container storage",
+    "mockuser": "builds run as the image's uid 1000, not as a mock user",
+    "chroot_tmpdir": "there is no chroot; a build's temporary files stay in its build dir",
+    "mock_bootstrap_image": "there is no mock bootstrap; the task image is the buildroot",
+    "pkgurl": "obsolete in kojid too",
+    "maven_repo_ignore": "Maven tasks are not handled by adjutant",
+    "oz_install_timeout": "image (oz) tasks are not handled by adjutant",
+    "xz_options": "image tasks are not handled by adjutant",
+    "use_createrepo_c": "createrepo_c is always used (in the task's container)",
+    "buildroot_basic_cleanup_delay": "a task's containers are removed when it ends; failed "
+                                     "buildroots follow failed_buildroot_lifetime",
+    "buildroot_final_cleanup_delay": "a task's containers are removed when it ends; failed "
+                                     "buildroots follow failed_buildroot_lifetime",
+    "task_avail_delay": "the hub's scheduler (1.34 and later) assigns tasks; the delay "
+                        "only applied to kojid's old task-claiming loop",
+    "plugin": "kojid builder plugins run inside kojid and mock; adjutant's plugins are "
+              "Python entry points (see 'adjutant plugins')",
+    "plugins": "kojid builder plugins run inside kojid and mock; adjutant's plugins are "
+               "Python entry points (see 'adjutant plugins')",
+    "pluginpath": "kojid builder plugins run inside kojid and mock; adjutant's plugins are "
+                  "Python entry points (see 'adjutant plugins')",
+    "copy_old_repodata": "only used by kojid's distRepo, which adjutant does not handle yet",
+    "distrepo_skip_stat": "only used by kojid's distRepo, which adjutant does not handle yet",
+}
+
+#: ``RLIMIT_*`` options as container ulimit names.
+RLIMITS = ("AS", "CORE", "CPU", "DATA", "FSIZE", "LOCKS", "MEMLOCK", "MSGQUEUE", "NICE",
+           "NOFILE", "NPROC", "RSS", "RTPRIO", "RTTIME", "SIGPENDING", "STACK")
+
+
+def _rlimit(name: str, value: str) -> tuple[int, int]:
+    """kojid's ``RLIMIT_X = SOFT [HARD]``: with one number, the hard limit is the worker's
+    own (as kojid keeps its process's), but never below the soft one."""
+    import resource
+
+    try:
+        numbers = [int(x) for x in value.split()]
+    except ValueError:
+        raise ValueError("expected SOFT or SOFT HARD, whole numbers") from None
+    if len(numbers) not in (1, 2) or any(n < 0 for n in numbers):
+        raise ValueError("expected SOFT or SOFT HARD, whole numbers")
+    if len(numbers) == 2:
+        if numbers[0] > numbers[1]:
+            raise ValueError("the soft limit is above the hard one")
+        return numbers[0], numbers[1]
+    hard = resource.getrlimit(getattr(resource, f"RLIMIT_{name}"))[1]
+    if hard == resource.RLIM_INFINITY or hard < numbers[0]:
+        hard = numbers[0]
+    return numbers[0], hard
+
+
 _TIMEOUT_DEFAULTS = {"pull": 300, "api": 60, "commit": 3600}
 #: Keys of container_timeouts that meant nothing; still accepted so that a config
 #: written for an earlier release starts, with a warning.
@@ -217,7 +278,14 @@ def _parse_section(path: Path, section: str, raw: Mapping[str, str],
     for key, text in raw.items():
         if key not in known:
             if section == "kojid" and key.upper().startswith("RLIMIT_"):
-                values[key.upper()] = text
+                name = key.upper().removeprefix("RLIMIT_")
+                if name not in RLIMITS:
+                    raise ConfigError(f"{path}: [kojid] {key}: unknown resource limit; known: "
+                                      + ", ".join(f"RLIMIT_{n}" for n in RLIMITS))
+                try:
+                    values.setdefault("rlimits", {})[name] = _rlimit(name, text)
+                except ValueError as exc:
+                    raise ConfigError(f"{path}: [kojid] {key} = {text!r}: {exc}") from None
                 continue
             choices = ", ".join(sorted(known))
             raise ConfigError(f"{path}: [{section}] unknown option {key!r}; known options: "
@@ -232,12 +300,16 @@ def _parse_section(path: Path, section: str, raw: Mapping[str, str],
 @dataclass(frozen=True)
 class WorkerConfig:
     """The parsed configuration. ``kojid`` and ``adjutant`` map option names to values;
-    ``plugin_options`` holds the plugin-declared ``[adjutant]`` keys as strings."""
+    ``plugin_options`` holds the plugin-declared ``[adjutant]`` keys as strings;
+    ``warnings`` are the lines start-up logs (options set but without effect here);
+    ``sources`` the files read."""
 
     path: Path
     kojid: Mapping[str, Any]
     adjutant: Mapping[str, Any]
     plugin_options: Mapping[str, str]
+    warnings: tuple[str, ...] = ()
+    sources: tuple[Path, ...] = ()
 
     def koji_options(self, **overrides: Any) -> SimpleNamespace:
         """kojid's option object: what koji's TaskManager and task handlers read."""
@@ -245,13 +317,7 @@ class WorkerConfig:
         return SimpleNamespace(**merged)
 
 
-def load_config(path: Path, plugin_options: Iterable[Any] = (),
-                overrides: Mapping[str, Any] | None = None, require_hub: bool = True) \
-        -> WorkerConfig:
-    """Read ``path``. ``plugin_options`` are ``ConfigOption``s from the plugins.
-
-    ``overrides`` (from the command line) replace file values. Raises ConfigError.
-    """
+def _read(path: Path) -> configparser.ConfigParser:
     parser = configparser.ConfigParser(interpolation=None)
     try:
         with open(path) as fh:
@@ -260,12 +326,49 @@ def load_config(path: Path, plugin_options: Iterable[Any] = (),
         raise ConfigError(f"{path}: no such config file (use -c/--config)") from None
     except configparser.Error as exc:
         raise ConfigError(f"{path}: not a valid config file: {exc}") from None
-    kojid = _parse_section(path, "kojid", dict(parser.items("kojid")) if
-                           parser.has_section("kojid") else {}, KOJID_OPTIONS)
+    return parser
+
+
+def _section(parser: configparser.ConfigParser, name: str) -> dict[str, str]:
+    return dict(parser.items(name)) if parser.has_section(name) else {}
+
+
+def adjutant_config_path(path: Path, explicit: Path | None = None) -> Path | None:
+    """The separate file of ``[adjutant]`` settings: ``explicit`` (which must exist), else
+    ``adjutant.conf`` beside kojid.conf when there is one."""
+    if explicit is not None:
+        return explicit
+    beside = path.parent / ADJUTANT_CONFIG_NAME
+    return beside if beside.is_file() else None
+
+
+def load_config(path: Path, plugin_options: Iterable[Any] = (),
+                overrides: Mapping[str, Any] | None = None, require_hub: bool = True,
+                adjutant_path: Path | None = None) -> WorkerConfig:
+    """Read kojid.conf at ``path`` and adjutant's own file (see
+    :func:`adjutant_config_path`; its ``[adjutant]`` keys win over kojid.conf's).
+    ``plugin_options`` are ``ConfigOption``s from the plugins. ``overrides`` (from the
+    command line) replace file values. Raises ConfigError.
+    """
+    parser = _read(path)
+    kojid_raw = _section(parser, "kojid")
+    kojid = _parse_section(path, "kojid", kojid_raw, KOJID_OPTIONS)
+    kojid.setdefault("rlimits", {})
     extra = {opt.name: Option(opt.default) for opt in plugin_options}
     known = {**ADJUTANT_OPTIONS, **extra}
-    adjutant_raw = dict(parser.items("adjutant")) if parser.has_section("adjutant") else {}
-    parsed = _parse_section(path, "adjutant", adjutant_raw, known)
+    adjutant_raw = _section(parser, "adjutant")
+    sources = [path]
+    own = adjutant_config_path(path, adjutant_path)
+    if own is not None:
+        own_parser = _read(own)
+        strays = [s for s in own_parser.sections() if s != "adjutant"]
+        if strays:
+            raise ConfigError(f"{own}: only an [adjutant] section belongs here (found "
+                              f"{', '.join(f'[{s}]' for s in strays)}); kojid's options stay "
+                              f"in {path}")
+        adjutant_raw.update(_section(own_parser, "adjutant"))
+        sources.append(own)
+    parsed = _parse_section(own or path, "adjutant", adjutant_raw, known)
     adjutant = {k: v for k, v in parsed.items() if k in ADJUTANT_OPTIONS}
     plugin_values = {k: str(v) for k, v in parsed.items() if k in extra}
     for key, value in (overrides or {}).items():
@@ -280,8 +383,15 @@ def load_config(path: Path, plugin_options: Iterable[Any] = (),
         # kojid accepts several space-separated topurls and downloads from the first.
         kojid["topurls"] = kojid["topurl"].split()
         kojid["topurl"] = kojid["topurls"][0]
+    if kojid["log_level"] is not None and \
+            not isinstance(logging.getLevelName(kojid["log_level"]), int):
+        raise ConfigError(f"{path}: [kojid] log_level = {kojid['log_level']!r}: expected "
+                          "DEBUG, INFO, WARNING, ERROR or CRITICAL")
     if require_hub:
         for key in ("server", "topurl"):
             if not kojid[key]:
                 raise ConfigError(f"{path}: [kojid] {key} is required")
-    return WorkerConfig(path, kojid, adjutant, plugin_values)
+    warnings = tuple(f"{path}: [kojid] {key} has no effect in adjutant: "
+                     f"{IGNORED_KOJID_OPTIONS[key]}"
+                     for key in kojid_raw if key in IGNORED_KOJID_OPTIONS)
+    return WorkerConfig(path, kojid, adjutant, plugin_values, warnings, tuple(sources))

@@ -38,3 +38,16 @@ def run(argv: Sequence[str] | None = None) -> None:
     finally:
         gc.freeze()
     sys.exit(code)
+
+
+def run_kojid(argv: Sequence[str] | None = None) -> None:
+    """Entry point of ``adjutantd``: kojid's command line, for kojid's unit files."""
+    gc.disable()
+    from adjutant.cli.main import main
+    from adjutant.cli.run_cmd import kojid_parser
+
+    try:
+        code = main(argv, kojid_parser())
+    finally:
+        gc.freeze()
+    sys.exit(code)

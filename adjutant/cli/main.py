@@ -26,17 +26,23 @@ def make_parser() -> argparse.ArgumentParser:
         prog="adjutant",
         description="A Koji build worker that builds each task in a podman or docker container.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
-    parser.add_argument("--debug", action="store_true", help="log everything")
+    # Own names: a subcommand's -v/--debug (``run`` has kojid's) would overwrite these.
+    parser.add_argument("-v", "--verbose", dest="top_verbose", action="store_true",
+                        help="log progress")
+    parser.add_argument("--debug", dest="top_debug", action="store_true",
+                        help="log everything")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
         module.register(sub)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = make_parser()
-    args = parser.parse_args(argv)
+def main(argv: Sequence[str] | None = None,
+         parser: argparse.ArgumentParser | None = None) -> int:
+    """Run a command line (``parser`` defaults to ``adjutant``'s); the exit status."""
+    args = (parser or make_parser()).parse_args(argv)
+    args.verbose = getattr(args, "verbose", False) or getattr(args, "top_verbose", False)
+    args.debug = getattr(args, "debug", False) or getattr(args, "top_debug", False)
     level = logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,21 +40,26 @@ class WorkerProcess:
     """One ``adjutant run`` process; its log goes to ``log_path``."""
 
     def __init__(self, config: Path, log_path: Path, force_lock: bool = True,
-                 env: Mapping[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None,
+                 program: Sequence[str] | None = None,
+                 argv: Sequence[str] | None = None) -> None:
+        """``program``: the command that takes kojid's arguments (default: ``adjutant
+        run`` with this interpreter; an installed ``adjutantd`` works the same).
+        ``argv``: the whole command line instead (e.g. a unit file's ExecStart)."""
         self.config = config
         self.log_path = log_path
-        self.force_lock = force_lock
         self.env = {**os.environ, **(env or {})}
+        program = list(program or [sys.executable, "-m", "adjutant.cli.main", "run"])
+        # kojid's unit file's arguments, in kojid's order.
+        self.argv = list(argv) if argv is not None else [
+            *program, "-c", str(config), "--fg", *(["--force-lock"] if force_lock else []),
+            "--verbose"]
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
-        args = [sys.executable, "-m", "adjutant.cli.main", "--verbose", "run",
-                "-c", str(self.config), "--fg"]
-        if self.force_lock:
-            args.append("--force-lock")
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                         env=self.env)
+            self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
+                                         env=self.env, cwd=self.log_path.parent)
         return self
 
     @property

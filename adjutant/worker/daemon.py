@@ -1,10 +1,18 @@
-"""``adjutant run``: the worker's main loop, kojid's loop over koji's TaskManager."""
+"""``adjutant run``: the worker's main loop, kojid's loop over koji's TaskManager.
+
+Signals as kojid's: SIGTERM (and SIGINT) stop the worker, freeing its tasks and removing
+their containers; SIGUSR1 asks for a graceful restart: no new task is taken (the hub sees
+the host not ready), running ones finish, then the worker logs out and re-executes itself
+(an upgrade takes effect without a lost build). koji's ``restart``, ``restartVerify`` and
+``restartHosts`` tasks drive the same restart from the hub (``koji restart-hosts``).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import signal
+import sys
 import time
 from typing import Any
 
@@ -20,6 +28,11 @@ from adjutant.worker.session import connect
 
 log = logging.getLogger(__name__)
 
+#: koji's own handlers for the daemon's life: ``koji restart-hosts`` and its steps, and
+#: the shutdown task. They only talk to the hub and the TaskManager, as in kojid.
+KOJI_HANDLERS = (koji.tasks.RestartTask, koji.tasks.RestartVerifyTask,
+                 koji.tasks.RestartHostsTask, koji.tasks.ShutdownTask)
+
 
 class _Stop(BaseException):
     """Raised by the signal handler to leave the main loop cleanly.
@@ -33,6 +46,15 @@ def _raise_stop(signum: int, _frame: object) -> None:
     raise _Stop(f"signal {signum}")
 
 
+def reexec() -> None:
+    """Replace this process with a fresh start of the same command line."""
+    argv = list(sys.orig_argv) or [sys.executable, *sys.argv]
+    log.warning("restarting: %s", " ".join(argv))
+    for handler in logging.getLogger("adjutant").handlers:
+        handler.flush()
+    os.execv(sys.executable, argv)
+
+
 def worker_options(config: WorkerConfig, plugins: Plugins, host_name: str) -> Any:
     """The options object TaskManager and the handlers read."""
     koji.pathinfo.topdir = config.kojid["topdir"]
@@ -43,36 +65,57 @@ def worker_options(config: WorkerConfig, plugins: Plugins, host_name: str) -> An
 
 
 def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
-               once: bool = False) -> int:
+               once: bool = False, skip_main: bool = False, debug_xmlrpc: bool = False,
+               detach: bool = False) -> int:
     """Serve the hub until a signal (or, with ``once``, one pass of the loop).
 
-    Returns the exit status: 0 after a clean shutdown, 1 when the session was lost.
+    ``skip_main``: log in and set up, then log out without serving (kojid's
+    --skip-main). ``detach``: become a daemon once logged in, so that start-up errors
+    still reach the terminal. Returns the exit status: 0 after a clean shutdown, 1 when
+    the session was lost; a restart re-executes and does not return.
     """
     runtime = open_runtime(plugins, config.adjutant["runtime"], config.plugin_options,
                            timeouts=engine_timeouts(config.adjutant["container_timeouts"]))
     os.makedirs(config.kojid["workdir"], exist_ok=True)
-    session = connect(config.kojid, force_lock=force_lock)
+    session = connect(config.kojid, force_lock=force_lock,
+                      overrides={"debug_xmlrpc": True} if debug_xmlrpc else None)
     try:
         host = session.host.getHost()
         options = worker_options(config, plugins, host["name"])
         manager = ContainerTaskManager(options, session, runtime)
-        for handler in HANDLERS:
+        for handler in (*HANDLERS, *KOJI_HANDLERS):
             manager.registerHandler(handler)
         removed = manager.remove_leftover_containers()
         manager.remove_leftover_task_images()
+        if skip_main:
+            log.warning("--skip-main: logged in and ready; not serving")
+            raise _Stop("--skip-main")
+    except _Stop:
+        session.logout()
+        runtime.close()
+        return 0
     except BaseException:
         # Give the exclusive lock back, or the next start would find it held.
         session.logout()
         runtime.close()
         raise
+    if detach:
+        koji.daemonize()
     log.info("worker for host %s (id %s) ready on %s %s; methods %s; removed %d leftover "
              "container(s)", host["name"], manager.host_id, runtime.name, runtime.version(),
              sorted(manager.handlers), removed)
 
+    def restart(_signum: int, _frame: object) -> None:
+        log.warning("graceful restart requested (SIGUSR1): taking no new task; restarting "
+                    "once the %d running finish", len(manager.tasks))
+        manager.restart_pending = True
+
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
+    signal.signal(signal.SIGUSR1, restart)
     status = 0
     taken = False
+    restarting = False
     try:
         while True:
             try:
@@ -83,6 +126,9 @@ def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
             except (koji.AuthExpired, koji.AuthError) as exc:
                 log.error("session lost: %s; exiting (restart with --force-lock)", exc)
                 status = 1
+                break
+            except koji.tasks.ServerRestart:
+                restarting = True
                 break
             except koji.RetryError:
                 raise
@@ -95,11 +141,12 @@ def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
                 break
             if not taken:
                 time.sleep(options.sleeptime)
-    except _Stop as stop:
-        log.info("stopping: %s", stop)
+    except (_Stop, koji.tasks.ServerExit) as stop:
+        log.info("stopping: %s", stop or "shutdown task")
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGUSR1, signal.SIG_DFL)
         try:
             manager.shutdown()
         except Exception:
@@ -109,4 +156,6 @@ def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
         except Exception:
             log.debug("logout failed", exc_info=True)
         runtime.close()
+    if restarting:
+        reexec()
     return status

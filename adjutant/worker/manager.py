@@ -17,6 +17,7 @@ import koji
 import koji.daemon
 
 from adjutant.container.runtime import ContainerRuntime
+from adjutant.worker import logsetup
 from adjutant.worker.buildroot import TASK_IMAGE_REPO, task_image_ref
 from adjutant.worker.labels import TASK_LABEL, host_selector, task_selector
 
@@ -33,6 +34,7 @@ class ContainerTaskManager(koji.daemon.TaskManager):
         self.runtime = runtime
         self.host_name: str = options.host_name
         self.shutting_down = False
+        self._storage: list[str] | None = None
 
     def remove_leftover_containers(self) -> int:
         """Remove every container of this host whose task is not running here.
@@ -84,16 +86,42 @@ class ContainerTaskManager(koji.daemon.TaskManager):
                 log.warning("could not remove leftover containers", exc_info=True)
 
     def checkSpace(self) -> bool:
-        path = self.options.workdir
-        os.makedirs(path, exist_ok=True)
-        stat = os.statvfs(path)
-        available_mb = stat.f_bavail * stat.f_bsize // (1024 * 1024)
-        if available_mb < self.options.minspace:
-            self.status = (f"Insufficient disk space at {path}: {available_mb} MB, "
-                           f"{self.options.minspace} MB required")
-            log.warning(self.status)
-            return False
+        """kojid's free-space check, where a container builder fills disks: ``workdir``
+        (build dirs) and the engine's storage (buildroot images, the cache). Below
+        ``minspace`` MB in either, the host reports itself not ready."""
+        os.makedirs(self.options.workdir, exist_ok=True)
+        for path in (self.options.workdir, *self._engine_storage()):
+            try:
+                stat = os.statvfs(path)
+            except OSError:
+                continue  # a remote engine's storage is not on this host
+            available_mb = stat.f_bavail * stat.f_bsize // (1024 * 1024)
+            if available_mb < self.options.minspace:
+                self.status = (f"Insufficient disk space at {path}: {available_mb} MB, "
+                               f"{self.options.minspace} MB required")
+                log.warning(self.status)
+                return False
         return True
+
+    def _engine_storage(self) -> list[str]:
+        """The engine's storage dir, asked once (it does not move while the engine runs)."""
+        if self._storage is None:
+            try:
+                self._storage = [str(self.runtime.storage_path())]
+            except NotImplementedError:
+                self._storage = []
+            except Exception:
+                log.debug("cannot find the engine's storage; will ask again", exc_info=True)
+                return []
+        return self._storage
+
+    def runTask(self, handler: Any) -> None:
+        """koji's runTask, with the task's id on every log line while it runs."""
+        logsetup.set_task(handler.id)
+        try:
+            super().runTask(handler)
+        finally:
+            logsetup.set_task(None)
 
     def shutdown(self) -> None:
         """Stop every task process, then give the tasks back (koji's shutdown)."""

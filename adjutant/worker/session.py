@@ -63,12 +63,13 @@ def login(kojid: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) 
     return session
 
 
-def connect(kojid: Mapping[str, Any], force_lock: bool) -> koji.ClientSession:
+def connect(kojid: Mapping[str, Any], force_lock: bool,
+            overrides: Mapping[str, Any] | None = None) -> koji.ClientSession:
     """Log in as the build host (:func:`login`) and take the exclusive lock, as kojid does.
 
     ``echo("OK")`` must answer ``["OK"]`` afterwards.
     """
-    session = login(kojid)
+    session = login(kojid, overrides)
     try:
         session.exclusiveSession(force=force_lock)
     except koji.AuthLockError as exc:
