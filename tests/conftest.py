@@ -24,7 +24,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 #: Image repositories the worker creates names in; a run must leave none of its own.
-IMAGE_REPOS = ("localhost/adjutant-buildroot-cache", "localhost/adjutant-task-buildroot")
+IMAGE_REPOS = ("localhost/adjutant-buildroot-cache", "localhost/adjutant-task-buildroot",
+               "localhost/adjutant-failed-buildroot")
 _IMAGES_BEFORE: dict[str, set[str]] = {}
 
 

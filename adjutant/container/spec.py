@@ -51,11 +51,14 @@ class Mount:
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits; ``None`` leaves the engine's default."""
+    """Resource limits; ``None`` leaves the engine's default. ``ulimits`` are
+    ``(name, soft, hard)`` with rlimit names in lower case without ``RLIMIT_``
+    (``nofile``, ``nproc``, ``core``...): kojid's ``RLIMIT_*`` options."""
 
     cpus: float | None = None
     memory_bytes: int | None = None
     pids: int | None = None
+    ulimits: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True)

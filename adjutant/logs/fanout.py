@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from adjutant.container.spec import Stream
 from adjutant.plugin.manager import Plugins
@@ -21,18 +23,37 @@ class TaskLog:
     is never optional: its failure propagates.
     """
 
-    def __init__(self, name: str, sinks: Sequence[tuple[str, LogSink]]) -> None:
+    def __init__(self, name: str, sinks: Sequence[tuple[str, LogSink]],
+                 timestamps: Path | None = None) -> None:
         self.name = name
         self._sinks = list(sinks)
         self.size = 0
+        self._ts: BinaryIO | None = None
+        self._ts_second = 0
+        if timestamps is not None:
+            self._ts = open(timestamps, "ab")  # noqa: SIM115 - closed by close()
+            self._stamp(force=True)
 
     @classmethod
     def open(cls, plugins: Plugins, name: str, sink_names: Sequence[str],
-             context: Mapping[str, Any]) -> TaskLog:
-        return cls(name, [(s, plugins.log_sink(s).factory(name, context)) for s in sink_names])
+             context: Mapping[str, Any], timestamps: Path | None = None) -> TaskLog:
+        """``timestamps``: also keep kojid's ``<name>-ts.log`` there (``log_timestamps``):
+        lines ``<epoch seconds> <bytes of the log so far>``, at most one a second."""
+        return cls(name, [(s, plugins.log_sink(s).factory(name, context)) for s in sink_names],
+                   timestamps)
+
+    def _stamp(self, force: bool = False) -> None:
+        assert self._ts is not None
+        now = time.time()
+        if force or int(now) > self._ts_second:
+            self._ts_second = int(now)
+            self._ts.write(f"{now:.0f} {self.size}\n".encode())
+            self._ts.flush()
 
     def write(self, data: bytes) -> None:
         self.size += len(data)
+        if self._ts is not None:
+            self._stamp()
         for entry in list(self._sinks):
             sink_name, sink = entry
             try:
@@ -52,6 +73,10 @@ class TaskLog:
         self.write(f"{text.rstrip()}\n".encode())
 
     def close(self) -> None:
+        if self._ts is not None:
+            self._stamp(force=True)
+            self._ts.close()
+            self._ts = None
         for sink_name, sink in self._sinks:
             try:
                 sink.close()

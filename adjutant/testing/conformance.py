@@ -180,6 +180,12 @@ class RuntimeConformance:
                        limits=Limits(memory_bytes=256 * 1024 * 1024, pids=123))
         assert sink.text().split() == [str(256 * 1024 * 1024), "123"]
 
+    def test_ulimits_are_applied(self, runtime: ContainerRuntime, image: str) -> None:
+        """kojid's RLIMIT_* options reach the build as the container's rlimits."""
+        _, sink = _run(runtime, image, "ulimit -Sn; ulimit -Hn; ulimit -Sc",
+                       limits=Limits(ulimits=(("nofile", 512, 1024), ("core", 0, 0))))
+        assert sink.text().split() == ["512", "1024", "0"]
+
     # -- labels --------------------------------------------------------------------------
 
     def test_containers_are_found_by_label(self, runtime: ContainerRuntime,

@@ -23,6 +23,8 @@ def write_config(path: Path, *, server: str, topurl: str, topdir: Path, workdir:
         "server": server, "topurl": topurl, "topdir": topdir, "workdir": workdir,
         "user": user, "password": password, "sleeptime": 1, "maxjobs": 4, "minspace": 1,
         "retry_interval": 1, "max_retries": 2, "offline_retry": "no",
+        # A test keeps no failed buildroot unless it asks for one (it cleans it up).
+        "failed_buildroot_lifetime": 0,
         **(kojid or {}),
     }
     adjutant_values = {

@@ -118,6 +118,13 @@ def _pkg_origins(access: RepoAccess, href: str | None) -> dict[str, str]:
         return {}
 
 
+def repo_file(request: BuildrootRequest, url: str, proxy: str | None = None) -> str:
+    """The dnf repo file of the tag's repo; ``proxy`` is kojid.conf's ``yum_proxy``."""
+    text = (f"[koji]\nname=Koji repo {request.repo_id} ({request.arch})\n"
+            f"baseurl={url}\nenabled=1\ngpgcheck=0\nskip_if_unavailable=False\n")
+    return text + (f"proxy={proxy}\n" if proxy else "")
+
+
 def task_image_ref(host: str, task_id: int) -> str:
     """The name a task's buildroot image has while the task runs."""
     return f"{TASK_IMAGE_REPO}:{host}-{task_id}"
@@ -200,9 +207,8 @@ class BuildrootPreparer:
         repos = handler.subdir("buildroot/repos")
         lists = handler.subdir("buildroot/lists")
         origins_href = _origin_href(_repo_file(access, "repodata/repomd.xml"))
-        (repos / "koji.repo").write_text(
-            f"[koji]\nname=Koji repo {request.repo_id} ({request.arch})\n"
-            f"baseurl={access.url}\nenabled=1\ngpgcheck=0\nskip_if_unavailable=False\n")
+        (repos / "koji.repo").write_text(repo_file(request, access.url,
+                                                   handler.options.yum_proxy))
         script = Path(str(resources.files("adjutant.buildroot") / "data" / "install.sh"))
         spec = handler.container_spec(
             request.base_image_id,

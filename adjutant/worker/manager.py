@@ -17,7 +17,7 @@ import koji
 import koji.daemon
 
 from adjutant.container.runtime import ContainerRuntime
-from adjutant.worker import logsetup
+from adjutant.worker import failed, logsetup
 from adjutant.worker.buildroot import TASK_IMAGE_REPO, task_image_ref
 from adjutant.worker.labels import TASK_LABEL, host_selector, task_selector
 
@@ -81,6 +81,7 @@ class ContainerTaskManager(koji.daemon.TaskManager):
             try:
                 self.remove_leftover_containers()
                 self.remove_leftover_task_images()
+                failed.expire(self.runtime, self.options.workdir)
             except Exception:
                 # Best effort: engine trouble must never keep the loop from its heartbeat.
                 log.warning("could not remove leftover containers", exc_info=True)

@@ -13,7 +13,7 @@ import koji
 import pytest
 
 from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.kojisetup import wait_task
+from adjutant.testing.kojisetup import build_arch_task, wait_task
 from adjutant.testing.worker import WorkerProcess
 
 StartWorker = Callable[..., WorkerProcess]
@@ -169,3 +169,26 @@ def test_a_spec_swapped_for_a_link_to_a_host_file_is_refused_not_read(
         (taskdir / "checkout.log").read_text()
     for path in taskdir.rglob("*"):
         assert secret_text.encode() not in path.read_bytes(), path
+
+
+def test_scm_credentials_dir_is_mounted_read_only_in_the_checkout_only(
+        hub: FakeHub, build_tag: dict[str, Any], tmp_path: Path,
+        start_worker: StartWorker) -> None:
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    (credentials / "token").write_text("s3cret\n")
+    # `make sources` (checkout container) needs the token; the build must not see it.
+    url = serve_git_repo(hub, tmp_path, "scm-creds", {
+        "scm-creds.spec": SPEC.replace("Name: scm-hello", "Name: scm-creds").replace(
+            "%install", "%build\ntest ! -e /credentials\n\n%install"),
+        "Makefile": "sources:\n\ttest \"$$(cat /credentials/token)\" = s3cret\n"
+                    "\t! touch /credentials/token 2>/dev/null\n" + MAKEFILE.split("\n", 1)[1]})
+    srpm_task = hub.make_task("buildSRPMFromSCM", [url("main"), build_tag["name"],
+                                                   {"repo_id": build_tag["repo_id"]}])
+    worker = start_worker(kojid={"allowed_scms": ALLOWED, "scm_credentials_dir": credentials},
+                          adjutant={"scm_network": "host"})
+    assert wait_task(hub, srpm_task, timeout=180)["state_name"] == "CLOSED", \
+        worker.log()[-4000:]
+    arch_task = build_arch_task(hub, hub.task_result(srpm_task)["srpm"], build_tag)
+    assert wait_task(hub, arch_task, timeout=180)["state_name"] == "CLOSED", \
+        worker.log()[-4000:]

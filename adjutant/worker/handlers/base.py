@@ -11,6 +11,7 @@ import ctypes
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -46,6 +47,7 @@ from adjutant.plugin.types import (
 from adjutant.policy.cache import PolicyUnavailable
 from adjutant.policy.rules import PolicyError
 from adjutant.rpm.header import RpmHeaderError, RpmInfo, read_rpm
+from adjutant.worker import failed
 from adjutant.worker.buildroot import BuildrootPreparer, check_requirements, repo_access
 from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.hublog import HubLogUploader
@@ -211,8 +213,12 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
         """A task log: written to the configured sinks and streamed live to the hub."""
         self.live_logs().add(name)
         sinks = list(dict.fromkeys(["file", *self.options.log_sinks]))
+        # kojid's name for it: build.log → build.log-ts.log.
+        timestamps = self.logdir / f"{name}-ts.log" if self.options.log_timestamps else None
+        if timestamps is not None:
+            self.live_logs().add(timestamps.name)
         return TaskLog.open(self.plugins, name, sinks,
-                            {"workdir": self.logdir, "task_id": self.id})
+                            {"workdir": self.logdir, "task_id": self.id}, timestamps)
 
     def container_spec(self, image: str, command: Sequence[str], *,
                        mounts: Sequence[Mount] = (), network: bool = False,
@@ -232,7 +238,9 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
             labels=task_labels(self.options.host_name, self.id, self.options.container_labels),
             limits=Limits(cpus=self.options.container_cpus,
                           memory_bytes=self.options.container_memory,
-                          pids=self.options.container_pids),
+                          pids=self.options.container_pids,
+                          ulimits=tuple((name.lower(), soft, hard) for name, (soft, hard)
+                                        in sorted(self.options.rlimits.items()))),
             timeout=timeout, capabilities=tuple(capabilities),
         )
 
@@ -317,10 +325,23 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
                 mounts=(*mounts, Mount(builddir, BUILDDIR, writable=True)))
             with self.open_log("build.log") as build_log:
                 result = self.run_in_container(spec, build_log)
+            if not result.ok:
+                self.keep_failed_buildroot(image, builddir, root_log)
         finally:
             preparer.release()
         broot.add_installed(packages.added)
         return result, builddir
+
+    def keep_failed_buildroot(self, image_id: str, builddir: Path, root_log: TaskLog) -> None:
+        """kojid's ``failed_buildroot_lifetime``: keep the buildroot image and build dir
+        of a failed build for inspection (``saveFailedTree``, ``adjutant shell``)."""
+        kept = failed.keep(self.runtime, self.options.workdir, self.options.host_name,
+                           self.id, image_id, builddir,
+                           int(self.options.failed_buildroot_lifetime))
+        if kept is not None:
+            until = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(kept.expires))
+            root_log.line(f"failed buildroot kept until {until} (failed_buildroot_lifetime): "
+                          f"image {kept.image}, build dir {kept.builddir}")
 
     def srpm_in_buildroot(self, build_tag: Any, opts: Mapping[str, Any], what: str, *,
                           mode: str, srpm: Path | None = None,

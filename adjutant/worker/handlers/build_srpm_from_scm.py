@@ -29,6 +29,7 @@ from adjutant.worker.handlers.base import ContainerTaskHandler
 
 CHECKOUT = "/checkout"
 SOURCE_DIR = f"{CHECKOUT}/src"
+CREDENTIALS = "/credentials"
 
 
 class BuildSRPMFromSCMTask(ContainerTaskHandler):
@@ -110,10 +111,18 @@ class BuildSRPMFromSCMTask(ContainerTaskHandler):
             image, argv, user=BUILD_USER, workdir=cwd, environment=BUILD_ENV,
             network=True, network_mode=self.options.scm_network,
             timeout=float(self.options.rpmbuild_timeout),
-            mounts=(Mount(checkout, CHECKOUT, writable=True),))
+            mounts=(Mount(checkout, CHECKOUT, writable=True), *self._credentials()))
         result = self.run_in_container_with(spec, sink)
         return CommandResult(result.exit_code if not result.timed_out else 124,
                              stdout.decode(errors="replace"))
+
+    def _credentials(self) -> tuple[Mount, ...]:
+        """kojid.conf's ``scm_credentials_dir``, read-only at ``/credentials`` (kojid's
+        path), in the checkout containers only: never in a build."""
+        directory = self.options.scm_credentials_dir
+        if directory and Path(directory).is_dir():
+            return (Mount(Path(directory), CREDENTIALS),)
+        return ()
 
     @staticmethod
     def _module_dir(tree: UntrustedDir, path: str) -> str:
