@@ -172,6 +172,8 @@ class DockerRuntime(ContainerRuntime):
             mem_limit=spec.limits.memory_bytes,
             pids_limit=spec.limits.pids,
             nano_cpus=int(spec.limits.cpus * 1e9) if spec.limits.cpus else None,
+            ulimits=[docker.types.Ulimit(name=name, soft=soft, hard=hard)
+                     for name, soft, hard in spec.limits.ulimits] or None,
         )
         try:
             created = self.api.create_container(

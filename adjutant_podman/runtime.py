@@ -33,6 +33,7 @@ from adjutant.container.frames import iter_frames
 from adjutant.container.http import TIMEOUT_ERRORS
 from adjutant.container.refs import label_changes, split_ref
 from adjutant.container.sockets import socket_answers, socket_path, wait_for_socket
+from adjutant_podman.ulimits import with_defaults
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +251,8 @@ class PodmanRuntime(ContainerRuntime):
         if spec.limits.cpus:
             kwargs["cpu_period"] = 100_000
             kwargs["cpu_quota"] = int(spec.limits.cpus * 100_000)
+        if spec.limits.ulimits:
+            kwargs["ulimits"] = with_defaults(spec.limits.ulimits)
         try:
             return str(self.client.containers.create(**kwargs).id)
         except podman.errors.ImageNotFound as exc:

@@ -82,7 +82,7 @@ class _RecordingProxy(http.server.BaseHTTPRequestHandler):
 
     seen: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.seen.append(self.path)
         try:
             with urllib.request.urlopen(self.path, timeout=30) as upstream:
