@@ -1,0 +1,90 @@
+"""What users install is the wheel: a regular (non-editable) install into a new virtualenv
+builds packages and prepares buildroots, with nothing taken from the checkout."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import koji
+import pytest
+
+from adjutant.testing.fakehub import FakeHub
+from adjutant.testing.kojirepo import package_spec
+from adjutant.testing.kojisetup import EXAMPLE, build_arch_task, make_srpm, upload_srpm, wait_task
+from adjutant.testing.worker import WorkerProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+StartWorker = Callable[..., WorkerProcess]
+
+
+def run(*args: str | Path, cwd: Path, timeout: float = 900) -> str:
+    proc = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    assert proc.returncode == 0, f"{args}: {proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+        "-w", out, ROOT, cwd=out)
+    [built] = out.glob("koji_adjutant-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new virtualenv with the wheel (and the podman extra) installed from PyPI."""
+    home = tmp_path_factory.mktemp("installed")
+    started = time.monotonic()
+    run(sys.executable, "-m", "venv", home / "venv", cwd=home)
+    run(home / "venv/bin/pip", "install", "-q", "--disable-pip-version-check",
+        f"{wheel}[podman]", cwd=home)
+    print(f"wheel install took {time.monotonic() - started:.1f}s")
+    return home / "venv"
+
+
+def test_the_wheel_carries_every_runtime_file(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for data in ("adjutant/buildroot/data/install.sh", "adjutant/image/data/customize.sh",
+                 "adjutant/image/data/adjutant-base-provides.spec", "adjutant/py.typed"):
+        assert data in names
+    scripts = zipfile.ZipFile(wheel).read(
+        next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    assert "adjutant = adjutant.cli.console:run" in scripts
+    assert "adjutantd = adjutant.cli.console:run_kojid" in scripts
+
+
+def test_the_installed_copy_is_not_the_checkout(venv: Path, tmp_path: Path) -> None:
+    where = run(venv / "bin/python", "-c", "import adjutant, adjutant_podman; "
+                "print(adjutant.__file__); print(adjutant_podman.__file__)", cwd=tmp_path)
+    for line in where.split():
+        assert line.startswith(str(venv)) and not line.startswith(str(ROOT / "adjutant"))
+
+
+def test_the_installed_copy_builds_a_package(
+        venv: Path, tmp_path: Path, podman_ready: None) -> None:
+    run(venv / "bin/adjutant", "build", EXAMPLE, "-o", tmp_path / "out", "--runtime",
+        "podman", cwd=tmp_path)
+    assert (tmp_path / "out/adjutant-hello-1.0-1.noarch.rpm").is_file()
+
+
+def test_the_installed_worker_prepares_a_buildroot_and_builds(
+        venv: Path, hub: FakeHub, build_tag: dict[str, Any], tmp_path: Path,
+        start_worker: StartWorker) -> None:
+    srpm = make_srpm(package_spec("wheel-user", build_requires=["adjutant-tool"],
+                                  build_check="cat /usr/share/adjutant-tool/marker"),
+                     tmp_path / "wheel-user")
+    task_id = build_arch_task(hub, upload_srpm(hub, srpm), build_tag)
+    worker = start_worker(program=[str(venv / "bin/adjutantd")])
+    assert wait_task(hub, task_id, timeout=240)["state_name"] == "CLOSED", worker.log()[-3000:]
+    taskdir = hub.work_path(koji.pathinfo.taskrelpath(task_id))
+    assert "installing from repo" in (taskdir / "root.log").read_text()
+    assert "1.0-1" in (taskdir / "build.log").read_text()
