@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import koji
+import koji.util
 
 from adjutant.rpm.header import RpmInfo
 
 
 def build_arches(tag_arches: Iterable[str], header: RpmInfo, extra_arches: Iterable[str] = (),
-                 override: Iterable[str] = ()) -> list[str]:
+                 override: Iterable[str] = (), literal: str = "") -> list[str]:
     """The arches to build ``header``'s package for, as canonical arches (or ``noarch``).
 
-    ``override`` (a scratch build's ``arch_override``) replaces the tag's arches. A package
+    ``override`` (a scratch build's ``arch_override``) replaces the tag's arches. Arches
+    matching ``literal`` (kojid.conf's ``literal_task_arches``, glob patterns) are kept as
+    they are instead of being made canonical (``i686`` stays ``i686``). A package
     whose ``BuildArch`` is only noarch builds once, as noarch; otherwise the candidates are
     narrowed by ``ExclusiveArch`` and ``ExcludeArch``. Raises BuildError when nothing is left.
     """
@@ -33,7 +36,8 @@ def build_arches(tag_arches: Iterable[str], header: RpmInfo, extra_arches: Itera
             continue
         if arch in header.excludearch:
             continue
-        canon = koji.canonArch(arch)
+        canon = arch if literal and koji.util.multi_fnmatch(arch, literal) \
+            else koji.canonArch(arch)
         if canon not in chosen:
             chosen.append(canon)
     if not chosen:

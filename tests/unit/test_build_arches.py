@@ -40,3 +40,9 @@ def test_extra_arches_and_scratch_override() -> None:
 def test_nothing_left_is_an_error_naming_the_restrictions() -> None:
     with pytest.raises(koji.BuildError, match="ExclusiveArch \\(s390x\\)"):
         build_arches(["x86_64"], replace(HEADER, exclusivearch=("s390x",)))
+
+
+def test_literal_task_arches_are_kept_as_given() -> None:
+    """kojid.conf's literal_task_arches: matching arches are not made canonical."""
+    assert build_arches(["x86_64", "i686", "armv7hl"], HEADER, literal="i?86 armv7*") == \
+        ["x86_64", "i686", "armv7hl"]

@@ -59,7 +59,8 @@ class BuildTask(ContainerTaskHandler):
         arches = build_arches(
             (build_config.get("arches") or "").split(), header,
             extra_arches=((package or {}).get("extra_arches") or "").split(),
-            override=(opts.get("arch_override") or "").split() if scratch else ())
+            override=(opts.get("arch_override") or "").split() if scratch else (),
+            literal=self.options.literal_task_arches)
 
         build_id = None
         if not scratch:
