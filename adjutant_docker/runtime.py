@@ -7,6 +7,7 @@ import logging
 import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import docker
 import docker.errors
@@ -170,6 +171,8 @@ class DockerRuntime(ContainerRuntime):
             security_opt=["no-new-privileges"],
             privileged=False,
             mem_limit=spec.limits.memory_bytes,
+            # Swap counts against the limit too: otherwise a host with swap lets it slip.
+            memswap_limit=spec.limits.memory_bytes,
             pids_limit=spec.limits.pids,
             nano_cpus=int(spec.limits.cpus * 1e9) if spec.limits.cpus else None,
             ulimits=[docker.types.Ulimit(name=name, soft=soft, hard=hard)
@@ -187,6 +190,12 @@ class DockerRuntime(ContainerRuntime):
         except _CALL_ERRORS as exc:
             raise self._failed(f"creating a container from {spec.image}", exc) from exc
         return str(created["Id"])
+
+    def container_state(self, container_id: str) -> Mapping[str, Any]:
+        try:
+            return dict(self.api.inspect_container(container_id).get("State") or {})
+        except _CALL_ERRORS as exc:
+            raise self._failed(f"inspecting {container_id}", exc) from exc
 
     def output(self, container_id: str) -> OutputStream:
         return _Attached(self.api, container_id)

@@ -246,6 +246,8 @@ class PodmanRuntime(ContainerRuntime):
             kwargs["name"] = spec.name
         if spec.limits.memory_bytes:
             kwargs["mem_limit"] = spec.limits.memory_bytes
+            # Swap counts against the limit too: otherwise a host with swap lets it slip.
+            kwargs["memswap_limit"] = spec.limits.memory_bytes
         if spec.limits.pids:
             kwargs["pids_limit"] = spec.limits.pids
         if spec.limits.cpus:
@@ -259,6 +261,13 @@ class PodmanRuntime(ContainerRuntime):
             raise ImageUnavailable(spec.image, "not present locally") from exc
         except _CALL_ERRORS as exc:
             raise self._failed(f"creating a container from {spec.image}", exc) from exc
+
+    def container_state(self, container_id: str) -> Mapping[str, Any]:
+        response = self._request("inspecting", container_id, "get",
+                                 f"/containers/{container_id}/json")
+        if not response.ok:
+            raise ContainerError(f"podman: inspecting {container_id} failed: {response.text}")
+        return dict(response.json().get("State") or {})
 
     def output(self, container_id: str) -> OutputStream:
         return _LogFollow(self.client, container_id, self.timeouts.api)

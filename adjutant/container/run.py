@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from adjutant.container.cgroups import OomWatch
 from adjutant.container.runtime import ContainerRuntime, OutputStream
 from adjutant.container.spec import ContainerSpec, Stream
 
@@ -29,12 +30,14 @@ DRAIN_GRACE = 5.0
 
 @dataclass(frozen=True)
 class RunResult:
-    """How a container run ended."""
+    """How a container run ended. ``oom_killed``: the kernel killed one of its processes
+    (any, not only the first) because the spec's memory limit was reached."""
 
     exit_code: int
     timed_out: bool
     duration: float
     container_id: str
+    oom_killed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -90,6 +93,8 @@ def run_container(
 
     ``on_created`` is told the container id before it starts (for cancellation). When
     ``spec.timeout`` passes, the container is killed and the result has ``timed_out``.
+    With a memory limit, the result's ``oom_killed`` says whether it was reached (asked
+    of the engine and of the container's memory cgroup before removal).
     Unless ``keep`` is set (the caller then owns removal, e.g. to commit it), the container
     is removed before this returns or raises. Exceptions from the runtime or the sink
     propagate after cleanup.
@@ -99,11 +104,14 @@ def run_container(
     log.info("created container %s (%s) from %s", container_id[:12], spec.command[0], spec.image)
     reader: _Reader | None = None
     output: OutputStream | None = None
+    watch: OomWatch | None = None
     try:
         if on_created is not None:
             on_created(container_id)
         output = runtime.output(container_id)
         runtime.start(container_id)
+        if spec.limits.memory_bytes:
+            watch = runtime.watch_memory(container_id)
         reader = _Reader(output, sink)
         reader.start()
         timed_out = False
@@ -116,8 +124,12 @@ def run_container(
             runtime.kill(container_id)
             exit_code = runtime.wait(container_id, 30.0)
         _finish_output(runtime, container_id, reader, sink)
-        return RunResult(exit_code, timed_out, time.monotonic() - started, container_id)
+        oom_killed = bool(spec.limits.memory_bytes) and runtime.oom_killed(container_id, watch)
+        return RunResult(exit_code, timed_out, time.monotonic() - started, container_id,
+                         oom_killed)
     finally:
+        if watch is not None:
+            watch.close()
         if reader is not None and reader.is_alive():
             reader.stop()
         elif output is not None and reader is None:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adjutant.container.cgroups import OomWatch, find_memory_cgroup
 from adjutant.container.errors import ContainerError, EngineTimeout
+from adjutant.container.sockets import socket_path
 from adjutant.container.spec import ContainerSpec, Stream
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -191,6 +196,55 @@ class ContainerRuntime(abc.ABC):
         """The local image's size in bytes, or None when it is not present."""
         info = self.inspect_image(ref)
         return info.size if info else None
+
+    def container_state(self, container_id: str) -> Mapping[str, Any]:
+        """The ``State`` object of the engine's inspect answer for the container (``Pid``,
+        ``OOMKilled``, ``ExitCode``...: the Docker API's names, which podman shares).
+
+        Runtimes that cannot inspect keep this default, which raises NotImplementedError;
+        they then report no OOM kills.
+        """
+        raise NotImplementedError(f"the {self.name} runtime cannot inspect containers")
+
+    def engine_is_local(self) -> bool:
+        """True when the engine runs on this machine (it is reached over a unix socket),
+        so that its pids and cgroups are this machine's."""
+        return socket_path(str(getattr(self, "url", ""))) is not None
+
+    def watch_memory(self, container_id: str) -> OomWatch | None:
+        """Start keeping the OOM-kill count of a running container's memory cgroup.
+
+        Call right after ``start``: the engine removes the cgroup when the container
+        exits, so :meth:`oom_killed` could not read it afterwards. None (never an error)
+        when the engine is not local or the cgroup cannot be found; close the watch after
+        use.
+        """
+        if not self.engine_is_local():
+            return None
+        try:
+            pid = int(self.container_state(container_id).get("Pid") or 0)
+        except (NotImplementedError, ContainerError, ValueError) as exc:
+            log.debug("cannot watch the memory of %s: %s", container_id, exc)
+            return None
+        cgroup = find_memory_cgroup(pid, container_id) if pid > 0 else None
+        return OomWatch(cgroup) if cgroup is not None else None
+
+    def oom_killed(self, container_id: str, watch: OomWatch | None = None) -> bool:
+        """True when the kernel killed any process of the exited (not yet removed)
+        container for want of memory: the engine's ``State.OOMKilled`` (the first
+        process) or the memory cgroup's own count kept by ``watch`` (every process).
+
+        An engine that cannot be asked counts as "no" (logged): the OOM fact explains a
+        failure, it must not cause one.
+        """
+        if watch is not None and watch.kills > 0:
+            return True
+        try:
+            return bool(self.container_state(container_id).get("OOMKilled"))
+        except (NotImplementedError, ContainerError) as exc:
+            log.warning("could not ask the engine whether %s ran out of memory: %s",
+                        container_id, exc)
+            return False
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the engine client's connections."""

@@ -37,6 +37,10 @@ from adjutant.container.spec import ContainerSpec, Limits, Mount, Stream
 from adjutant.testing.engines import unique_label
 
 
+#: A memory limit small enough to reach at once, big enough for a shell and python3.
+OOM_LIMIT = 32 * 1024 * 1024
+
+
 class _Collect:
     """A sink that keeps each stream's bytes."""
 
@@ -179,6 +183,23 @@ class RuntimeConformance:
         _, sink = _run(runtime, image, script,
                        limits=Limits(memory_bytes=256 * 1024 * 1024, pids=123))
         assert sink.text().split() == [str(256 * 1024 * 1024), "123"]
+
+    def test_an_oom_kill_of_a_child_process_is_reported(self, runtime: ContainerRuntime,
+                                                        image: str) -> None:
+        """A child that allocates past the limit is killed; the first process survives and
+        exits 1 (as rpmbuild does when its %build shell dies): still ``oom_killed``."""
+        script = ("python3 -c 'b = bytearray(200 * 1024 * 1024)'; "
+                  "echo child=$?; sleep 1; exit 1")
+        result, sink = _run(runtime, image, script,
+                            limits=Limits(memory_bytes=OOM_LIMIT, pids=64))
+        assert sink.text().strip() == "child=137"  # the kernel's SIGKILL
+        assert (result.exit_code, result.oom_killed) == (1, True)
+
+    def test_a_run_within_its_memory_limit_is_not_oom_killed(
+            self, runtime: ContainerRuntime, image: str) -> None:
+        result, _ = _run(runtime, image, "python3 -c 'b = bytearray(4 * 1024 * 1024)'; exit 1",
+                         limits=Limits(memory_bytes=OOM_LIMIT, pids=64))
+        assert (result.exit_code, result.oom_killed) == (1, False)
 
     def test_ulimits_are_applied(self, runtime: ContainerRuntime, image: str) -> None:
         """kojid's RLIMIT_* options reach the build as the container's rlimits."""
