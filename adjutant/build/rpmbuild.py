@@ -96,6 +96,13 @@ class BuildFailure:
 # log that interleaves both streams; rpmbuild repeats it under "RPM build errors:" too.
 _BAD_EXIT = re.compile(r"Bad exit status from \S+ \((%\w+)\)")
 _ERROR = re.compile(r"^error: (\S.*)$", re.MULTILINE)
+#: What a write that hit a full file system (ENOSPC) prints, from any tool in the build.
+_NO_SPACE = re.compile(r"No space left on device", re.IGNORECASE)
+
+
+def ran_out_of_space(log_text: str) -> bool:
+    """Whether a build's log shows a write that failed because its disk was full."""
+    return _NO_SPACE.search(log_text) is not None
 
 
 def explain_failure(log_text: str, exit_code: int, timed_out: bool, tail_lines: int = 20,
@@ -105,6 +112,10 @@ def explain_failure(log_text: str, exit_code: int, timed_out: bool, tail_lines: 
     if timed_out:
         return BuildFailure("timeout", f"rpmbuild was killed after the {timeout}s build "
                             "timeout (rpmbuild_timeout)", tail)
+    if ran_out_of_space(log_text):
+        # The cause, whichever step it broke: "disk" tells the worker to add the figures.
+        return BuildFailure("disk", "no space left on device: the build filled the file "
+                            "system of its build directory", tail)
     bad = _BAD_EXIT.findall(log_text)
     if bad:
         step = bad[-1]

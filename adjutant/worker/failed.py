@@ -5,6 +5,9 @@ in its buildroot, the buildroot image keeps a name of its own
 (``localhost/adjutant-failed-buildroot:<host>-<task>``) and the task's build directory is
 moved to ``<workdir>/failed/<task>/build``, with ``info.json`` saying what was kept and
 until when. The worker's main loop removes both once the lifetime has passed.
+
+Nothing is kept when the build filled the disk or ``workdir`` is below ``minspace``:
+keeping would hold the very space the host needs back to take tasks again.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from adjutant.build.rpmbuild import ran_out_of_space
 from adjutant.container.errors import ContainerError
 from adjutant.container.runtime import ContainerRuntime
+from adjutant.worker.diskspace import short_of_space
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,19 @@ class KeptBuildroot:
 
 def failed_root(workdir: str | Path) -> Path:
     return Path(workdir) / "failed"
+
+
+def reason_not_to_keep(workdir: str | Path, minspace_mb: int, build_log: Path) -> str | None:
+    """Why a failed build must not be kept although ``failed_buildroot_lifetime`` asks:
+    its ``build_log`` shows it ran out of space, or ``workdir`` is short of space (below
+    ``minspace_mb``, kojid's ``minspace``). None when it may be kept."""
+    try:
+        full = ran_out_of_space(build_log.read_text(errors="replace"))
+    except OSError:
+        full = False
+    if full:
+        return "the build filled its disk (no space left on device)"
+    return short_of_space(workdir, minspace_mb)
 
 
 def keep(runtime: ContainerRuntime, workdir: str | Path, host: str, task_id: int,

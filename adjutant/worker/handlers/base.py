@@ -47,7 +47,7 @@ from adjutant.plugin.types import (
 from adjutant.policy.cache import PolicyUnavailable
 from adjutant.policy.rules import PolicyError
 from adjutant.rpm.header import RpmHeaderError, RpmInfo, read_rpm
-from adjutant.worker import failed
+from adjutant.worker import diskspace, failed
 from adjutant.worker.buildroot import BuildrootPreparer, check_requirements, repo_access
 from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.hublog import HubLogUploader
@@ -259,7 +259,11 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
         """A BuildError naming the failing step, with the log's last lines."""
         text = (self.logdir / log_name).read_text(errors="replace")
         failure = explain_failure(text, result.exit_code, result.timed_out, timeout=timeout)
-        return koji.BuildError(f"{what}: {failure.summary}\n--- last lines of {log_name} ---\n"
+        summary = failure.summary
+        if failure.step == "disk":
+            where = diskspace.full_disk_detail(self.options.workdir, self.options.minspace)
+            summary += f" ({where})"
+        return koji.BuildError(f"{what}: {summary}\n--- last lines of {log_name} ---\n"
                                f"{failure.tail}")
 
     # -- buildroot ---------------------------------------------------------------------
@@ -334,7 +338,12 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
 
     def keep_failed_buildroot(self, image_id: str, builddir: Path, root_log: TaskLog) -> None:
         """kojid's ``failed_buildroot_lifetime``: keep the buildroot image and build dir
-        of a failed build for inspection (``saveFailedTree``, ``adjutant shell``)."""
+        of a failed build for inspection (``saveFailedTree``, ``adjutant shell``); never
+        when that would hold the space of a full disk (see ``failed.reason_not_to_keep``)."""
+        if int(self.options.failed_buildroot_lifetime) > 0 and (why := failed.reason_not_to_keep(
+                self.options.workdir, self.options.minspace, self.logdir / "build.log")):
+            root_log.line(f"failed buildroot not kept (failed_buildroot_lifetime): {why}")
+            return
         kept = failed.keep(self.runtime, self.options.workdir, self.options.host_name,
                            self.id, image_id, builddir,
                            int(self.options.failed_buildroot_lifetime))
