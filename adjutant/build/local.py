@@ -23,6 +23,7 @@ from adjutant.build.rpmbuild import (
     explain_failure,
     rpmbuild_command,
 )
+from adjutant.build.sizes import format_size
 from adjutant.container.run import run_container
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.container.spec import ContainerSpec, Limits, Mount
@@ -120,8 +121,11 @@ def build_locally(runtime: ContainerRuntime, plugins: Plugins,
                 rpms = built.collect("RPMS", ".rpm", output)
                 srpms = built.collect("SRPMS", ".src.rpm", output)
         if not result.ok:
-            failure = explain_failure(log_path.read_text(errors="replace"), result.exit_code,
-                                      result.timed_out, timeout=request.timeout)
+            memory = request.limits.memory_bytes
+            failure = explain_failure(
+                log_path.read_text(errors="replace"), result.exit_code, result.timed_out,
+                timeout=request.timeout, oom_killed=result.oom_killed,
+                memory_limit=format_size(memory) if memory else None, memory_option="--memory")
             raise LocalBuildError(failure.step, failure.message())
         if built.refusals:
             for taken in (*rpms, *srpms):

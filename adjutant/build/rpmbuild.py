@@ -106,12 +106,24 @@ def ran_out_of_space(log_text: str) -> bool:
 
 
 def explain_failure(log_text: str, exit_code: int, timed_out: bool, tail_lines: int = 20,
-                    timeout: float | None = None) -> BuildFailure:
-    """Name the failing step from rpmbuild's output and keep the log's last lines."""
+                    timeout: float | None = None, *, oom_killed: bool = False,
+                    memory_limit: int | str | None = None,
+                    memory_option: str = "container_memory") -> BuildFailure:
+    """Name the failing step from rpmbuild's output and keep the log's last lines.
+
+    ``oom_killed`` is the kernel's record (``RunResult.oom_killed``) that a process of the
+    build was killed at the memory limit: the step is then ``memory`` and the summary
+    names the setting, ``memory_option = memory_limit`` as the user gave it, whatever
+    rpmbuild printed after losing its child.
+    """
     tail = "\n".join(log_text.rstrip("\n").splitlines()[-tail_lines:])
     if timed_out:
         return BuildFailure("timeout", f"rpmbuild was killed after the {timeout}s build "
                             "timeout (rpmbuild_timeout)", tail)
+    if oom_killed:
+        limit = "its memory limit" if memory_limit is None \
+            else f"{memory_option} = {memory_limit}"
+        return BuildFailure("memory", f"out of memory: the build exceeded {limit}", tail)
     if ran_out_of_space(log_text):
         # The cause, whichever step it broke: "disk" tells the worker to add the figures.
         return BuildFailure("disk", "no space left on device: the build filled the file "

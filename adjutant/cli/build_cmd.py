@@ -29,6 +29,11 @@ def register(sub: Any) -> None:
     p.add_argument("--srpm-only", action="store_true",
                    help="from a spec, build only the SRPM (rpmbuild -bs)")
     p.add_argument("--timeout", type=float, default=86400.0, help="build timeout in seconds")
+    p.add_argument("--memory", type=_size, default=None, metavar="SIZE",
+                   help="memory limit of the build container, e.g. 512M or 2G (bytes "
+                        "without a suffix); default: none")
+    p.add_argument("--pids", type=int, default=4096,
+                   help="most processes the build may run at once (default: 4096)")
     p.add_argument("--pull", choices=("always", "if-not-present", "never"),
                    default="if-not-present", help="image pull policy")
     add_runtime_option(p)
@@ -36,10 +41,20 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _size(text: str) -> int:
+    from adjutant.build.sizes import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def run(args: argparse.Namespace) -> int:
     from adjutant.build.local import LocalBuildError, LocalBuildRequest, build_locally
     from adjutant.build.rpmbuild import parse_defines
     from adjutant.container.errors import ContainerError
+    from adjutant.container.spec import Limits
     from adjutant.engine import open_runtime
     from adjutant.image.availability import PullPolicy
     from adjutant.image.default import DEFAULT_IMAGE
@@ -58,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     request = LocalBuildRequest(
         source=args.source, output=args.output, image=args.image or DEFAULT_IMAGE,
         target_arch=args.target_arch, macros=macros, timeout=args.timeout,
-        srpm_only=args.srpm_only,
+        srpm_only=args.srpm_only, limits=Limits(memory_bytes=args.memory, pids=args.pids),
         pull_policy=PullPolicy.parse(args.pull),
     )
     try:

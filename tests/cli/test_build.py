@@ -131,3 +131,27 @@ def test_results_that_are_links_to_host_files_are_refused_never_copied(
     for text in (proc.stdout, proc.stderr, build_log):
         assert secret_text not in text
     assert engine.list_containers({LOCAL_LABEL: "true"}) == []
+
+
+def test_a_build_past_its_memory_limit_is_named_out_of_memory(
+        engine: ContainerRuntime, tmp_path: Path) -> None:
+    """%build's shell is OOM-killed; rpmbuild survives and says only "Bad exit status":
+    the kernel's record turns that into the memory limit, named as the user set it."""
+    spec = tmp_path / "src" / "hog.spec"
+    spec.parent.mkdir()
+    spec.write_text(EXAMPLE.read_text()
+                    .replace("Name:           adjutant-hello", "Name:           hog")
+                    .replace("sh ./hello.sh > greeting.txt",
+                             "python3 -c 'b = bytearray(300 * 1024 * 1024)'"))
+    (spec.parent / "hello.sh").write_text("echo hi\n")
+    proc = adjutant("build", spec, "-o", tmp_path / "out", "--runtime", engine.name,
+                    "--memory", "64M", "--pids", "256")
+    assert proc.returncode == 1, proc.stderr
+    assert "build failed at step memory" in proc.stderr
+    assert "out of memory: the build exceeded --memory = 64M" in proc.stderr
+    assert engine.list_containers({LOCAL_LABEL: "true"}) == []
+
+
+def test_memory_needs_a_size(tmp_path: Path) -> None:
+    proc = adjutant("build", EXAMPLE, "-o", tmp_path, "--memory", "lots")
+    assert proc.returncode == 2 and "'lots' is not a size" in proc.stderr

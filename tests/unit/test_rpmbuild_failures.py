@@ -27,3 +27,14 @@ def test_other_errors_and_timeouts() -> None:
     assert timed_out.step == "timeout" and "60" in timed_out.summary
     assert explain_failure("nothing useful\n", 9, False).summary == \
         "rpmbuild exited with status 9"
+
+
+def test_an_oom_kill_names_the_memory_limit_whatever_rpmbuild_said() -> None:
+    failure = explain_failure("Executing(%build)\n" + TAIL, 1, False, oom_killed=True,
+                              memory_limit=33554432)
+    assert failure.step == "memory"
+    assert failure.summary == "out of memory: the build exceeded container_memory = 33554432"
+    local = explain_failure(TAIL, 1, False, oom_killed=True, memory_limit="64M",
+                            memory_option="--memory")
+    assert local.summary == "out of memory: the build exceeded --memory = 64M"
+    assert explain_failure(TAIL, 1, False, oom_killed=False, memory_limit=1).step == "%build"

@@ -258,7 +258,9 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
                    timeout: float | None = None) -> koji.BuildError:
         """A BuildError naming the failing step, with the log's last lines."""
         text = (self.logdir / log_name).read_text(errors="replace")
-        failure = explain_failure(text, result.exit_code, result.timed_out, timeout=timeout)
+        failure = explain_failure(text, result.exit_code, result.timed_out, timeout=timeout,
+                                  oom_killed=result.oom_killed,
+                                  memory_limit=self.options.container_memory)
         summary = failure.summary
         if failure.step == "disk":
             where = diskspace.full_disk_detail(self.options.workdir, self.options.minspace)
