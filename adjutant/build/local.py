@@ -135,9 +135,9 @@ def build_locally(runtime: ContainerRuntime, plugins: Plugins,
                                   + "; ".join(str(r) for r in built.refusals))
         if source.name.endswith(".src.rpm"):
             srpms = [_copy_input(source, output)]
-        plugins.notify("adjutant_results_collected",
-                       task={"id": None, "method": "localBuild", "arch": request.target_arch},
-                       files=[str(p) for p in (*rpms, *srpms)])
+        plugins.results_collected(
+            {"id": None, "method": "localBuild", "arch": request.target_arch},
+            [str(p) for p in (*rpms, *srpms, log_path)])
         return LocalBuildResult(rpms, srpms, log_path, image_id, time.monotonic() - started)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

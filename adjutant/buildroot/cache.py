@@ -2,8 +2,8 @@
 
 The index (``<cache_dir>/buildroots/index.json``) survives worker restarts; the images
 live in the engine, named ``localhost/adjutant-buildroot-cache:<key prefix>`` and labelled
-with their key. Every change to the index happens under a file lock, and a per-key lock
-(:meth:`BuildrootCache.key_lock`) keeps two tasks from preparing the same buildroot at
+with their key. Every change to the index happens under a file lock; the core's per-key
+lock (``adjutant.buildroot.locks``) keeps two tasks from preparing the same buildroot at
 once: the second waits and then finds the first one's image. Least recently used entries
 are evicted beyond a count or a total size.
 """
@@ -80,10 +80,6 @@ class BuildrootCache:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
-
-    def key_lock(self, key: str) -> Any:
-        """Held while one task looks up, prepares and stores the buildroot ``key``."""
-        return self._flock(f"{key}.lock")
 
     def _load(self) -> dict[str, CacheEntry]:
         try:

@@ -51,11 +51,15 @@ def explain(args: argparse.Namespace) -> int:
                            settings={**config.adjutant, **config.plugin_options,
                                      BYPASS_CACHE: True})
     try:
-        choice = plugins.hook.adjutant_resolve_image(request=request)
+        choice = plugins.resolve_image(request)
     except (PolicyError, PolicyUnavailable) as exc:
         fail(str(exc), code=1)
     except koji.GenericError as exc:
         fail(f"the hub refused: {exc}", code=1)
+    if choice is None:
+        from adjutant.plugin import ImageChoice
+
+        choice = ImageChoice(config.adjutant["task_image_default"], "config task_image_default")
     if args.json:
         print(json.dumps({"tag": args.tag, "arch": args.arch, "method": args.method,
                           "image": choice.image, "source": choice.source,

@@ -7,6 +7,7 @@ for every hook, with examples), registered through an entry point in the ``adjut
     my-site = "my_site_plugin"
 """
 
+from adjutant.buildroot.locks import KeyLock
 from adjutant.plugin.hookspecs import hookimpl
 from adjutant.plugin.types import (
     BuildrootPackages,
@@ -39,6 +40,7 @@ __all__ = [
     "EngineTimeouts",
     "ImageChoice",
     "ImageRequest",
+    "KeyLock",
     "LogSink",
     "LogSinkProvider",
     "PreparedBuildroot",

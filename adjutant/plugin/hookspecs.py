@@ -28,6 +28,7 @@ from typing import Any
 
 import pluggy
 
+from adjutant.buildroot.locks import KeyLock
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.plugin.types import (
     BuildrootPlan,
@@ -157,21 +158,28 @@ def adjutant_resolve_image(request: ImageRequest) -> ImageChoice | None:
 
 @hookspec(firstresult=True)
 def adjutant_prepare_buildroot(
-    request: BuildrootRequest, runtime: ContainerRuntime
+    request: BuildrootRequest, runtime: ContainerRuntime, lock: KeyLock
 ) -> BuildrootPlan | None:
     """Decide how the buildroot is obtained. Stops at the first non-None result.
 
     :param request: base image, repo, groups and packages the task needs.
     :param runtime: the task's container runtime (to look up or create cached images).
+    :param lock: the core's lock on ``request.key``, already held around this call, the
+        install that may follow and the ``adjutant_buildroot_ready`` observers: two
+        tasks needing the same buildroot never prepare it at once, whoever prepares it.
+        It is re-entrant (``with lock:`` again is harmless).
     :return: a plan, or None to let the next plugin (finally the built-in one, which installs
-        with dnf every time) decide.
+        with dnf every time) decide. A plan with ``install=False`` names an image that
+        exists when the hook returns.
 
-    Example (a cache that knows a ready image)::
+    Example (a site that prepares buildroots its own way, once per key)::
 
         @hookimpl
-        def adjutant_prepare_buildroot(request, runtime):
-            ref = my_cache.lookup(request)
-            return BuildrootPlan(image=ref, install=False, note="cache hit") if ref else None
+        def adjutant_prepare_buildroot(request, runtime, lock):
+            ref = f"localhost/site-buildroot:{request.key[:20]}"
+            if runtime.image_id(ref) is None:      # under the lock: nobody else builds it
+                build_site_buildroot(runtime, request, ref)
+            return BuildrootPlan(image=ref, install=False, note="site buildroot")
     """
     raise NotImplementedError
 
@@ -248,10 +256,13 @@ def adjutant_buildroot_ready(task: Mapping[str, Any], runtime: ContainerRuntime,
 
 @hookspec
 def adjutant_results_collected(task: Mapping[str, Any], files: Sequence[str]) -> None:
-    """The task's output files were collected, before upload.
+    """The task's results are complete: called once per successful task, after its files
+    were uploaded and before the task reports to the hub (its files still exist then).
 
     :param task: as for ``adjutant_task_started``.
-    :param files: paths on this host of the RPMs, SRPMs and logs.
+    :param files: paths on this host of everything the task produced: RPMs, SRPMs,
+        createrepo's repodata, and the task's logs (``adjutant build``: its output files
+        and build.log).
 
     Example::
 

@@ -13,18 +13,25 @@ import importlib
 import importlib.metadata
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pluggy
 
+from adjutant.buildroot.locks import KeyLock
+from adjutant.container.runtime import ContainerRuntime
 from adjutant.plugin import hookspecs
 from adjutant.plugin.types import (
+    BuildrootPlan,
+    BuildrootRequest,
     ConfigOption,
     ContainerRuntimeProvider,
+    ImageChoice,
+    ImageRequest,
     LogSinkProvider,
+    PreparedBuildroot,
     ScmFetcher,
 )
 
@@ -118,7 +125,42 @@ class Plugins:
 
     @property
     def hook(self) -> Any:
+        """pluggy's hook relay; core code calls hooks through the typed methods below."""
         return self.pm.hook
+
+    # -- decision hooks (first non-None answer wins; errors propagate) -------------------
+
+    def resolve_image(self, request: ImageRequest) -> ImageChoice | None:
+        """``adjutant_resolve_image``: a site plugin's answer, else the hub policy's."""
+        choice = self.pm.hook.adjutant_resolve_image(request=request)
+        return cast("ImageChoice | None", choice)
+
+    def prepare_buildroot(self, request: BuildrootRequest, runtime: ContainerRuntime,
+                          lock: KeyLock) -> BuildrootPlan | None:
+        """``adjutant_prepare_buildroot``; the core holds ``lock`` (the request key's)
+        around the call, and offers it to implementations that need it again."""
+        plan = self.pm.hook.adjutant_prepare_buildroot(request=request, runtime=runtime,
+                                                       lock=lock)
+        return cast("BuildrootPlan | None", plan)
+
+    # -- observers (every implementation, in pluggy's order; failures contained) --------
+
+    def task_started(self, task: Mapping[str, Any]) -> None:
+        self._observe("adjutant_task_started", task=task)
+
+    def task_finished(self, task: Mapping[str, Any], result: Any) -> None:
+        self._observe("adjutant_task_finished", task=task, result=result)
+
+    def task_failed(self, task: Mapping[str, Any], error: BaseException) -> None:
+        self._observe("adjutant_task_failed", task=task, error=error)
+
+    def buildroot_ready(self, task: Mapping[str, Any], runtime: ContainerRuntime,
+                        buildroot: PreparedBuildroot) -> None:
+        self._observe("adjutant_buildroot_ready", task=task, runtime=runtime,
+                      buildroot=buildroot)
+
+    def results_collected(self, task: Mapping[str, Any], files: Sequence[str]) -> None:
+        self._observe("adjutant_results_collected", task=task, files=list(files))
 
     # -- registration look-ups ---------------------------------------------------------
 
@@ -154,13 +196,6 @@ class Plugins:
                 options.append(ConfigOption(opt.name, opt.default, opt.help, plugin_name))
         return options
 
-    # -- observers ---------------------------------------------------------------------
-
-    def notify(self, hook_name: str, **kwargs: Any) -> None:
-        """Call an observer hook on every plugin; a failing observer is logged, not raised."""
-        for _ in self._call_each(hook_name, **kwargs):
-            pass
-
     # -- introspection -----------------------------------------------------------------
 
     def infos(self) -> list[PluginInfo]:
@@ -179,15 +214,28 @@ class Plugins:
 
     # -- internals ---------------------------------------------------------------------
 
-    def _call_each(self, hook_name: str, **kwargs: Any) -> Iterable[tuple[str, Any]]:
-        """Call every implementation of a hook separately so one failure stays contained."""
+    def _observe(self, hook_name: str, **kwargs: Any) -> None:
+        for _ in self._call_each(hook_name, **kwargs):
+            pass
+
+    def _call_each(self, hook_name: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
+        """Call every implementation of a hook, in pluggy's order (``tryfirst`` first,
+        ``trylast`` last) and through pluggy (so ``--trace-hooks`` shows each call), one
+        plugin at a time so that one plugin's failure stays its own: it is logged and
+        the others still run. A call the core got wrong (a missing argument) raises."""
         caller = getattr(self.pm.hook, hook_name)
-        for impl in caller.get_hookimpls():
+        impls = list(reversed(caller.get_hookimpls()))
+        for impl in impls:
+            others = [i.plugin for i in impls if i is not impl]
+            single = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
             try:
-                args = [kwargs[a] for a in impl.argnames]
-                yield impl.plugin_name, impl.function(*args)
+                results = single(**kwargs)
+            except pluggy.HookCallError:
+                raise
             except Exception:
                 log.exception("plugin %r failed in %s", impl.plugin_name, hook_name)
+                continue
+            yield impl.plugin_name, results[0] if results else None
 
     def _registered(self, hook_name: str, kind: type[_T]) -> dict[str, _T]:
         found: dict[str, _T] = {}

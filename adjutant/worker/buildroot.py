@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import koji
 
-from adjutant.buildroot.builtin import cache_for
+from adjutant.buildroot.locks import key_lock
 from adjutant.buildroot.origins import (
     ExternalOrigin,
     external_origins,
@@ -161,11 +161,9 @@ class BuildrootPreparer:
             -> PreparedBuildroot:
         """Run the plan for ``request``; the result's packages go to the hub listing."""
         handler = self.handler
-        cache = cache_for(request.settings)
-        lock = cache.key_lock(request.key) if cache is not None else _NoLock()
-        with lock:
-            plan = handler.plugins.hook.adjutant_prepare_buildroot(
-                request=request, runtime=self.runtime) or default_plan(request)
+        with key_lock(request.settings["cache_dir"], request.key) as lock:
+            plan = handler.plugins.prepare_buildroot(request, self.runtime, lock) \
+                or default_plan(request)
             root_log.line(f"buildroot: {plan.note}")
             if plan.install:
                 image, image_id, packages = self._install(request, access, root_log)
@@ -183,8 +181,7 @@ class BuildrootPreparer:
                     self.task_image = self._task_ref()
                     self.runtime.tag_image(image_id, self.task_image)
             prepared = PreparedBuildroot(request, plan, image, image_id, packages)
-            handler.plugins.notify("adjutant_buildroot_ready", task=handler.task_summary(),
-                                   runtime=self.runtime, buildroot=prepared)
+            handler.plugins.buildroot_ready(handler.task_summary(), self.runtime, prepared)
         if packages.image_only:
             root_log.line(f"left out of the hub's buildroot listing (provided by the image "
                           f"{request.base_image}, not by a Koji repo): "
@@ -307,11 +304,3 @@ class BuildrootPreparer:
             f"(groups {', '.join(request.groups) or 'none'}; requirements "
             f"{', '.join(request.packages) or 'none'}):\n{summary}\n"
             f"--- last lines of root.log ---\n{tail}")
-
-
-class _NoLock:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None

@@ -87,6 +87,9 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
                  workdir: str | None = None) -> None:
         super().__init__(id, method, params, session, options, workdir)
         self.plugins: Plugins = options.plugins
+        #: Host paths of everything the task produced (results and logs), reported once
+        #: to the ``adjutant_results_collected`` observers before the task reports.
+        self.collected: list[str] = []
         self.uploader: HubLogUploader | None = None
 
     # -- process set-up --------------------------------------------------------------
@@ -101,16 +104,18 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
             signal.signal(signal.SIGINT, _terminate)
         serialize_calls(self.session)
         task = self.task_summary()
-        self.plugins.notify("adjutant_task_started", task=task)
+        self.plugins.task_started(task)
         try:
             result = super().run()
+            if self.collected:
+                self.plugins.results_collected(task, list(dict.fromkeys(self.collected)))
         except BaseException as exc:
-            self.plugins.notify("adjutant_task_failed", task=task, error=exc)
+            self.plugins.task_failed(task, exc)
             raise
         finally:
             if "runtime" in self.__dict__:
                 self.runtime.close()
-        self.plugins.notify("adjutant_task_finished", task=task, result=result)
+        self.plugins.task_finished(task, result)
         return result
 
     def task_summary(self) -> dict[str, Any]:
@@ -179,7 +184,7 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
                                build_config=build_config, session=self.session,
                                settings=self.options.adjutant_settings)
         try:
-            choice = self.plugins.hook.adjutant_resolve_image(request=request)
+            choice = self.plugins.resolve_image(request)
         except (PolicyError, PolicyUnavailable) as exc:
             raise koji.BuildError(f"cannot choose the container image: {exc}") from exc
         if choice is None:
@@ -405,8 +410,7 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
 
     def upload_results(self, files: Sequence[Path]) -> list[str]:
         """Upload files into the task's directory; return their paths relative to work/."""
-        self.plugins.notify("adjutant_results_collected", task=self.task_summary(),
-                            files=[str(f) for f in files])
+        self.collected.extend(str(f) for f in files)
         uploadpath = self.getUploadDir()
         result = []
         for path in files:
@@ -434,4 +438,5 @@ class ContainerTaskHandler(koji.tasks.BaseTaskHandler):
         uploader.stop()
         self.uploader = None
         uploadpath = self.getUploadDir()
+        self.collected.extend(str(self.logdir / name) for name in names)
         return [f"{uploadpath}/{name}" for name in names]

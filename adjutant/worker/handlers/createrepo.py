@@ -110,6 +110,7 @@ class CreaterepoTask(ContainerTaskHandler):
         files = sorted(os.listdir(datadir))
         for name in files:
             self.session.uploadWrapper(str(datadir / name), uploadpath, name)
+        self.collected.extend(str(datadir / name) for name in files)
         self.finish_logs()
         return [uploadpath, files]
 
