@@ -56,9 +56,25 @@ def unique_label() -> dict[str, str]:
     return {"io.koji-adjutant.test": uuid.uuid4().hex}
 
 
+def _start_time(pid: int) -> int:
+    """When process ``pid`` started (clock ticks since boot); 0 when unknown."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            # The command name (field 2) may hold spaces: count from after its ")".
+            return int(f.read().rpartition(")")[2].split()[19])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def engine_service_pid(runtime: ContainerRuntime) -> int | None:
-    """The pid of the engine service behind ``runtime`` (podman's API service, dockerd)."""
+    """The pid of the engine service behind ``runtime`` (podman's API service, dockerd).
+
+    When several candidates run, the newest wins: a service started on an older one's
+    socket path replaces the path, leaving the old one listening on a socket nobody can
+    reach any more (freezing that one would freeze nothing anyone uses).
+    """
     url = getattr(runtime, "url", "")
+    candidates = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -71,11 +87,11 @@ def engine_service_pid(runtime: ContainerRuntime) -> int | None:
             continue
         program = os.path.basename(argv[0])
         if runtime.name == "docker" and program == "dockerd":
-            return int(entry.name)
+            candidates.append(int(entry.name))
         if runtime.name == "podman" and program == "podman" and argv[1:3] == \
                 ["system", "service"] and (not url or url in argv):
-            return int(entry.name)
-    return None
+            candidates.append(int(entry.name))
+    return max(candidates, key=_start_time) if candidates else None
 
 
 @contextlib.contextmanager
