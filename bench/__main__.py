@@ -1,4 +1,5 @@
-"""Run the benchmarks: ``python -m bench [NAME ...]`` (default: all)."""
+"""Run the benchmarks: ``python -m bench [NAME ...]`` (default: all but the long ones),
+or ``python -m bench NAME --option ...`` to give one benchmark its own options."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import sys
 from bench.common import ROOT
 
 ALL = ["local_build", "worker", "buildroot"]
+#: Run only when named: they take many minutes (``soak``: about 10 for 200 tasks).
+ON_REQUEST = ["soak"]
 PACKAGES = ["adjutant", "adjutant_podman", "adjutant_docker", "adjutant_git"]
 
 
@@ -17,10 +20,19 @@ def main(names: list[str]) -> None:
     # on every start (an editable install under PYTHONDONTWRITEBYTECODE would be).
     for package in PACKAGES:
         compileall.compile_dir(ROOT / package, quiet=1, force=False)
+    first_option = next((i for i, a in enumerate(names) if a.startswith("-")), len(names))
+    names, options = names[:first_option], names[first_option:]
+    if options and len(names) != 1:
+        raise SystemExit("options go to one benchmark: python -m bench NAME --option ...")
     for name in names or ALL:
-        if name not in ALL:
-            raise SystemExit(f"unknown benchmark {name!r}; available: {', '.join(ALL)}")
-        importlib.import_module(f"bench.{name}").main()
+        if name not in ALL + ON_REQUEST:
+            raise SystemExit(f"unknown benchmark {name!r}; available: "
+                             f"{', '.join(ALL + ON_REQUEST)}")
+        module = importlib.import_module(f"bench.{name}")
+        if options:
+            module.main(options)
+        else:
+            module.main()
 
 
 if __name__ == "__main__":
