@@ -25,10 +25,10 @@ def _preparation(hub: Any, task_id: int) -> float:
 def main() -> None:
     from adjutant.engine import open_runtime
     from adjutant.plugin.manager import load_plugins
-    from adjutant.testing.fakehub import FakeHub
-    from adjutant.testing.kojirepo import GROUPS, build_package, make_koji_repo, package_spec
-    from adjutant.testing.kojisetup import build_arch_task, make_srpm, upload_srpm, wait_task
-    from adjutant.testing.worker import WorkerProcess, write_config
+    from tests.support.fakehub import FakeHub
+    from tests.support.kojirepo import GROUPS, build_package, make_koji_repo, package_spec
+    from tests.support.kojisetup import build_arch_task, make_srpm, upload_srpm, wait_task
+    from tests.support.worker import WorkerProcess, write_config
 
     plugins = load_plugins()
     runtime = open_runtime(plugins, "podman")

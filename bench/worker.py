@@ -62,16 +62,16 @@ def main() -> None:
     from adjutant.buildroot.cache import BuildrootCache
     from adjutant.engine import open_runtime
     from adjutant.plugin.manager import load_plugins
-    from adjutant.testing.fakehub import FakeHub
-    from adjutant.testing.kojirepo import GROUPS, build_package, make_koji_repo, package_spec
-    from adjutant.testing.kojisetup import (
+    from tests.support.fakehub import FakeHub
+    from tests.support.kojirepo import GROUPS, build_package, make_koji_repo, package_spec
+    from tests.support.kojisetup import (
         EXAMPLE,
         build_arch_task,
         make_srpm,
         upload_srpm,
         wait_task,
     )
-    from adjutant.testing.worker import WorkerProcess, write_config
+    from tests.support.worker import WorkerProcess, write_config
 
     with tempfile.TemporaryDirectory() as tmp_name, \
             FakeHub(Path(tmp_name) / "topdir", RunInterval=0) as hub:

@@ -36,7 +36,6 @@ from adjutant.container.runtime import ContainerRuntime
 from adjutant.container.spec import ContainerSpec, Limits, Mount, Stream
 from adjutant.testing.engines import unique_label
 
-
 #: A memory limit small enough to reach at once, big enough for a shell and python3.
 OOM_LIMIT = 32 * 1024 * 1024
 

@@ -10,8 +10,8 @@ import pytest
 
 from adjutant.build.local import LOCAL_LABEL
 from adjutant.container.runtime import ContainerRuntime
-from adjutant.testing.cli import adjutant
 from adjutant.testing.engines import engine_with_default_image
+from tests.support.cli import adjutant
 
 pytestmark = pytest.mark.engine
 

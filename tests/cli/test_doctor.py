@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from adjutant.testing.cli import adjutant
 from adjutant.testing.engines import engine_with_default_image
-from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.worker import write_config
+from tests.support.cli import adjutant
+from tests.support.fakehub import FakeHub
+from tests.support.worker import write_config
 
 pytestmark = pytest.mark.engine
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adjutant.testing.cli import adjutant
+from tests.support.cli import adjutant
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello" / "adjutant-hello.spec"
 

@@ -14,11 +14,11 @@ from adjutant.container.runtime import ContainerRuntime
 from adjutant.engine import open_runtime
 from adjutant.plugin.manager import LoadOptions, load_plugins
 from adjutant.testing.engines import engine_with_default_image, open_engine
-from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.kojirepo import GROUPS, build_package, make_koji_repo, package_spec
-from adjutant.testing.kojisetup import EXAMPLE, make_srpm
-from adjutant.testing.mailbox import Mailbox
-from adjutant.testing.worker import WorkerProcess, write_config
+from tests.support.fakehub import FakeHub
+from tests.support.kojirepo import GROUPS, build_package, make_koji_repo, package_spec
+from tests.support.kojisetup import EXAMPLE, make_srpm
+from tests.support.mailbox import Mailbox
+from tests.support.worker import WorkerProcess, write_config
 
 HOST_PASSWORD = "host-secret"
 

@@ -3,6 +3,7 @@ builds packages and prepares buildroots, with nothing taken from the checkout.""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -14,10 +15,10 @@ from typing import Any
 import koji
 import pytest
 
-from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.kojirepo import package_spec
-from adjutant.testing.kojisetup import EXAMPLE, build_arch_task, make_srpm, upload_srpm, wait_task
-from adjutant.testing.worker import WorkerProcess
+from tests.support.fakehub import FakeHub
+from tests.support.kojirepo import package_spec
+from tests.support.kojisetup import EXAMPLE, build_arch_task, make_srpm, upload_srpm, wait_task
+from tests.support.worker import WorkerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 StartWorker = Callable[..., WorkerProcess]
@@ -30,11 +31,21 @@ def run(*args: str | Path, cwd: Path, timeout: float = 900) -> str:
     return proc.stdout
 
 
+def _not_sources(directory: str, names: list[str]) -> set[str]:
+    """What a clean checkout lacks: caches everywhere, build products at the top."""
+    top = {".git", ".venv", ".nox", "build", "dist", "out"} if Path(directory) == ROOT else set()
+    return {n for n in names if n in top or n == "__pycache__" or n.endswith(
+        (".egg-info", "_cache"))}
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # From a clean copy: setuptools reuses a checkout's build/ dir, stale files included.
+    source = out / "source"
+    shutil.copytree(ROOT, source, ignore=_not_sources)
     run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-        "-w", out, ROOT, cwd=out)
+        "-w", out, source, cwd=out)
     [built] = out.glob("koji_adjutant-*.whl")
     return built
 
@@ -51,8 +62,12 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home / "venv"
 
 
-def test_the_wheel_carries_every_runtime_file(wheel: Path) -> None:
+def test_the_wheel_carries_every_runtime_file_and_no_test_support(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
+    assert not [n for n in names if "fakehub" in n or n.startswith("tests/")]
+    assert {n for n in names if n.startswith("adjutant/testing/")} == {
+        "adjutant/testing/__init__.py", "adjutant/testing/conformance.py",
+        "adjutant/testing/engines.py"}
     for data in ("adjutant/buildroot/data/install.sh", "adjutant/image/data/customize.sh",
                  "adjutant/image/data/adjutant-base-provides.spec", "adjutant/py.typed"):
         assert data in names

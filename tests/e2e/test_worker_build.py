@@ -10,11 +10,11 @@ from typing import Any
 import koji
 import pytest
 
-from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.kojirepo import package_spec
-from adjutant.testing.kojisetup import make_srpm, upload_srpm, wait_task
-from adjutant.testing.mailbox import Mailbox
-from adjutant.testing.worker import WorkerProcess
+from tests.support.fakehub import FakeHub
+from tests.support.kojirepo import package_spec
+from tests.support.kojisetup import make_srpm, upload_srpm, wait_task
+from tests.support.mailbox import Mailbox
+from tests.support.worker import WorkerProcess
 
 StartWorker = Callable[..., WorkerProcess]
 

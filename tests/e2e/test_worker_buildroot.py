@@ -13,11 +13,11 @@ import koji
 import pytest
 
 from adjutant.container.runtime import ContainerRuntime
-from adjutant.testing.cli import adjutant
-from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.kojirepo import GROUPS, make_koji_repo, package_spec
-from adjutant.testing.kojisetup import build_arch_task, make_srpm, upload_srpm, wait_task
-from adjutant.testing.worker import WorkerProcess
+from tests.support.cli import adjutant
+from tests.support.fakehub import FakeHub
+from tests.support.kojirepo import GROUPS, make_koji_repo, package_spec
+from tests.support.kojisetup import build_arch_task, make_srpm, upload_srpm, wait_task
+from tests.support.worker import WorkerProcess
 
 StartWorker = Callable[..., WorkerProcess]
 

@@ -21,17 +21,17 @@ import koji
 import pytest
 
 from adjutant.container.runtime import ContainerRuntime
-from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.kojisetup import (
+from adjutant.worker import failed
+from adjutant.worker.diskspace import free_mb
+from tests.support.fakehub import FakeHub
+from tests.support.kojisetup import (
     EXAMPLE,
     build_arch_task,
     make_srpm,
     upload_srpm,
     wait_task,
 )
-from adjutant.testing.worker import WorkerProcess, wait_for
-from adjutant.worker import failed
-from adjutant.worker.diskspace import free_mb
+from tests.support.worker import WorkerProcess, wait_for
 
 FS_MB = 64
 

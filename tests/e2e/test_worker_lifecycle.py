@@ -13,17 +13,17 @@ import pytest
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.image.default import DEFAULT_IMAGE
 from adjutant.testing.engines import open_engine
-from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.kojisetup import (
+from adjutant.worker.buildroot import TASK_IMAGE_REPO, task_image_ref
+from adjutant.worker.labels import host_selector
+from tests.support.fakehub import FakeHub
+from tests.support.kojisetup import (
     EXAMPLE,
     build_arch_task,
     make_srpm,
     upload_srpm,
     wait_task,
 )
-from adjutant.testing.worker import WorkerProcess, wait_for
-from adjutant.worker.buildroot import TASK_IMAGE_REPO, task_image_ref
-from adjutant.worker.labels import host_selector
+from tests.support.worker import WorkerProcess, wait_for
 
 StartWorker = Callable[..., WorkerProcess]
 

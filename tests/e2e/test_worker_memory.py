@@ -9,9 +9,9 @@ from typing import Any
 import koji
 import pytest
 
-from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.kojisetup import EXAMPLE, build_arch_task, make_srpm, upload_srpm, wait_task
-from adjutant.testing.worker import WorkerProcess
+from tests.support.fakehub import FakeHub
+from tests.support.kojisetup import EXAMPLE, build_arch_task, make_srpm, upload_srpm, wait_task
+from tests.support.worker import WorkerProcess
 
 #: Room for dnf's buildroot install and rpmbuild; far below what %build asks for.
 LIMIT = 256 * 1024 * 1024

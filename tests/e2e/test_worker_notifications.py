@@ -8,10 +8,10 @@ from collections.abc import Callable
 import koji
 import pytest
 
-from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.kojisetup import wait_task
-from adjutant.testing.mailbox import Mailbox
-from adjutant.testing.worker import WorkerProcess
+from tests.support.fakehub import FakeHub
+from tests.support.kojisetup import wait_task
+from tests.support.mailbox import Mailbox
+from tests.support.worker import WorkerProcess
 
 StartWorker = Callable[..., WorkerProcess]
 FROM = "Koji Build System <koji@build.example>"

@@ -14,9 +14,9 @@ import podman
 import pytest
 
 from adjutant.image.default import DEFAULT_IMAGE
-from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.kojisetup import build_arch_task, upload_srpm, wait_task
-from adjutant.testing.worker import WorkerProcess
+from tests.support.fakehub import FakeHub
+from tests.support.kojisetup import build_arch_task, upload_srpm, wait_task
+from tests.support.worker import WorkerProcess
 
 StartWorker = Callable[..., WorkerProcess]
 ALT_IMAGE = "localhost/adjutant-buildroot-alt:policy-test"

@@ -9,10 +9,10 @@ from typing import Any
 
 import koji
 
-from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.kojirepo import GROUPS, package_spec, register_packages
-from adjutant.testing.kojisetup import build_arch_task, make_srpm, upload_srpm, wait_task
-from adjutant.testing.worker import WorkerProcess, wait_for
+from tests.support.fakehub import FakeHub
+from tests.support.kojirepo import GROUPS, package_spec, register_packages
+from tests.support.kojisetup import build_arch_task, make_srpm, upload_srpm, wait_task
+from tests.support.worker import WorkerProcess, wait_for
 
 StartWorker = Callable[..., WorkerProcess]
 

@@ -12,9 +12,9 @@ from typing import Any
 import koji
 import pytest
 
-from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.kojisetup import build_arch_task, wait_task
-from adjutant.testing.worker import WorkerProcess
+from tests.support.fakehub import FakeHub
+from tests.support.kojisetup import build_arch_task, wait_task
+from tests.support.worker import WorkerProcess
 
 StartWorker = Callable[..., WorkerProcess]
 

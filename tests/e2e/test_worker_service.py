@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from adjutant.config import IGNORED_KOJID_OPTIONS, KOJID_OPTIONS
-from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.kojisetup import EXAMPLE, build_arch_task, make_srpm, upload_srpm, wait_task
-from adjutant.testing.worker import WorkerProcess, wait_for
+from tests.support.fakehub import FakeHub
+from tests.support.kojisetup import EXAMPLE, build_arch_task, make_srpm, upload_srpm, wait_task
+from tests.support.worker import WorkerProcess, wait_for
 
 StartWorker = Callable[..., WorkerProcess]
 
@@ -37,7 +37,7 @@ def test_kojids_unit_command_line_starts_the_worker_and_names_ignored_options(
     """kojid.conf keeps only [kojid] (kojid refuses other sections); adjutant's settings sit
     in adjutant.conf beside it. ExecStart is kojid's with only the program changed (and -c,
     since the test cannot own /etc/kojid)."""
-    from adjutant.testing.worker import write_config
+    from tests.support.worker import write_config
 
     hub.add_host("builder1", arches=["x86_64", "noarch"], password="pw",
                  channels=["default", "createrepo"])

@@ -13,11 +13,11 @@ import koji
 import pytest
 
 from adjutant.container.runtime import ContainerRuntime
-from adjutant.testing.cli import adjutant
-from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.kojirepo import make_external_repo
-from adjutant.testing.kojisetup import EXAMPLE, upload_srpm, wait_task
-from adjutant.testing.worker import WorkerProcess, wait_for
+from tests.support.cli import adjutant
+from tests.support.fakehub import FakeHub
+from tests.support.kojirepo import make_external_repo
+from tests.support.kojisetup import EXAMPLE, upload_srpm, wait_task
+from tests.support.worker import WorkerProcess, wait_for
 
 StartWorker = Callable[..., WorkerProcess]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adjutant.testing.cli import adjutant
-from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.worker import write_config
+from tests.support.cli import adjutant
+from tests.support.fakehub import FakeHub
+from tests.support.worker import write_config
 
 
 def _config(hub: FakeHub, tmp_path: Path, user: str = "builder1",

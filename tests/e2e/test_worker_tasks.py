@@ -9,15 +9,15 @@ from typing import Any
 import koji
 import pytest
 
-from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.kojisetup import (
+from tests.support.fakehub import FakeHub
+from tests.support.kojisetup import (
     EXAMPLE,
     build_arch_task,
     make_srpm,
     upload_srpm,
     wait_task,
 )
-from adjutant.testing.worker import WorkerProcess
+from tests.support.worker import WorkerProcess
 
 
 @pytest.mark.parametrize("runtime", ["podman", "docker"])

@@ -8,7 +8,7 @@ from typing import Any
 import koji
 import pytest
 
-from adjutant.testing.fakehub import FakeHub
+from tests.support.fakehub import FakeHub
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from conftest import Builder
 from fakehub_helpers import raises_fault
 
-from adjutant.testing.fakehub import FakeHub
+from tests.support.fakehub import FakeHub
 
 EXPIRED = koji.BR_STATES["EXPIRED"]
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import Builder
 from fakehub_helpers import raises_fault
 
-from adjutant.testing.fakehub import FakeHub
+from tests.support.fakehub import FakeHub
 
 BUILD_DATA = {"name": "hello", "version": "1.0", "release": "1", "epoch": None}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import koji
 import pytest
 
-from adjutant.testing.fakehub import FakeHub
+from tests.support.fakehub import FakeHub
 
 
 def test_external_repos_of_a_tag_follow_inheritance_priority_and_events(tmp_path) -> None:

@@ -8,7 +8,7 @@ import pytest
 from conftest import Builder
 from fakehub_helpers import raises_fault, raw_call, session_headers
 
-from adjutant.testing.fakehub import FakeHub
+from tests.support.fakehub import FakeHub
 
 # -- login ---------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import koji.daemon
 import koji.tasks
 import pytest
 
-from adjutant.testing.fakehub import FakeHub
+from tests.support.fakehub import FakeHub
 
 
 class EchoTask(koji.tasks.BaseTaskHandler):

@@ -10,7 +10,7 @@ from conftest import Builder
 from fakehub_helpers import fault_xml, raises_fault, result_xml
 from koji.xmlrpcplus import Fault
 
-from adjutant.testing.fakehub import FakeHub
+from tests.support.fakehub import FakeHub
 
 ASSIGNED = koji.TASK_STATES["ASSIGNED"]
 

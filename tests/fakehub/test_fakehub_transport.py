@@ -12,8 +12,8 @@ from conftest import Builder
 from fakehub_helpers import raises_fault, raw_call
 from koji.xmlrpcplus import dumps, loads
 
-from adjutant.testing.fakehub import HUB_VERSION, FakeHub
-from adjutant.testing.fakehub.server import HubRequestHandler
+from tests.support.fakehub import HUB_VERSION, FakeHub
+from tests.support.fakehub.server import HubRequestHandler
 
 
 def test_get_on_the_hub_url_is_405_with_allow_post(hub: FakeHub) -> None:
@@ -187,7 +187,7 @@ def test_unknown_constructor_option_is_a_type_error(tmp_path: Path) -> None:
 
 def test_standalone_module_prints_urls_and_serves(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "adjutant.testing.fakehub", "--topdir", str(tmp_path),
+        [sys.executable, "-m", "tests.support.fakehub", "--topdir", str(tmp_path),
          "--host", "b1:pw"],
         stdout=subprocess.PIPE, text=True,
     )

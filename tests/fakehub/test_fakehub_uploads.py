@@ -12,7 +12,7 @@ from conftest import Builder
 from fakehub_helpers import raises_fault
 from koji.xmlrpcplus import Fault, loads
 
-from adjutant.testing.fakehub import FakeHub
+from tests.support.fakehub import FakeHub
 
 
 def opened_task(hub: FakeHub, builder: Builder) -> int:

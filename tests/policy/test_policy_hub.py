@@ -15,8 +15,8 @@ import pytest
 from adjutant.plugin import ImageRequest
 from adjutant.policy.resolver import resolve
 from adjutant.policy.rules import PolicyError
-from adjutant.testing.cli import adjutant
-from adjutant.testing.fakehub import FakeHub
+from tests.support.cli import adjutant
+from tests.support.fakehub import FakeHub
 
 F40 = {"rules": [
     {"type": "tag_arch", "tag": "f40-build", "arch": "aarch64", "image": "img/f40-arm"},

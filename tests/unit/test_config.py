@@ -9,7 +9,7 @@ import pytest
 from adjutant.config import ConfigError, engine_timeouts, load_config
 from adjutant.container import EngineTimeouts
 from adjutant.plugin import ConfigOption
-from adjutant.testing.cli import adjutant
+from tests.support.cli import adjutant
 
 BASE = "[kojid]\nserver = http://hub.example/kojihub\ntopurl = http://hub.example/kojifiles\n"
 

@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from adjutant.testing.cli import adjutant
-from adjutant.testing.fakehub import FakeHub
-from adjutant.testing.worker import wait_for
+from tests.support.cli import adjutant
+from tests.support.fakehub import FakeHub
+from tests.support.worker import wait_for
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello" / "adjutant-hello.spec"
 

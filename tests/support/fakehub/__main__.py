@@ -1,4 +1,4 @@
-"""Run a fake hub by hand: ``python -m adjutant.testing.fakehub --topdir DIR --port N``.
+"""Run a fake hub by hand: ``python -m tests.support.fakehub --topdir DIR --port N``.
 
 It prints the hub URL and topurl, creates the hosts and users asked for, and serves until
 interrupted. Handy for demos and for poking at a worker with the ``koji`` CLI.
@@ -14,7 +14,7 @@ from .hub import FakeHub
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m adjutant.testing.fakehub",
+    parser = argparse.ArgumentParser(prog="python -m tests.support.fakehub",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--topdir", required=True, help="the hub's KojiDir (created)")
     parser.add_argument("--port", type=int, default=0, help="TCP port (default: any free)")

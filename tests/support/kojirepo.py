@@ -19,7 +19,7 @@ from adjutant.container.spec import ContainerSpec, Mount
 from adjutant.image.default import DEFAULT_IMAGE
 from adjutant.plugin.manager import Plugins
 from adjutant.rpm.header import RpmInfo, read_rpm
-from adjutant.testing.fakehub import FakeHub
+from tests.support.fakehub import FakeHub
 
 #: The comps groups of the test repos: the build group's member comes from the repo.
 GROUPS: Mapping[str, Sequence[str]] = {"build": ["adjutant-buildsys"],

@@ -11,7 +11,7 @@ Quick start::
         session.host.getTasks()  # → [{'id': task_id, 'state': ASSIGNED, ...}]
 
 The rules it enforces are the checklist of ``koji-protocol.md`` §11; see :class:`FakeHub` for
-the test-side API and ``python -m adjutant.testing.fakehub --help`` to run one by hand.
+the test-side API and ``python -m tests.support.fakehub --help`` to run one by hand.
 """
 
 from .config import HUB_VERSION, HubConfig
