@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole test suite on real engines, from a fresh machine: installs podman, docker,
 # the rpm tools and the virtualenv if needed, builds the buildroot image once and imports
-# it into both engines, then runs pytest. Extra arguments go to pytest.
+# it into both engines, checks the code with ruff and mypy (strict), then runs pytest.
+# Extra arguments go to pytest.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$here/scripts/setup-host.sh"
@@ -9,4 +10,7 @@ for runtime in podman docker; do
     "$here/.venv/bin/adjutant" image build-default --runtime "$runtime"
 done
 cd "$here"
+"$here/.venv/bin/ruff" check adjutant adjutant_podman adjutant_docker adjutant_git tests bench \
+    noxfile.py
+"$here/.venv/bin/mypy"
 exec "$here/.venv/bin/pytest" "$@"

@@ -58,7 +58,7 @@ def debian_mirror(sources: Path = Path("/etc/apt")) -> str:
     for path in sorted(sources.glob("sources.list.d/*.sources")):
         for uri in re.findall(r"^URIs:\s*(\S+)", path.read_text(), re.MULTILINE):
             if "security" not in uri:
-                return uri
+                return str(uri)
     legacy = sources / "sources.list"
     if legacy.exists():
         for line in legacy.read_text().splitlines():

@@ -47,6 +47,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
 )
 
 _T = TypeVar("_T", ContainerRuntimeProvider, ScmFetcher, LogSinkProvider)
+_V = TypeVar("_V")
 
 
 class PluginError(Exception):
@@ -275,7 +276,7 @@ class Plugins:
         return self._dists.get(plugin_name, (None, None))
 
     @staticmethod
-    def _pick(choices: dict[str, Any], name: str, what: str, hint: str) -> Any:
+    def _pick(choices: dict[str, _V], name: str, what: str, hint: str) -> _V:
         try:
             return choices[name]
         except KeyError:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from adjutant.container.runtime import EngineTimeouts
+from adjutant.container.runtime import EngineTimeouts as EngineTimeouts
 
 if TYPE_CHECKING:
     from adjutant.container.runtime import ContainerRuntime
