@@ -57,6 +57,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if a container this run created is still there, or an image name the
     worker makes appeared during the run and stayed; remove them."""
+    from adjutant.container.errors import ContainerError
+
     leftovers = []
     for name, runtime in _engines():
         for info in runtime.list_containers({MANAGED_LABEL: "true",
@@ -65,7 +67,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             runtime.remove(info.id)
         for image in sorted(_image_names(runtime) - _IMAGES_BEFORE.get(name, set())):
             leftovers.append(f"{name}: image {image}")
-            runtime.remove_image(image)
+            try:
+                runtime.remove_image(image)
+            except ContainerError as exc:
+                leftovers.append(f"{name}: could not remove {image}: {exc}")
         runtime.close()
     if leftovers:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")

@@ -19,21 +19,25 @@ def add_runtime_option(parser: argparse.ArgumentParser) -> None:
 
 def add_plugin_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-p", dest="plugin_switches", action="append", default=[],
-                        metavar="no:NAME", help="do not load plugin NAME (repeatable)")
+                        metavar="[no:]NAME", help="no:NAME: do not load plugin NAME; MODULE: "
+                        "load the plugin module MODULE by import name (repeatable)")
     parser.add_argument("--strict-plugins", action="store_true",
                         help="fail when any plugin cannot be loaded")
     parser.add_argument("--trace-hooks", action="store_true", help="log every hook call")
 
 
 def plugins_from_args(args: argparse.Namespace) -> Plugins:
-    blocked = []
+    blocked, modules = [], []
     for switch in getattr(args, "plugin_switches", []):
-        if not switch.startswith("no:"):
-            fail(f"-p {switch}: expected no:NAME")
-        blocked.append(switch[3:])
+        if switch.startswith("no:"):
+            blocked.append(switch[3:])
+        elif switch and not switch.startswith("-"):
+            modules.append(switch)
+        else:
+            fail(f"-p {switch}: expected no:NAME or a module name")
     options = LoadOptions.from_env().merged(
         block=blocked, strict=getattr(args, "strict_plugins", False),
-        trace=getattr(args, "trace_hooks", False),
+        trace=getattr(args, "trace_hooks", False), modules=modules,
     )
     return load_plugins(options)
 

@@ -81,18 +81,22 @@ class LoadOptions:
     """Which plugins to load.
 
     ``allow`` (when non-empty) names the only entry points to load; ``block`` names entry
-    points (or built-in plugin names) never to load; ``strict`` turns a load failure into
-    a :class:`PluginError`; ``trace`` logs every hook call with its arguments and result.
+    points (or built-in plugin names) never to load; ``modules`` are plugin modules to
+    load by import name without an entry point (pytest's ``-p MODULE``: a site's plugin
+    under trial, or a test's); ``strict`` turns a load failure into a
+    :class:`PluginError`; ``trace`` logs every hook call with its arguments and result.
     """
 
     allow: frozenset[str] = frozenset()
     block: frozenset[str] = frozenset()
     strict: bool = False
     trace: bool = False
+    modules: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> LoadOptions:
-        """Read ``ADJUTANT_PLUGINS_ALLOW``/``_BLOCK`` (comma lists), ``_STRICT``, ``_TRACE``."""
+        """Read ``ADJUTANT_PLUGINS_ALLOW``/``_BLOCK``/``_LOAD`` (comma lists),
+        ``ADJUTANT_PLUGINS_STRICT`` and ``ADJUTANT_TRACE_HOOKS``."""
         env = os.environ if environ is None else environ
 
         def names(key: str) -> frozenset[str]:
@@ -106,13 +110,16 @@ class LoadOptions:
             block=names("ADJUTANT_PLUGINS_BLOCK"),
             strict=flag("ADJUTANT_PLUGINS_STRICT"),
             trace=flag("ADJUTANT_TRACE_HOOKS"),
+            modules=tuple(sorted(names("ADJUTANT_PLUGINS_LOAD"))),
         )
 
     def merged(self, allow: Iterable[str] = (), block: Iterable[str] = (),
-               strict: bool = False, trace: bool = False) -> LoadOptions:
+               strict: bool = False, trace: bool = False,
+               modules: Iterable[str] = ()) -> LoadOptions:
         """These options with more names and switches added (config on top of environment)."""
         return LoadOptions(self.allow | frozenset(allow), self.block | frozenset(block),
-                           self.strict or strict, self.trace or trace)
+                           self.strict or strict, self.trace or trace,
+                           tuple(dict.fromkeys((*self.modules, *modules))))
 
 
 @dataclass
@@ -306,6 +313,12 @@ def load_plugins(
         plugins._builtin.add(name)
 
     _load_entry_points(plugins, opts)
+
+    for module_name in opts.modules:
+        if module_name not in opts.block:
+            _register(plugins, module_name,
+                      functools.partial(importlib.import_module, module_name), module_name,
+                      opts)
 
     for name, obj in extra:
         _register(plugins, name, functools.partial(_identity, obj), None, opts)

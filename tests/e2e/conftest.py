@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,8 @@ def start_worker(hub: FakeHub, tmp_path: Path) -> Iterator[WorkerFactory]:
     runtimes: set[str] = set()
 
     def start(host: str = "builder1", runtime: str = "podman", add_host: bool = True,
-              program: Sequence[str] | None = None, **sections: Any) -> WorkerProcess:
+              program: Sequence[str] | None = None, env: Mapping[str, str] | None = None,
+              **sections: Any) -> WorkerProcess:
         if add_host:
             hub.add_host(host, arches=["x86_64", "noarch"], password=HOST_PASSWORD,
                          channels=["default", "createrepo"])
@@ -116,7 +117,7 @@ def start_worker(hub: FakeHub, tmp_path: Path) -> Iterator[WorkerFactory]:
         config = write_config(base / "kojid.conf", server=hub.url, topurl=hub.topurl,
                               topdir=hub.topdir, workdir=base / "work", user=host,
                               password=HOST_PASSWORD, runtime=runtime, **sections)
-        worker = WorkerProcess(config, base / "worker.log", program=program).start()
+        worker = WorkerProcess(config, base / "worker.log", program=program, env=env).start()
         workers.append(worker)
         runtimes.add(runtime)
         return worker

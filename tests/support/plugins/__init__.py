@@ -1,0 +1,1 @@
+"""Plugins the tests load into worker processes with ``-p``/``ADJUTANT_PLUGINS_LOAD``."""
