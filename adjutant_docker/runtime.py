@@ -25,7 +25,7 @@ from adjutant.container import (
     OutputStream,
     Stream,
 )
-from adjutant.container.http import TIMEOUT_ERRORS
+from adjutant.container.http import TIMEOUT_ERRORS, UNAVAILABLE_ERRORS
 from adjutant.container.refs import label_changes, split_ref
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,8 @@ class DockerRuntime(ContainerRuntime):
 
     name = "docker"
     timeout_errors = TIMEOUT_ERRORS
+    unavailable_errors = UNAVAILABLE_ERRORS
+    call_errors = _CALL_ERRORS
 
     def __init__(self, url: str, timeouts: EngineTimeouts | None = None) -> None:
         self.url = url
@@ -93,7 +95,7 @@ class DockerRuntime(ContainerRuntime):
             raise EngineUnavailable(f"{installed} ({exc}): {INSTALL_HINT}") from exc
 
     def version(self) -> str:
-        return str(self.api.version()["Version"])
+        return str(self._engine_call("asking its version", self.api.version)["Version"])
 
     def storage_path(self) -> Path:
         return self._path_in_info(self.api.info, _CALL_ERRORS, "DockerRootDir")
@@ -142,7 +144,7 @@ class DockerRuntime(ContainerRuntime):
         except docker.errors.ImageNotFound:
             pass
         except _CALL_ERRORS as exc:
-            raise self._failed(f"removing image {ref!r}", exc) from exc
+            raise self._failed(f"removing image {ref!r}", exc, "commit") from exc
 
     def tag_image(self, ref: str, new_ref: str) -> None:
         repo, tag = split_ref(new_ref)
@@ -198,12 +200,17 @@ class DockerRuntime(ContainerRuntime):
             raise self._failed(f"inspecting {container_id}", exc) from exc
 
     def output(self, container_id: str) -> OutputStream:
-        return _Attached(self.api, container_id)
+        return self._engine_call(f"attaching to the output of {container_id}",
+                                 lambda: _Attached(self.api, container_id))
 
     def read_output(self, container_id: str) -> Iterator[tuple[Stream, bytes]]:
+        def logs(stream: Stream) -> bytes:
+            return bytes(self.api.logs(container_id, stdout=stream is Stream.STDOUT,
+                                       stderr=stream is Stream.STDERR))
+
         for stream in (Stream.STDOUT, Stream.STDERR):
-            data = self.api.logs(container_id, stdout=stream is Stream.STDOUT,
-                                 stderr=stream is Stream.STDERR)
+            data = self._engine_call(f"reading the output of {container_id}",
+                                     functools.partial(logs, stream))
             if data:
                 yield stream, data
 
@@ -242,9 +249,9 @@ class DockerRuntime(ContainerRuntime):
             pass
         except docker.errors.APIError as exc:
             if exc.status_code != 409:  # removal already in progress
-                raise self._failed(f"removing {container_id}", exc) from exc
+                raise self._failed(f"removing {container_id}", exc, "commit") from exc
         except requests.RequestException as exc:
-            raise self._failed(f"removing {container_id}", exc) from exc
+            raise self._failed(f"removing {container_id}", exc, "commit") from exc
 
     def list_containers(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
         try:

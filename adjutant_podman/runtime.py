@@ -30,7 +30,7 @@ from adjutant.container import (
     Stream,
 )
 from adjutant.container.frames import iter_frames
-from adjutant.container.http import TIMEOUT_ERRORS
+from adjutant.container.http import TIMEOUT_ERRORS, UNAVAILABLE_ERRORS
 from adjutant.container.refs import label_changes, split_ref
 from adjutant.container.sockets import socket_answers, socket_path, wait_for_socket
 from adjutant_podman.ulimits import with_defaults
@@ -102,6 +102,8 @@ class PodmanRuntime(ContainerRuntime):
     name = "podman"
     follow_lags = True  # podman's log follower polls; the logs stay until removal
     timeout_errors = TIMEOUT_ERRORS
+    unavailable_errors = UNAVAILABLE_ERRORS
+    call_errors = _CALL_ERRORS
 
     def __init__(self, url: str, start_service: bool = True,
                  timeouts: EngineTimeouts | None = None) -> None:
@@ -147,7 +149,7 @@ class PodmanRuntime(ContainerRuntime):
                                     + INSTALL_HINT)
 
     def version(self) -> str:
-        return str(self.client.version()["Version"])
+        return str(self._engine_call("asking its version", self.client.version)["Version"])
 
     def storage_path(self) -> Path:
         return self._path_in_info(self.client.info, _CALL_ERRORS, "store", "graphRoot")

@@ -12,3 +12,9 @@ import urllib3.exceptions
 #: timeouts, urllib3's (inside a ConnectionError), and a socket's when connecting.
 TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (
     requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)
+
+#: What such an SDK raises, or wraps, when the engine cannot be reached at all (its
+#: socket is gone, refuses, or the connection drops mid-answer).
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    requests.ConnectionError, urllib3.exceptions.ProtocolError, ConnectionError,
+    FileNotFoundError)

@@ -7,14 +7,16 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from adjutant.container.cgroups import OomWatch, find_memory_cgroup
-from adjutant.container.errors import ContainerError, EngineTimeout
+from adjutant.container.errors import ContainerError, EngineTimeout, EngineUnavailable
 from adjutant.container.sockets import socket_path
 from adjutant.container.spec import ContainerSpec, Stream
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,11 @@ class ContainerRuntime(abc.ABC):
     timeouts: EngineTimeouts = EngineTimeouts()
     #: Exception types that, anywhere in an error's cause chain, mean a call timed out.
     timeout_errors: tuple[type[BaseException], ...] = ()
+    #: What the runtime's SDK raises when a call fails (``_engine_call`` maps these).
+    call_errors: tuple[type[BaseException], ...] = ()
+    #: Exception types that, anywhere in an error's cause chain, mean the engine could
+    #: not be reached (checked after ``timeout_errors``).
+    unavailable_errors: tuple[type[BaseException], ...] = ()
     #: True when the engine keeps a container's whole output until removal, and its
     #: follower notices the exit only after a polling delay: the runner then reads the
     #: remainder with ``read_output`` as soon as ``wait`` returns instead of waiting.
@@ -251,14 +258,15 @@ class ContainerRuntime(abc.ABC):
 
     def _timed_out(self, exc: BaseException) -> bool:
         """True when ``exc`` or anything in its cause chain is one of ``timeout_errors``."""
-        seen: set[int] = set()
-        cause: BaseException | None = exc
-        while cause is not None and id(cause) not in seen:
-            if isinstance(cause, self.timeout_errors):
-                return True
-            seen.add(id(cause))
-            cause = cause.__cause__ or cause.__context__
-        return False
+        return _in_chain(exc, self.timeout_errors)
+
+    def _engine_call(self, what: str, call: Callable[[], T], bound: str = "api") -> T:
+        """Run one SDK call; what the SDK raises (``call_errors``) becomes the contract's
+        error via :meth:`_failed` (``bound`` names the limit the call was given)."""
+        try:
+            return call()
+        except self.call_errors as exc:
+            raise self._failed(what, exc, bound) from exc
 
     def _failed(self, what: str, exc: BaseException, bound: str = "api") -> ContainerError:
         """The error for a failed engine call ``what`` (e.g. "creating a container").
@@ -272,6 +280,9 @@ class ContainerRuntime(abc.ABC):
             return EngineTimeout(
                 f"{self.name}: {what} got no answer within {seconds:g}s; the {self.name} "
                 f"service may be hung (the bound is container_timeouts {bound}=...)")
+        if _in_chain(exc, self.unavailable_errors):
+            return EngineUnavailable(f"{self.name}: {what} failed, the {self.name} service "
+                                     f"cannot be reached: {exc}")
         return ContainerError(f"{self.name}: {what} failed: {exc}")
 
     def _path_in_info(self, info: Callable[[], Any],
@@ -300,3 +311,15 @@ class ContainerRuntime(abc.ABC):
             raise ContainerError(f"{self.name}: {action} {ref} finished but the image is "
                                  "not there")
         return image_id
+
+
+def _in_chain(exc: BaseException, types: tuple[type[BaseException], ...]) -> bool:
+    """True when ``exc`` or anything in its cause chain is one of ``types``."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, types):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
