@@ -69,7 +69,8 @@ def add_kojid_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--logfile", type=Path, default=Path("/var/log/kojid.log"),
                    help="log file when not in the foreground (default: /var/log/kojid.log)")
     p.add_argument("--runtime", help="override [adjutant] runtime")
-    p.add_argument("--once", action="store_true", help="one pass of the loop, then exit")
+    p.add_argument("--once", action="store_true",
+                   help="one pass of the loop, then exit (in the foreground, as --fg)")
     add_plugin_options(p)
 
 
@@ -111,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     from adjutant.worker.session import LoginError
 
     log = logging.getLogger("adjutant.worker")
+    args.fg = args.fg or args.once
     try:
         plugins = plugins_from_args(args)
         config = load_config(args.config, plugins.config_options(), overrides=_overrides(args),

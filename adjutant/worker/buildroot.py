@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import koji
 
@@ -38,9 +38,8 @@ from adjutant.plugin import (
     BuildrootRequest,
     PreparedBuildroot,
 )
-
-if TYPE_CHECKING:
-    from adjutant.worker.handlers.base import ContainerTaskHandler
+from adjutant.worker.context import TaskContext
+from adjutant.worker.steps.containers import container_spec
 
 log = logging.getLogger(__name__)
 
@@ -152,17 +151,17 @@ def default_plan(request: BuildrootRequest) -> BuildrootPlan:
 class BuildrootPreparer:
     """Prepares (and afterwards releases) the buildroot image of one task."""
 
-    def __init__(self, handler: ContainerTaskHandler) -> None:
-        self.handler = handler
-        self.runtime = handler.runtime
+    def __init__(self, ctx: TaskContext) -> None:
+        self.ctx = ctx
+        self.runtime = ctx.runtime
         self.task_image: str | None = None
 
     def prepare(self, request: BuildrootRequest, access: RepoAccess, root_log: TaskLog) \
             -> PreparedBuildroot:
         """Run the plan for ``request``; the result's packages go to the hub listing."""
-        handler = self.handler
+        ctx = self.ctx
         with key_lock(request.settings["cache_dir"], request.key) as lock:
-            plan = handler.plugins.prepare_buildroot(request, self.runtime, lock) \
+            plan = ctx.plugins.prepare_buildroot(request, self.runtime, lock) \
                 or default_plan(request)
             root_log.line(f"buildroot: {plan.note}")
             if plan.install:
@@ -181,7 +180,7 @@ class BuildrootPreparer:
                     self.task_image = self._task_ref()
                     self.runtime.tag_image(image_id, self.task_image)
             prepared = PreparedBuildroot(request, plan, image, image_id, packages)
-            handler.plugins.buildroot_ready(handler.task_summary(), self.runtime, prepared)
+            ctx.plugins.buildroot_ready(ctx.summary(), self.runtime, prepared)
         if packages.image_only:
             root_log.line(f"left out of the hub's buildroot listing (provided by the image "
                           f"{request.base_image}, not by a Koji repo): "
@@ -200,22 +199,23 @@ class BuildrootPreparer:
 
     def _install(self, request: BuildrootRequest, access: RepoAccess, root_log: TaskLog) \
             -> tuple[str, str, BuildrootPackages]:
-        handler = self.handler
-        repos = handler.subdir("buildroot/repos")
-        lists = handler.subdir("buildroot/lists")
+        ctx = self.ctx
+        repos = ctx.subdir("buildroot/repos")
+        lists = ctx.subdir("buildroot/lists")
         origins_href = _origin_href(_repo_file(access, "repodata/repomd.xml"))
         (repos / "koji.repo").write_text(repo_file(request, access.url,
-                                                   handler.options.yum_proxy))
+                                                   ctx.settings.yum_proxy))
         script = Path(str(resources.files("adjutant.buildroot") / "data" / "install.sh"))
-        spec = handler.container_spec(
+        spec = container_spec(
+            ctx,
             request.base_image_id,
             ("sh", INSTALL_SCRIPT, LISTS_DIR, ",".join(request.groups), *request.packages),
             # A merged repo (the tag has external repos) needs the network either way:
             # dnf fetches external packages from their own repos' URLs.
             user="0:0", network=access.network or origins_href is not None,
-            network_mode=handler.options.install_network,
+            network_mode=ctx.settings.install_network,
             capabilities=INSTALL_CAPABILITIES,
-            timeout=float(handler.options.rpmbuild_timeout),
+            timeout=float(ctx.settings.rpmbuild_timeout),
             mounts=(*access.mounts, Mount(script, INSTALL_SCRIPT), Mount(repos, REPOS_DIR),
                     Mount(lists, LISTS_DIR, writable=True)),
         )
@@ -285,17 +285,17 @@ class BuildrootPreparer:
         origins = _pkg_origins(access, origins_href)
         if not origins:
             return {}
-        session = self.handler.session
+        session = self.ctx.session
         repo = session.repoInfo(request.repo_id, strict=True)
         external_repos = session.getExternalRepoList(repo["tag_id"],
                                                      event=repo["create_event"])
         return external_origins(origins, external_repos, request.arch)
 
     def _task_ref(self) -> str:
-        return task_image_ref(self.handler.options.host_name, self.handler.id)
+        return task_image_ref(self.ctx.settings.host_name, self.ctx.task_id)
 
     def _install_failure(self, request: BuildrootRequest, exit_code: int) -> koji.BuildError:
-        text = (self.handler.logdir / "root.log").read_text(errors="replace")
+        text = self.ctx.logs.path("root.log").read_text(errors="replace")
         problems = list(dict.fromkeys(m.strip() for m in _DNF_PROBLEM.findall(text)))
         tail = "\n".join(text.rstrip().splitlines()[-15:])
         summary = "\n".join(problems[-10:]) or f"the install exited with status {exit_code}"

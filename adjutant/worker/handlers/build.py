@@ -17,10 +17,10 @@ import koji.tasks
 from koji.daemon import SCM
 
 from adjutant.worker.arches import build_arches
-from adjutant.worker.handlers.base import ContainerTaskHandler
+from adjutant.worker.handlers.hubtask import HubTaskHandler
 
 
-class BuildTask(ContainerTaskHandler):
+class BuildTask(HubTaskHandler):
     Methods = ["build"]
     _taskWeight = 0.2
 

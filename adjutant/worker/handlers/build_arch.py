@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import koji
 
-from adjutant.rpm.header import read_rpm
 from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.handlers.base import ContainerTaskHandler
+from adjutant.worker.steps.buildroot import prepared_buildroot
+from adjutant.worker.steps.image import choose_image
+from adjutant.worker.steps.results import take_results, upload, upload_logs, write_noarch_digests
+from adjutant.worker.steps.rpmbuild import build_failure, run_rpmbuild, srpm_input
 
 
 class BuildArchTask(ContainerTaskHandler):
@@ -23,53 +24,32 @@ class BuildArchTask(ContainerTaskHandler):
 
     def handler(self, pkg: str, root: Any, arch: str, keep_srpm: bool,
                 opts: dict[str, Any] | None = None) -> dict[str, Any]:
-        opts = opts or {}
-        self._arch = arch
-        repo_info = self.repo_of(opts)
-        repo_id = repo_info["id"]
+        repo = self.repo_of(opts or {})
         srpm, header = self.fetch_srpm(pkg)
-        average = self.session.getAverageBuildDuration(header.name)
-        if average:
-            self.session.host.setTaskWeight(self.id, 1.5 + min(18.0, average / 4800.0))
+        self.weigh_by_history(header.name)
         if arch == "noarch":
             self.taskinfo  # noqa: B018 - find_arch reads it; fetched here as kojid does
-        hostdata = self.session.host.getHost()
-        build_config = self.session.getBuildConfig(root, event=repo_info["create_event"])
-        br_arch = self.find_arch(arch, hostdata, build_config)
-        choice, image_id = self.image_for(br_arch, build_config["name"], build_config)
-
-        with HubBuildroot(self.session, repo_id, br_arch, self.id) as broot, \
-                self.open_log("root.log") as root_log:
-            result, builddir = self.rpmbuild_in_buildroot(
-                broot, root_log, choice, image_id, repo_id, build_config, br_arch,
-                groups=("build",), requirements=header.requirements, srpm=srpm,
-                mode="ra" if keep_srpm else "rebuild",
-                target_arch=None if arch == "noarch" else arch)
-            if not result.ok:
-                raise self.fail_build(f"buildArch {header.nvr} on {br_arch}", result,
-                                      "build.log", float(self.options.rpmbuild_timeout))
-            rpms = self.take_results(builddir, "RPMS", ".rpm", root_log)
-            srpms = self.take_results(builddir, "SRPMS", ".src.rpm", root_log) \
+        build_config = self.session.getBuildConfig(root, event=repo["create_event"])
+        ctx = self.context(self.find_arch(arch, self.session.host.getHost(), build_config),
+                           build_config)
+        image = choose_image(ctx)
+        with HubBuildroot(ctx.session, repo["id"], ctx.arch, ctx.task_id) as record, \
+                ctx.logs.open("root.log") as root_log:
+            with prepared_buildroot(ctx, image, record, repo["id"], ("build",),
+                                    header.requirements, root_log) as buildroot:
+                run = run_rpmbuild(ctx, buildroot, srpm_input(srpm),
+                                   "ra" if keep_srpm else "rebuild", root_log,
+                                   target_arch=None if arch == "noarch" else arch)
+            if not run.ok:
+                raise build_failure(ctx, f"buildArch {header.nvr} on {ctx.arch}", run.result)
+            rpms = take_results(ctx, run.builddir, "RPMS", ".rpm", root_log)
+            srpms = take_results(ctx, run.builddir, "SRPMS", ".src.rpm", root_log) \
                 if keep_srpm else []
-            if not rpms:
-                raise koji.BuildError(f"rpmbuild of {header.nvr} produced no RPMs")
-            if keep_srpm and len(srpms) != 1:
-                raise koji.BuildError(f"expected exactly one SRPM from {header.nvr}, got "
-                                      f"{[p.name for p in srpms]}")
-            self._write_noarch_digests(rpms)
-            uploaded_rpms = self.upload_results(rpms)
-            uploaded_srpms = self.upload_results(srpms)
-        return {"rpms": uploaded_rpms, "srpms": uploaded_srpms, "logs": self.finish_logs(),
-                "brootid": broot.id}
-
-    def _write_noarch_digests(self, rpms: list[Path]) -> None:
-        """``noarch_rpmdiff.json``: {task_id: {rpm file: digest}} for noarch RPMs.
-
-        The hub uses equal digests only to skip its full rpmdiff of a noarch RPM built on
-        several arches; unequal ones make it run the rpmdiff. kojid writes rpmdiff's own
-        hash (which needs the rpm bindings); the payload digest is stricter, so it can only
-        cost the hub a diff, never let differing packages through.
-        """
-        noarch = {p.name: read_rpm(p).payloadhash for p in rpms if p.name.endswith(".noarch.rpm")}
-        if noarch:
-            (self.logdir / "noarch_rpmdiff.json").write_text(json.dumps({str(self.id): noarch}))
+        if not rpms:
+            raise koji.BuildError(f"rpmbuild of {header.nvr} produced no RPMs")
+        if keep_srpm and len(srpms) != 1:
+            raise koji.BuildError(f"expected exactly one SRPM from {header.nvr}, got "
+                                  f"{[p.name for p in srpms]}")
+        write_noarch_digests(ctx, rpms)
+        return {"rpms": upload(ctx, rpms), "srpms": upload(ctx, srpms),
+                "logs": upload_logs(ctx), "brootid": record.id}

@@ -21,9 +21,13 @@ import koji.tasks
 
 from adjutant.build.rpmbuild import BUILD_USER
 from adjutant.container.spec import Mount
-from adjutant.plugin.types import ImageChoice
+from adjutant.worker.context import TaskContext
 from adjutant.worker.handlers.base import ContainerTaskHandler
 from adjutant.worker.provenance import write_provenance
+from adjutant.worker.steps.containers import container_spec, run_in_container
+from adjutant.worker.steps.image import TaskImage, choose_image
+from adjutant.worker.steps.results import take_results, upload, upload_logs
+from adjutant.worker.steps.rpmbuild import build_failure
 
 OUTDIR = "/output"
 #: mergerepo_c's options for each of kojid's external repo merge modes.
@@ -51,7 +55,6 @@ class CreaterepoTask(ContainerTaskHandler):
 
     def handler(self, repo_id: int, arch: str, oldrepo: dict[str, Any] | None) \
             -> list[Any]:
-        self._arch = arch
         rinfo = self.session.repoInfo(repo_id, strict=True)
         if rinfo["state"] != koji.REPO_INIT:
             raise koji.GenericError(f"repo {repo_id} is not in INIT state "
@@ -70,7 +73,8 @@ class CreaterepoTask(ContainerTaskHandler):
         external = self.session.getExternalRepoList(rinfo["tag_id"],
                                                     event=rinfo["create_event"])
         merge_args = self._merge_mode(external) if external else ()
-        outdir = self.subdir("repo", build_user=True)
+        ctx = self.context(arch, tag=rinfo["tag_name"])
+        outdir = ctx.subdir("repo", build_user=True)
         pkglist = repodir / "pkglist"
         has_packages = pkglist.exists() and pkglist.stat().st_size > 0
         groupdata = toprepodir / "groups" / "comps.xml"
@@ -83,36 +87,33 @@ class CreaterepoTask(ContainerTaskHandler):
             command += self._reuse_old_repodata(oldrepo, arch, outdir)
         command.append(str(repodir) if has_packages else OUTDIR)
 
-        choice, image_id = self.image_for(arch, rinfo["tag_name"])
-        spec = self.container_spec(
-            choice.image, command, user=BUILD_USER,
+        image = choose_image(ctx)
+        spec = container_spec(
+            ctx, image.ref, command, user=BUILD_USER,
             mounts=(Mount(topdir, str(topdir)), Mount(outdir, OUTDIR, writable=True)),
             timeout=float(self.options.rpmbuild_timeout),
         )
-        with self.open_log("createrepo.log") as repo_log:
-            write_provenance(repo_log, choice, image_id, self.runtime.name)
-            result = self.run_in_container(spec, repo_log)
+        with ctx.logs.open("createrepo.log") as repo_log:
+            write_provenance(repo_log, image.choice, image.image_id, ctx.runtime.name)
+            result = run_in_container(ctx, spec, repo_log.write_output)
         if not result.ok:
-            raise self.fail_build(f"createrepo for repo {repo_id} ({arch})", result,
-                                  "createrepo.log")
+            raise build_failure(ctx, f"createrepo for repo {repo_id} ({arch})", result,
+                                "createrepo.log")
         if external:
-            outdir = self._merge(repo_id, external, merge_args, arch, repodir, groupdata,
-                                 outdir, choice)
-        with self.open_log("createrepo.log") as repo_log:
-            taken = self.take_results(outdir, "repodata", "", repo_log)
-        datadir = Path(self.workdir) / "results" / "repodata"
+            outdir = self._merge(ctx, repo_id, external, merge_args, repodir, groupdata,
+                                 outdir, image)
+        with ctx.logs.open("createrepo.log") as repo_log:
+            taken = take_results(ctx, outdir, "repodata", "", repo_log)
+        datadir = ctx.workdir / "results" / "repodata"
         if not taken:
             raise koji.GenericError(f"createrepo for repo {repo_id} ({arch}) left no repodata")
         if not has_packages and not external:
             (datadir / "EMPTY_REPO").write_text(
                 "This repo is empty because its tag has no content for this arch\n")
-        uploadpath = self.getUploadDir()
         files = sorted(os.listdir(datadir))
-        for name in files:
-            self.session.uploadWrapper(str(datadir / name), uploadpath, name)
-        self.collected.extend(str(datadir / name) for name in files)
-        self.finish_logs()
-        return [uploadpath, files]
+        upload(ctx, [datadir / name for name in files])
+        upload_logs(ctx)
+        return [ctx.uploadpath, files]
 
     @staticmethod
     def _merge_mode(external: list[dict[str, Any]]) -> tuple[str, ...]:
@@ -126,13 +127,14 @@ class CreaterepoTask(ContainerTaskHandler):
                                     f"{', '.join(MERGE_MODES)})")
         return MERGE_MODES[mode]
 
-    def _merge(self, repo_id: int, external: list[dict[str, Any]],
-               merge_args: tuple[str, ...], arch: str, repodir: Path, groupdata: Path,
-               premerge: Path, choice: ImageChoice) -> Path:
+    def _merge(self, ctx: TaskContext, repo_id: int, external: list[dict[str, Any]],
+               merge_args: tuple[str, ...], repodir: Path, groupdata: Path,
+               premerge: Path, image: TaskImage) -> Path:
         """Merge the tag's repodata (in ``premerge``) with those of its external repos
         that serve ``arch`` into a new output dir, which is returned. The network is on:
         external repos are usually remote."""
-        outdir = self.subdir("repo-merged", build_user=True)
+        arch = ctx.arch
+        outdir = ctx.subdir("repo-merged", build_user=True)
         serving = [r for r in external if not r.get("arches") or arch in r["arches"].split()]
         command = [*merge_args, "-a", arch, "-o", OUTDIR]
         if "--koji" in merge_args and (repodir / "blocklist").is_file():
@@ -143,22 +145,22 @@ class CreaterepoTask(ContainerTaskHandler):
                     *(r["url"].replace("$arch", arch) for r in serving)):
             command += ["-r", url]
         topdir = Path(self.options.topdir)
-        spec = self.container_spec(
-            choice.image, ["sh", "-c", _MERGE_WRAPPER, "mergerepo_c", *command],
+        spec = container_spec(
+            ctx, image.ref, ["sh", "-c", _MERGE_WRAPPER, "mergerepo_c", *command],
             user=BUILD_USER, network=True, network_mode=self.options.install_network,
             mounts=(Mount(topdir, str(topdir)), Mount(premerge, premerge_dir(repo_id)),
                     Mount(outdir, OUTDIR, writable=True)),
             timeout=float(self.options.rpmbuild_timeout),
         )
-        with self.open_log("mergerepos.log") as merge_log:
+        with ctx.logs.open("mergerepos.log") as merge_log:
             merge_log.line("merging with external repos: " + (", ".join(
                 f"{r['external_repo_name']} ({r['url']})" for r in serving) or
                 f"none serves {arch}"))
-            result = self.run_in_container(spec, merge_log)
+            result = run_in_container(ctx, spec, merge_log.write_output)
         if not result.ok:
-            raise self.fail_build("merging the external repos "
-                                  f"({', '.join(r['external_repo_name'] for r in external)})",
-                                  result, "mergerepos.log")
+            raise build_failure(ctx, "merging the external repos "
+                                f"({', '.join(r['external_repo_name'] for r in external)})",
+                                result, "mergerepos.log")
         return outdir
 
     def _reuse_old_repodata(self, oldrepo: dict[str, Any], arch: str, outdir: Path) \

@@ -13,11 +13,11 @@ from typing import Any
 import koji
 import koji.util
 
-from adjutant.worker.handlers.base import ContainerTaskHandler
+from adjutant.worker.handlers.hubtask import HubTaskHandler
 from adjutant.worker.notices import TaskReport, build_mail, send, tag_mail
 
 
-class TagNotificationTask(ContainerTaskHandler):
+class TagNotificationTask(HubTaskHandler):
     Methods = ["tagNotification"]
     _taskWeight = 0.1
 
@@ -37,7 +37,7 @@ class TagNotificationTask(ContainerTaskHandler):
         return f"sent notification of tag operation {self.id} {sent}"
 
 
-class BuildNotificationTask(ContainerTaskHandler):
+class BuildNotificationTask(HubTaskHandler):
     Methods = ["buildNotification"]
     _taskWeight = 0.1
 

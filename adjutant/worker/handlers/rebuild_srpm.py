@@ -6,6 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from adjutant.worker.handlers.base import ContainerTaskHandler
+from adjutant.worker.steps.results import upload_logs
+from adjutant.worker.steps.rpmbuild import srpm_input
+from adjutant.worker.steps.srpm import srpm_in_buildroot
 
 
 class RebuildSRPMTask(ContainerTaskHandler):
@@ -18,10 +21,14 @@ class RebuildSRPMTask(ContainerTaskHandler):
 
     def handler(self, srpm: str, build_tag: Any, opts: dict[str, Any] | None = None) \
             -> dict[str, Any]:
+        repo = self.repo_of(opts or {})
         local, original = self.fetch_srpm(srpm)
-        uploaded, brootid = self.srpm_in_buildroot(
-            build_tag, opts or {}, f"rebuildSRPM {original.nvr}", mode="rs", srpm=local,
-            extra_args=["--nodeps"])
+        build_config = self.session.getBuildConfig(build_tag, event=repo["create_event"])
+        ctx = self.context(self.find_arch("noarch", self.session.host.getHost(), build_config),
+                           build_config)
+        built = srpm_in_buildroot(ctx, repo["id"], f"rebuildSRPM {original.nvr}", "rs",
+                                  lambda _buildroot: srpm_input(local),
+                                  extra_args=["--nodeps"])
         name = Path(srpm).name
-        return {"srpm": uploaded, "logs": self.finish_logs(), "brootid": brootid,
+        return {"srpm": built.path, "logs": upload_logs(ctx), "brootid": built.brootid,
                 "source": {"source": name, "url": name}}

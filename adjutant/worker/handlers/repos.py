@@ -15,13 +15,13 @@ from typing import Any
 import koji
 import koji.tasks
 
-from adjutant.worker.handlers.base import ContainerTaskHandler
+from adjutant.worker.handlers.hubtask import HubTaskHandler
 
 #: How long waitrepo waits at most, as kojid's (two hours).
 WAITREPO_TIMEOUT = 120 * 60
 
 
-class NewRepoTask(ContainerTaskHandler):
+class NewRepoTask(HubTaskHandler):
     Methods = ["newRepo"]
     _taskWeight = 0.1
 
@@ -56,7 +56,7 @@ class NewRepoTask(ContainerTaskHandler):
         return [repo_id, event_id]
 
 
-class WaitrepoTask(ContainerTaskHandler):
+class WaitrepoTask(HubTaskHandler):
     Methods = ["waitrepo"]
     _taskWeight = 0.2
 

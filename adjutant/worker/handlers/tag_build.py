@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import koji
 
-from adjutant.worker.handlers.base import ContainerTaskHandler
+from adjutant.worker.handlers.hubtask import HubTaskHandler
 
 
-class TagBuildTask(ContainerTaskHandler):
+class TagBuildTask(HubTaskHandler):
     Methods = ["tagBuild"]
     _taskWeight = 1.0
 

@@ -1,0 +1,113 @@
+"""What every task handler shares: its own process, the observers, the hub's inputs.
+
+A handler object is created in the daemon (for ``checkHost`` and ``weight``) and runs in
+the forked task process. The observer hooks fire from here, and only from here: task
+started, then finished (after the task's results, once) or failed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import koji
+import koji.tasks
+
+from adjutant.plugin.manager import Plugins
+from adjutant.rpm.header import RpmHeaderError, RpmInfo, read_rpm
+from adjutant.worker.session import serialize_calls
+
+log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel for SIGTERM when the daemon dies, so no task process outlives it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        log.debug("prctl(PR_SET_PDEATHSIG) unavailable")
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise SystemExit(f"task process got signal {signum}")
+
+
+class HubTaskHandler(koji.tasks.BaseTaskHandler):
+    """Base of adjutant's handlers: subclasses implement ``handler(...)`` with the task's
+    parameters. Needs no container; :class:`ContainerTaskHandler` adds them."""
+
+    def __init__(self, id: int, method: str, params: Any, session: Any, options: Any,
+                 workdir: str | None = None) -> None:
+        super().__init__(id, method, params, session, options, workdir)
+        self.plugins: Plugins = options.plugins
+        #: Host paths of everything the task produced (results and logs), reported once
+        #: to the ``adjutant_results_collected`` observers before the task reports.
+        self.collected: list[str] = []
+        #: The task's arch once known (observers see it).
+        self.arch: str | None = None
+
+    def run(self) -> Any:
+        """Run the task in its own process, the observers around it."""
+        if os.getpid() != getattr(self.options, "daemon_pid", None):
+            _die_with_parent()
+            # Replace the daemon's handlers: SIGINT (koji's first signal on cancel) and
+            # SIGTERM end the task process, running every cleanup on the way out.
+            signal.signal(signal.SIGTERM, _terminate)
+            signal.signal(signal.SIGINT, _terminate)
+        serialize_calls(self.session)
+        self.plugins.task_started(self.task_summary())
+        try:
+            result = super().run()
+            if self.collected:
+                self.plugins.results_collected(self.task_summary(),
+                                               list(dict.fromkeys(self.collected)))
+        except BaseException as exc:
+            self.plugins.task_failed(self.task_summary(), exc)
+            raise
+        finally:
+            self.close()
+        self.plugins.task_finished(self.task_summary(), result)
+        return result
+
+    def close(self) -> None:
+        """Release what the task process opened (subclasses add theirs)."""
+
+    def task_summary(self) -> dict[str, Any]:
+        """The ``task`` mapping observer hooks receive."""
+        return {"id": self.id, "method": self.method, "params": self.params,
+                "arch": self.arch}
+
+    # -- what the hub says -----------------------------------------------------------
+
+    def tag_shares_an_arch_with(self, tag: Any, hostdata: Mapping[str, Any]) -> bool:
+        """kojid's host check for build tasks: the tag and this host share an arch."""
+        tag_arches = {koji.canonArch(a) for a in
+                      (self.session.getBuildConfig(tag)["arches"] or "").split()}
+        host_arches = {koji.canonArch(a) for a in (hostdata.get("arches") or "").split()}
+        return bool(tag_arches & host_arches)
+
+    def repo_of(self, opts: Mapping[str, Any]) -> dict[str, Any]:
+        """The task's repo (``opts['repo_id']``, required, as kojid's build tasks need)."""
+        repo_id = opts.get("repo_id")
+        if not repo_id:
+            raise koji.BuildError(f"{self.method} needs a repo_id in its options")
+        return dict(self.session.repoInfo(repo_id, strict=True))
+
+    def fetch_srpm(self, relpath: str) -> tuple[Path, RpmInfo]:
+        """Download a work-relative SRPM through topurl and read its header."""
+        local = Path(self.localPath(f"work/{relpath}"))
+        try:
+            header = read_rpm(local)
+        except RpmHeaderError as exc:
+            raise koji.BuildError(f"{relpath} is not a valid SRPM: {exc}") from exc
+        if not header.is_source:
+            raise koji.BuildError(f"{relpath} is a binary package, not an SRPM")
+        return local, header

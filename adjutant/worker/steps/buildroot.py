@@ -1,0 +1,59 @@
+"""Preparing the buildroot of a task and recording it on the hub."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from adjutant.logs.fanout import TaskLog
+from adjutant.plugin.types import BuildrootPackages, BuildrootRequest
+from adjutant.worker.buildroot import BuildrootPreparer, check_requirements, repo_access
+from adjutant.worker.buildroot_record import HubBuildroot
+from adjutant.worker.context import TaskContext
+from adjutant.worker.provenance import write_provenance
+from adjutant.worker.steps.image import TaskImage
+
+
+@dataclass(frozen=True)
+class Buildroot:
+    """A prepared buildroot: the id of the image to build in (an id, not a name that could
+    move), the packages in it, and its record on the hub."""
+
+    image_id: str
+    packages: BuildrootPackages
+    record: HubBuildroot
+
+
+@contextmanager
+def prepared_buildroot(ctx: TaskContext, image: TaskImage, record: HubBuildroot,
+                       repo_id: int, groups: tuple[str, ...], requirements: Sequence[str],
+                       root_log: TaskLog) -> Iterator[Buildroot]:
+    """The task's buildroot while the block runs: the groups and ``requirements``
+    installed from the tag's repo (``repo_id``) into ``image`` (or a cached or plugin's
+    buildroot), listed on the hub and set BUILDING. After a block that ends normally the
+    hub listing gets what was added for the build; the task's image name is released
+    whatever happens. With ``buildroot_enabled`` off the image is used as it is."""
+    write_provenance(root_log, image.choice, image.image_id, ctx.runtime.name)
+    preparer = BuildrootPreparer(ctx)
+    try:
+        if not ctx.settings.buildroot_enabled:
+            root_log.line("buildroot_enabled is off: the image is used as it is (no dnf)")
+            record.set_installed([])
+            record.building()
+            yield Buildroot(image.image_id, BuildrootPackages(), record)
+            return
+        check_requirements(requirements)
+        assert ctx.tag is not None, "a buildroot needs the task's build tag"
+        access = repo_access(ctx.settings, ctx.tag, repo_id, ctx.arch)
+        request = BuildrootRequest(
+            base_image=image.ref, base_image_id=image.image_id, arch=ctx.arch,
+            repo_id=repo_id, repo_url=access.url, groups=groups,
+            packages=tuple(requirements), settings=ctx.settings.adjutant_settings)
+        prepared = preparer.prepare(request, access, root_log)
+        record.set_installed(prepared.packages.initial)
+        record.building()
+        yield Buildroot(prepared.image_id, prepared.packages, record)
+        record.add_installed(prepared.packages.added)
+    finally:
+        preparer.release()

@@ -1,0 +1,45 @@
+"""Running one container of a task: its labels, the site's mounts, the limits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import koji
+
+from adjutant.container.errors import ContainerError
+from adjutant.container.run import OutputSink, RunResult, run_container
+from adjutant.container.spec import ContainerSpec, Limits, Mount
+from adjutant.worker.context import TaskContext
+from adjutant.worker.labels import task_labels
+
+
+def container_spec(ctx: TaskContext, image: str, command: Sequence[str], *,
+                   mounts: Sequence[Mount] = (), network: bool = False,
+                   network_mode: str = "bridge", user: str | None = None,
+                   workdir: str | None = None, environment: Mapping[str, str] | None = None,
+                   timeout: float | None = None, capabilities: Sequence[str] = ()) \
+        -> ContainerSpec:
+    """A spec carrying the task's labels, the site's extra mounts (``container_mounts``),
+    the limits (``container_*``, kojid's ``RLIMIT_*``); the network only where a phase
+    asks for it and ``network_enabled`` allows it."""
+    s = ctx.settings
+    site_mounts = tuple(Mount(Path(src), dst, rw) for src, dst, rw in s.container_mounts)
+    return ContainerSpec(
+        image=image, command=tuple(command), environment=dict(environment or {}),
+        mounts=(*mounts, *site_mounts), user=user, workdir=workdir,
+        network=network and bool(s.network_enabled), network_mode=network_mode,
+        labels=task_labels(s.host_name, ctx.task_id, s.container_labels),
+        limits=Limits(cpus=s.container_cpus, memory_bytes=s.container_memory,
+                      pids=s.container_pids,
+                      ulimits=tuple((name.lower(), soft, hard)
+                                    for name, (soft, hard) in sorted(s.rlimits.items()))),
+        timeout=timeout, capabilities=tuple(capabilities))
+
+
+def run_in_container(ctx: TaskContext, spec: ContainerSpec, sink: OutputSink) -> RunResult:
+    """Run ``spec`` to the end; an engine failure becomes a BuildError saying so."""
+    try:
+        return run_container(ctx.runtime, spec, sink)
+    except ContainerError as exc:
+        raise koji.BuildError(f"container failure: {exc}") from exc
