@@ -5,6 +5,10 @@ for every hook, with examples), registered through an entry point in the ``adjut
 
     [project.entry-points.adjutant]
     my-site = "my_site_plugin"
+
+A plugin adding task methods (``adjutant_task_handlers``) builds its handlers from
+``adjutant.plugin.tasks``: the handler base classes and the steps of the core's own
+pipelines. That module imports koji, so it is kept out of this one.
 """
 
 from adjutant.buildroot.locks import KeyLock
@@ -26,6 +30,7 @@ from adjutant.plugin.types import (
     PreparedBuildroot,
     RuntimeSettings,
     ScmFetcher,
+    TaskHandlerProvider,
 )
 
 __all__ = [
@@ -46,5 +51,6 @@ __all__ = [
     "PreparedBuildroot",
     "RuntimeSettings",
     "ScmFetcher",
+    "TaskHandlerProvider",
     "hookimpl",
 ]

@@ -5,6 +5,7 @@ Order of hook calls for one task (buildArch as the example)::
     adjutant_config_options()                   once, when the config is read
     adjutant_container_runtimes()               once, to find the configured runtime
     adjutant_log_sinks()                        once, to open the configured log sinks
+    adjutant_task_handlers()                    once, when the worker starts: extra methods
     adjutant_task_started(task)                 observer
     adjutant_resolve_image(request)             first non-None answer wins
     adjutant_prepare_buildroot(request, runtime)  first non-None answer wins
@@ -16,9 +17,10 @@ Order of hook calls for one task (buildArch as the example)::
 ``adjutant_scm_fetchers()`` is called by buildSRPMFromSCM before the checkout.
 
 Registration hooks return a list of frozen dataclasses (``ContainerRuntimeProvider``,
-``ScmFetcher``, ``LogSinkProvider``); two plugins offering the same name is an error that
-names both. Observer hooks are called on every plugin; an observer that raises is logged
-and never fails the build.
+``ScmFetcher``, ``LogSinkProvider``, ``TaskHandlerProvider``); two plugins offering the
+same name (for task handlers: the same task method) is an error that names both.
+Observer hooks are called on every plugin; an observer that raises is logged and never
+fails the build.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from adjutant.plugin.types import (
     LogSinkProvider,
     PreparedBuildroot,
     ScmFetcher,
+    TaskHandlerProvider,
 )
 
 PROJECT = "adjutant"
@@ -112,6 +115,46 @@ def adjutant_log_sinks() -> Sequence[LogSinkProvider]:
                 def write(self, data): syslog.syslog(data.decode(errors="replace"))
                 def close(self): pass
             return [LogSinkProvider(name="syslog", factory=Syslog)]
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def adjutant_task_handlers() -> Sequence[TaskHandlerProvider]:
+    """Offer handlers for Koji task methods the core does not handle (``runroot``, a
+    site's own method...). ``adjutant run`` registers them next to the built-in handlers,
+    so the worker takes those tasks from the hub instead of refusing them.
+
+    :return: providers, each with the handler classes it offers. A handler is a
+        ``koji.tasks.BaseTaskHandler`` subclass naming its methods in ``Methods``;
+        subclass ``adjutant.plugin.tasks.ContainerTaskHandler`` to run containers (it
+        gives ``self.context(arch, build_config)`` and the steps of
+        ``adjutant.plugin.tasks``) or ``HubTaskHandler`` for hub-only work. ``handler()``
+        takes the task's parameters and returns its result, as in kojid. A method offered
+        by two plugins, or one the core handles, stops the worker with an error naming
+        both.
+
+    Example::
+
+        from adjutant.plugin import TaskHandlerProvider, hookimpl
+        from adjutant.plugin.tasks import (ContainerTaskHandler, choose_image,
+                                           container_spec, run_in_container)
+
+        class UnameTask(ContainerTaskHandler):
+            Methods = ["siteUname"]
+            _taskWeight = 0.5
+
+            def handler(self, arch):
+                ctx = self.context(arch)
+                image = choose_image(ctx)
+                with ctx.logs.open("uname.log") as log:
+                    run_in_container(ctx, container_spec(ctx, image.image_id, ["uname", "-a"]),
+                                     log.write_output)
+                return "done"
+
+        @hookimpl
+        def adjutant_task_handlers():
+            return [TaskHandlerProvider(name="site-uname", handlers=(UnameTask,))]
     """
     raise NotImplementedError
 

@@ -33,6 +33,7 @@ from adjutant.plugin.types import (
     LogSinkProvider,
     PreparedBuildroot,
     ScmFetcher,
+    TaskHandlerProvider,
 )
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("builtin-image-policy", "adjutant.policy.resolver"),
 )
 
-_T = TypeVar("_T", ContainerRuntimeProvider, ScmFetcher, LogSinkProvider)
+_T = TypeVar("_T", ContainerRuntimeProvider, ScmFetcher, LogSinkProvider,
+             TaskHandlerProvider)
 _V = TypeVar("_V")
 
 
@@ -196,6 +198,29 @@ class Plugins:
     def log_sink(self, name: str) -> LogSinkProvider:
         return self._pick(self.log_sinks(), name, "log sink", "check log_sinks in the config")
 
+    def task_handlers(self, builtin: Iterable[str] = ()) -> dict[str, type[Any]]:
+        """``adjutant_task_handlers``: every plugin-offered task method → its handler
+        class. A method offered by two plugins, or also in ``builtin`` (the methods the
+        core handles), is a :class:`PluginError` naming both."""
+        core = frozenset(builtin)
+        found: dict[str, type[Any]] = {}
+        owner: dict[str, str] = {}
+        for provider, plugin_name in self._providers("adjutant_task_handlers",
+                                                     TaskHandlerProvider):
+            for method, handler in provider.methods().items():
+                if method in core:
+                    raise PluginError(
+                        f"task method {method!r} of {self._describe(plugin_name)} is "
+                        "handled by the core already; a plugin may only add methods")
+                if method in found and owner[method] != plugin_name:
+                    raise PluginError(
+                        f"task method {method!r} is offered by two plugins: "
+                        f"{self._describe(owner[method])} and {self._describe(plugin_name)}; "
+                        "block one of them (ADJUTANT_PLUGINS_BLOCK)")
+                found[method] = handler
+                owner[method] = plugin_name
+        return found
+
     def config_options(self) -> list[ConfigOption]:
         """Every plugin-declared ``[adjutant]`` option, tagged with its plugin's name."""
         options: list[ConfigOption] = []
@@ -246,7 +271,12 @@ class Plugins:
             yield impl.plugin_name, results[0] if results else None
 
     def _registered(self, hook_name: str, kind: type[_T]) -> dict[str, _T]:
-        found: dict[str, _T] = {}
+        return {item.name: item for item, _plugin in self._providers(hook_name, kind)}
+
+    def _providers(self, hook_name: str, kind: type[_T]) -> list[tuple[_T, str]]:
+        """What a registration hook offers, each with its plugin's name; items that are
+        not ``kind`` are logged and ignored; a name offered twice is a PluginError."""
+        found: list[tuple[_T, str]] = []
         owner: dict[str, str] = {}
         for plugin_name, result in self._call_each(hook_name):
             for item in result or ():
@@ -254,13 +284,13 @@ class Plugins:
                     log.error("plugin %r returned %r from %s, expected %s; ignored",
                               plugin_name, item, hook_name, kind.__name__)
                     continue
-                if item.name in found:
+                if item.name in owner:
                     raise PluginError(
                         f"{kind.__name__} {item.name!r} is offered by two plugins: "
                         f"{self._describe(owner[item.name])} and {self._describe(plugin_name)}; "
                         f"block one of them (ADJUTANT_PLUGINS_BLOCK)"
                     )
-                found[item.name] = item
+                found.append((item, plugin_name))
                 owner[item.name] = plugin_name
         return found
 

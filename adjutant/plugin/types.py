@@ -148,7 +148,9 @@ class BuildrootRequest:
     ``repo_url`` is the tag's repo for the buildroot arch (None when there is no repo);
     ``groups`` the comps groups to install (``build`` or ``srpm-build``); ``packages``
     further requirements (an SRPM's BuildRequires, as ``name >= version`` strings);
-    ``settings`` the worker's ``[adjutant]`` values.
+    ``settings`` the worker's ``[adjutant]`` values; ``install_options`` what the build
+    tag's ``mock.*`` settings ask of the install (``package_manager``, ``module_hotfixes``,
+    ``best``, ``releasever``, ``module_setup``; see :mod:`adjutant.worker.tagsettings`).
     """
 
     base_image: str
@@ -159,11 +161,12 @@ class BuildrootRequest:
     groups: tuple[str, ...]
     packages: tuple[str, ...] = ()
     settings: Mapping[str, Any] = field(default_factory=dict)
+    install_options: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
         """What identifies the buildroot: base image id, repo (id and location, which names
-        the hub), arch, groups and requirements.
+        the hub), arch, groups, requirements and install options.
 
         A repo id names immutable content, so equal keys resolve to the same installed
         package set: the key of a cached buildroot.
@@ -171,9 +174,12 @@ class BuildrootRequest:
         import hashlib
         import json
 
-        data = {"base": self.base_image_id, "repo": self.repo_id, "url": self.repo_url,
+        data: dict[str, Any] = {"base": self.base_image_id, "repo": self.repo_id,
+                                "url": self.repo_url,
                 "arch": self.arch,
                 "groups": sorted(self.groups), "packages": sorted(self.packages)}
+        if self.install_options:  # absent when unset: the keys of plain tags stay as they were
+            data["install"] = dict(self.install_options)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -218,3 +224,32 @@ class PreparedBuildroot:
     image: str
     image_id: str
     packages: BuildrootPackages
+
+
+@dataclass(frozen=True)
+class TaskHandlerProvider:
+    """Koji task methods a plugin handles, the way the core handles its own.
+
+    ``handlers`` are ``koji.tasks.BaseTaskHandler`` subclasses, normally of
+    ``adjutant.plugin.tasks.ContainerTaskHandler`` (runs containers) or ``HubTaskHandler``
+    (talks to the hub only); each names the methods it handles in its ``Methods`` list,
+    as kojid's handlers do. A method can be offered by one plugin only, and never one the
+    core handles.
+    """
+
+    name: str
+    handlers: tuple[type[Any], ...]
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        for handler in self.handlers:
+            methods = getattr(handler, "Methods", None)
+            if not isinstance(handler, type) or not methods or \
+                    not all(isinstance(m, str) and m for m in methods):
+                raise TypeError(f"task handler provider {self.name!r}: {handler!r} must be a "
+                                "task handler class with a non-empty Methods list of method "
+                                "names")
+
+    def methods(self) -> dict[str, type[Any]]:
+        """Each offered method name → its handler class."""
+        return {method: handler for handler in self.handlers for method in handler.Methods}

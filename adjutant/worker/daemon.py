@@ -55,6 +55,15 @@ def reexec() -> None:
     os.execv(sys.executable, argv)
 
 
+def all_handlers(plugins: Plugins) -> tuple[type[Any], ...]:
+    """The built-in handlers, koji's own, then those plugins offer
+    (``adjutant_task_handlers``); a plugin method clashing with another's or the core's
+    is a PluginError naming both."""
+    builtin = (*HANDLERS, *KOJI_HANDLERS)
+    offered = plugins.task_handlers(builtin=(m for h in builtin for m in h.Methods))
+    return (*builtin, *dict.fromkeys(offered.values()))
+
+
 def worker_options(config: WorkerConfig, plugins: Plugins, host_name: str) -> Any:
     """The options object TaskManager and the handlers read."""
     koji.pathinfo.topdir = config.kojid["topdir"]
@@ -74,6 +83,7 @@ def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
     still reach the terminal. Returns the exit status: 0 after a clean shutdown, 1 when
     the session was lost; a restart re-executes and does not return.
     """
+    handlers = all_handlers(plugins)
     runtime = open_runtime(plugins, config.adjutant["runtime"], config.plugin_options,
                            timeouts=engine_timeouts(config.adjutant["container_timeouts"]))
     os.makedirs(config.kojid["workdir"], exist_ok=True)
@@ -83,7 +93,7 @@ def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
         host = session.host.getHost()
         options = worker_options(config, plugins, host["name"])
         manager = ContainerTaskManager(options, session, runtime)
-        for handler in (*HANDLERS, *KOJI_HANDLERS):
+        for handler in handlers:
             manager.registerHandler(handler)
         removed = manager.remove_leftover_containers()
         manager.remove_leftover_task_images()
