@@ -53,7 +53,7 @@ INSTALL_CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETGID", "
 _DNF_PROBLEM = re.compile(
     r"^.*(nothing provides|No match for argument|No matching package|Problem:|"
     r"conflicting requests|Error:|Failed to download|Cannot download|"
-    r"has no dnf, yum or microdnf).*$", re.MULTILINE)
+    r"has no dnf, yum or microdnf|\(mock\.package_manager\)).*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,8 @@ class RepoAccess:
     mounts: tuple[Mount, ...]
     network: bool
     local_dir: Path | None
+    #: Further repos enabled beside it (``adjutant build --repo``), as dnf baseurls.
+    more_urls: tuple[str, ...] = ()
 
 
 def repo_access(options: Any, tag_name: str, repo_id: int, arch: str) -> RepoAccess:
@@ -118,10 +120,40 @@ def _pkg_origins(access: RepoAccess, href: str | None) -> dict[str, str]:
 
 
 def repo_file(request: BuildrootRequest, url: str, proxy: str | None = None) -> str:
-    """The dnf repo file of the tag's repo; ``proxy`` is kojid.conf's ``yum_proxy``."""
+    """The dnf repo file of the tag's repo; ``proxy`` is kojid.conf's ``yum_proxy``;
+    ``module_hotfixes`` when the tag sets ``mock.yum.module_hotfixes``."""
     text = (f"[koji]\nname=Koji repo {request.repo_id} ({request.arch})\n"
             f"baseurl={url}\nenabled=1\ngpgcheck=0\nskip_if_unavailable=False\n")
+    if request.install_options.get("module_hotfixes") == "1":
+        text += "module_hotfixes=1\n"
     return text + (f"proxy={proxy}\n" if proxy else "")
+
+
+def install_environment(request: BuildrootRequest) -> dict[str, str]:
+    """install.sh's environment for the tag's install options (checked values only:
+    :func:`adjutant.worker.tagsettings.tag_settings` made them)."""
+    options = request.install_options
+    env: dict[str, str] = {}
+    if "package_manager" in options:
+        env["ADJUTANT_PACKAGE_MANAGER"] = options["package_manager"]
+    pm_opts = []
+    if "releasever" in options:
+        pm_opts.append(f"--releasever={options['releasever']}")
+    if options.get("best") == "1":
+        pm_opts.append("--setopt=best=True")
+    if pm_opts:
+        env["ADJUTANT_PM_OPTS"] = " ".join(pm_opts)
+    if "module_setup" in options:
+        env["ADJUTANT_MODULE_SETUP"] = options["module_setup"]
+    return env
+
+
+def more_repo_files(urls: Sequence[str], proxy: str | None = None) -> str:
+    """dnf repo sections for ``urls`` beside the tag's (``[more-1]``, ``[more-2]``...)."""
+    return "".join(
+        f"[more-{i}]\nname=Repo {i} ({url})\nbaseurl={url}\nenabled=1\ngpgcheck=0\n"
+        f"skip_if_unavailable=False\n" + (f"proxy={proxy}\n" if proxy else "")
+        for i, url in enumerate(urls, 1))
 
 
 def task_image_ref(host: str, task_id: int) -> str:
@@ -203,8 +235,9 @@ class BuildrootPreparer:
         repos = ctx.subdir("buildroot/repos")
         lists = ctx.subdir("buildroot/lists")
         origins_href = _origin_href(_repo_file(access, "repodata/repomd.xml"))
-        (repos / "koji.repo").write_text(repo_file(request, access.url,
-                                                   ctx.settings.yum_proxy))
+        (repos / "koji.repo").write_text(
+            repo_file(request, access.url, ctx.settings.yum_proxy)
+            + more_repo_files(access.more_urls, ctx.settings.yum_proxy))
         script = Path(str(resources.files("adjutant.buildroot") / "data" / "install.sh"))
         spec = container_spec(
             ctx,
@@ -212,7 +245,8 @@ class BuildrootPreparer:
             ("sh", INSTALL_SCRIPT, LISTS_DIR, ",".join(request.groups), *request.packages),
             # A merged repo (the tag has external repos) needs the network either way:
             # dnf fetches external packages from their own repos' URLs.
-            user="0:0", network=access.network or origins_href is not None,
+            user="0:0", environment=install_environment(request),
+            network=access.network or origins_href is not None,
             network_mode=ctx.settings.install_network,
             capabilities=INSTALL_CAPABILITIES,
             timeout=float(ctx.settings.rpmbuild_timeout),
@@ -283,7 +317,8 @@ class BuildrootPreparer:
         """The installed-from-repo packages that came from the tag's external repos, as
         of the repo's creation (nothing to look up when the repo was not merged)."""
         origins = _pkg_origins(access, origins_href)
-        if not origins:
+        if not origins or self.ctx.session is None:
+            # No hub (a local build): nothing is listed anywhere, so nothing to look up.
             return {}
         session = self.ctx.session
         repo = session.repoInfo(request.repo_id, strict=True)

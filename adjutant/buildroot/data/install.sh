@@ -4,20 +4,30 @@
 #   $2  comma-separated comps groups to install ("build" or "srpm-build"; may be empty)
 #   $3… requirements to install (an SRPM's BuildRequires, e.g. "foo >= 1.2")
 # The repo file is mounted in /etc/adjutant/repos; no other repo is enabled.
+# The build tag's mock.* settings arrive checked (adjutant/worker/tagsettings.py) in:
+#   ADJUTANT_PACKAGE_MANAGER  dnf, dnf5, yum or microdnf (default: the first the image has)
+#   ADJUTANT_PM_OPTS          further package manager options (--releasever=, best)
+#   ADJUTANT_MODULE_SETUP     lines "command module..." run as "<pm> module ..." first
 set -eu
 out=$1
 groups=$2
 shift 2
 qf='%{NAME}\t%{VERSION}\t%{RELEASE}\t%{EPOCH}\t%{ARCH}\t%{SIGMD5}\t%{SIZE}\t%{BUILDTIME}\n'
 
-opts="-y --setopt=reposdir=/etc/adjutant/repos --setopt=install_weak_deps=False --setopt=tsflags=nodocs"
+opts="-y --setopt=reposdir=/etc/adjutant/repos --setopt=install_weak_deps=False --setopt=tsflags=nodocs ${ADJUTANT_PM_OPTS:-}"
 rpm -qa --qf "$qf" > "$out/base.tsv"
-if command -v dnf >/dev/null 2>&1; then pm=dnf
-elif command -v yum >/dev/null 2>&1; then pm=yum
+wanted=${ADJUTANT_PACKAGE_MANAGER:-}
+if [ -n "$wanted" ] && ! command -v "$wanted" >/dev/null 2>&1; then
+    echo "adjutant: the build tag asks for $wanted (mock.package_manager) but the image has no $wanted" >&2
+    exit 70
+fi
+if [ -n "$wanted" ] && [ "$wanted" != microdnf ]; then pm=$wanted
+elif [ -z "$wanted" ] && command -v dnf >/dev/null 2>&1; then pm=dnf
+elif [ -z "$wanted" ] && command -v yum >/dev/null 2>&1; then pm=yum
 elif command -v microdnf >/dev/null 2>&1; then
     # microdnf has no comps groups: bootstrap dnf from the tag's repo first (a minimal
     # distribution image ships only microdnf; build tags carry dnf).
-    echo "adjutant: the image has only microdnf; installing dnf from the repo"
+    echo "adjutant: microdnf has no comps groups; installing dnf from the repo with it"
     if ! microdnf $opts install dnf; then
         echo "adjutant: the image has only microdnf, which cannot install comps groups, and dnf could not be installed from the repo" >&2
         exit 70
@@ -28,6 +38,13 @@ else
     exit 70
 fi
 
+if [ -n "${ADJUTANT_MODULE_SETUP:-}" ]; then
+    echo "$ADJUTANT_MODULE_SETUP" | while read -r command modules; do
+        echo "adjutant: $pm module $command $modules (mock.module_setup_commands)"
+        # shellcheck disable=SC2086 # the modules are checked names, one word each
+        $pm $opts module "$command" $modules
+    done
+fi
 old_ifs=$IFS
 IFS=,
 for group in $groups; do

@@ -13,6 +13,7 @@ from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.context import TaskContext
 from adjutant.worker.provenance import write_provenance
 from adjutant.worker.steps.image import TaskImage
+from adjutant.worker.tagsettings import tag_settings
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,12 @@ def prepared_buildroot(ctx: TaskContext, image: TaskImage, record: HubBuildroot,
     installed from the tag's repo (``repo_id``) into ``image`` (or a cached or plugin's
     buildroot), listed on the hub and set BUILDING. After a block that ends normally the
     hub listing gets what was added for the build; the task's image name is released
-    whatever happens. With ``buildroot_enabled`` off the image is used as it is."""
+    whatever happens. With ``buildroot_enabled`` off the image is used as it is. The
+    build tag's ``mock.*`` settings shape the install; each is named in root.log."""
     write_provenance(root_log, image.choice, image.image_id, ctx.runtime.name)
+    settings = tag_settings(ctx.build_config)
+    for note in settings.notes:
+        root_log.line(note)
     preparer = BuildrootPreparer(ctx)
     try:
         if not ctx.settings.buildroot_enabled:
@@ -49,7 +54,8 @@ def prepared_buildroot(ctx: TaskContext, image: TaskImage, record: HubBuildroot,
         request = BuildrootRequest(
             base_image=image.ref, base_image_id=image.image_id, arch=ctx.arch,
             repo_id=repo_id, repo_url=access.url, groups=groups,
-            packages=tuple(requirements), settings=ctx.settings.adjutant_settings)
+            packages=tuple(requirements), settings=ctx.settings.adjutant_settings,
+            install_options=settings.install)
         prepared = preparer.prepare(request, access, root_log)
         record.set_installed(prepared.packages.initial)
         record.building()

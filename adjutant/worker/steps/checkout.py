@@ -11,7 +11,7 @@ read through :class:`~adjutant.container.untrusted.UntrustedDir`.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from adjutant.plugin import CommandResult, ScmFetcher
 from adjutant.worker.context import TaskContext
 from adjutant.worker.steps.buildroot import Buildroot
 from adjutant.worker.steps.containers import container_spec, run_in_container
-from adjutant.worker.steps.rpmbuild import BuildInput
+from adjutant.worker.steps.rpmbuild import BuildInput, build_environment
 
 CHECKOUT = "/checkout"
 SOURCE_DIR = f"{CHECKOUT}/src"
@@ -73,14 +73,16 @@ class ScmCheckout:
             raise koji.BuildError(f"checkout of {scm.url} failed: {exc}") from exc
         self.revision = result.revision
         if scm.source_cmd:
-            done = run(scm.source_cmd, result.path)
+            # As kojid's, in the buildroot with the build's environment (mock's chroot).
+            done = self.run(image_id, log, scm.source_cmd, result.path,
+                            build_environment(self.ctx))
             if done.exit_code:
                 raise koji.BuildError(f"source command {' '.join(scm.source_cmd)!r} failed "
                                       f"with status {done.exit_code}; see checkout.log")
         return str(result.path)
 
-    def run(self, image_id: str, log: TaskLog, argv: Sequence[str], cwd: str) \
-            -> CommandResult:
+    def run(self, image_id: str, log: TaskLog, argv: Sequence[str], cwd: str,
+            environment: Mapping[str, str] = BUILD_ENV) -> CommandResult:
         """One checkout step in a container: network on, only the checkout writable."""
         stdout = bytearray()
 
@@ -92,7 +94,7 @@ class ScmCheckout:
         log.line(f"$ {' '.join(argv)}")
         s = self.ctx.settings
         spec = container_spec(
-            self.ctx, image_id, argv, user=BUILD_USER, workdir=cwd, environment=BUILD_ENV,
+            self.ctx, image_id, argv, user=BUILD_USER, workdir=cwd, environment=environment,
             network=True, network_mode=s.scm_network, timeout=float(s.rpmbuild_timeout),
             mounts=(Mount(self.checkout, CHECKOUT, writable=True), *self._credentials()))
         result = run_in_container(self.ctx, spec, sink)

@@ -25,6 +25,7 @@ from adjutant.worker.context import TaskContext
 from adjutant.worker.macros import build_macros
 from adjutant.worker.steps.buildroot import Buildroot
 from adjutant.worker.steps.containers import container_spec, run_in_container
+from adjutant.worker.tagsettings import tag_settings
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,9 @@ def run_rpmbuild(ctx: TaskContext, buildroot: Buildroot, build_input: BuildInput
                  root_log: TaskLog, *, target_arch: str | None = None,
                  extra_args: Sequence[str] = ()) -> BuildRun:
     """rpmbuild ``mode`` (see :func:`adjutant.build.rpmbuild.rpmbuild_command`) with the
-    hub's and config's macros, into ``build.log``, bounded by ``rpmbuild_timeout``. A
-    failed build's buildroot is kept for ``failed_buildroot_lifetime``."""
+    hub's and config's macros and the tag's ``rpm.env.*`` in its environment, into
+    ``build.log``, bounded by ``rpmbuild_timeout``. A failed build's buildroot is kept for
+    ``failed_buildroot_lifetime``."""
     assert ctx.build_config is not None, "rpmbuild needs the task's build config"
     builddir = ctx.subdir("build", build_user=True)
     command = rpmbuild_command(
@@ -69,13 +71,19 @@ def run_rpmbuild(ctx: TaskContext, buildroot: Buildroot, build_input: BuildInput
         macros=build_macros(ctx.settings, ctx.build_config, ctx.arch))
     spec = container_spec(
         ctx, buildroot.image_id, command, user=BUILD_USER, workdir=BUILDDIR,
-        environment=BUILD_ENV, timeout=float(ctx.settings.rpmbuild_timeout),
+        environment=build_environment(ctx), timeout=float(ctx.settings.rpmbuild_timeout),
         mounts=(*build_input.mounts, Mount(builddir, BUILDDIR, writable=True)))
     with ctx.logs.open("build.log") as build_log:
         result = run_in_container(ctx, spec, build_log.write_output)
     if not result.ok:
         keep_failed_buildroot(ctx, buildroot.image_id, builddir, root_log)
     return BuildRun(result, builddir)
+
+
+def build_environment(ctx: TaskContext) -> dict[str, str]:
+    """The environment of commands run in the buildroot as the build: the base one, then
+    the build tag's ``rpm.env.*`` (which win, as in mock's environment)."""
+    return {**BUILD_ENV, **tag_settings(ctx.build_config).environment}
 
 
 def build_failure(ctx: TaskContext, what: str, result: RunResult,
