@@ -4,6 +4,7 @@ from adjutant.worker.handlers.build import BuildTask
 from adjutant.worker.handlers.build_arch import BuildArchTask
 from adjutant.worker.handlers.build_srpm_from_scm import BuildSRPMFromSCMTask
 from adjutant.worker.handlers.createrepo import CreaterepoTask
+from adjutant.worker.handlers.dependant import DependantTask
 from adjutant.worker.handlers.notifications import BuildNotificationTask, TagNotificationTask
 from adjutant.worker.handlers.rebuild_srpm import RebuildSRPMTask
 from adjutant.worker.handlers.repos import NewRepoTask, WaitrepoTask
@@ -11,7 +12,7 @@ from adjutant.worker.handlers.tag_build import TagBuildTask
 
 HANDLERS = (BuildTask, BuildArchTask, BuildSRPMFromSCMTask, RebuildSRPMTask, CreaterepoTask,
             NewRepoTask, WaitrepoTask, TagBuildTask, TagNotificationTask,
-            BuildNotificationTask)
+            BuildNotificationTask, DependantTask)
 
 __all__ = [
     "HANDLERS",
@@ -20,6 +21,7 @@ __all__ = [
     "BuildSRPMFromSCMTask",
     "BuildTask",
     "CreaterepoTask",
+    "DependantTask",
     "NewRepoTask",
     "RebuildSRPMTask",
     "TagBuildTask",
