@@ -38,7 +38,10 @@ DEFAULT_REPO_OPTS = {"src": False, "debuginfo": False, "separate_src": False, "m
 
 
 def repo_dir(topdir: Path, db: HubDB, repo: Repo) -> Path:
-    return Path(koji.PathInfo(topdir=str(topdir)).repo(repo.id, db.tags[repo.tag_id].name))
+    """``repos/<tag>/<id>``, or ``repos-dist/<tag>/<id>`` for a dist repo."""
+    paths = koji.PathInfo(topdir=str(topdir))
+    tag = db.tags[repo.tag_id].name
+    return Path(paths.distrepo(repo.id, tag) if repo.dist else paths.repo(repo.id, tag))
 
 
 def set_repo_state(db: HubDB, repo: Repo, state: int, now: float) -> None:
@@ -61,9 +64,9 @@ def repo_info_call(ctx: CallContext, /, repo_id: Any, strict: bool = False) -> A
 
 
 def latest_repo(db: HubDB, tag: Tag, state: int = REPO_READY,
-                min_event: int | None = None) -> Repo | None:
+                min_event: int | None = None, dist: bool = False) -> Repo | None:
     repos = [r for r in db.repos.values()
-             if r.tag_id == tag.id and r.state == state and not r.dist
+             if r.tag_id == tag.id and r.state == state and r.dist == bool(dist)
              and (min_event is None or r.create_event >= min_event)]
     return max(repos, key=lambda r: (r.create_event, r.id), default=None)
 
@@ -73,9 +76,11 @@ def get_repo(
     ctx: CallContext, /, tag: Any, state: int | None = None, event: Any = None,
     dist: bool = False, min_event: int | None = None,
 ) -> Any:
-    """The newest repo of the tag in ``state`` (default READY), or None."""
+    """The newest repo (dist repo with ``dist``) of the tag in ``state`` (default READY),
+    or None."""
     taginfo = get_tag(ctx.db, tag)
-    found = latest_repo(ctx.db, taginfo, REPO_READY if state is None else state, min_event)
+    found = latest_repo(ctx.db, taginfo, REPO_READY if state is None else state, min_event,
+                        dist=dist)
     return repo_info(ctx.db, found) if found else None
 
 
@@ -211,7 +216,8 @@ def repo_done(
 
     ``data`` is ``{arch: [uploadpath, [files]]}``; a file ending in ``pkglist`` goes to the
     arch dir, others to ``<arch>/repodata/``. Repo not INIT, arch dir missing or an uploaded
-    file missing → 1000 (checked before anything moves).
+    file missing → 1000 (checked before anything moves). A dist repo's files were moved by
+    ``host.distRepoMove`` already: ``data`` is not looked at.
     """
     ctx.require_host()
     repo = _get_repo(ctx.db, repo_id)
@@ -221,7 +227,7 @@ def repo_done(
         raise koji.GenericError(f"Repo {repo.id} not in INIT state (got {repo.state})")
     rdir = repo_dir(ctx.core.topdir, ctx.db, repo)
     moves: list[tuple[Path, Path]] = []
-    for arch, (uploadpath, files) in data.items():
+    for arch, (uploadpath, files) in ({} if repo.dist else data).items():
         adir = rdir / koji.canonArch(arch)
         if not adir.is_dir():
             raise koji.GenericError(f"Repo arch directory missing: {adir}")

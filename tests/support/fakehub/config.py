@@ -39,6 +39,9 @@ class HubConfig:
     ServerOffline: bool = False
     #: Every call of a non-admin except login/sslLogin/logout gets fault 1014.
     LockOut: bool = False
+    #: The save_failed_tree hub plugin's ``allowed_methods`` (comma list, ``*`` = any):
+    #: the methods whose failed tasks may have their buildroot saved.
+    SaveFailedTreeAllowedMethods: str = "buildArch"
 
 
 class Clock:

@@ -19,8 +19,10 @@ from koji.xmlrpcplus import Fault, dumps
 from . import (
     api_buildroots,
     api_builds,
+    api_distrepo,
     api_files,
     api_host,
+    api_plugins,
     api_repos,
     api_session,
     api_tags,
@@ -63,6 +65,8 @@ class Dispatcher:
                 api_repos.api,
                 api_tags.api,
                 api_builds.api,
+                api_plugins.api,
+                api_distrepo.api,
                 multicall,
             ]
         )

@@ -533,6 +533,14 @@ class FakeHub:
             db.rpms[rpm.id] = rpm
             return rpm.id
 
+    def add_rpm_sig(self, rpm_id: int, sigkey: str) -> None:
+        """Record a signature of the rpm (the hub's ``rpmsigs``), as an import of a signed
+        copy would; the test writes the copy at ``koji.pathinfo.signed`` itself."""
+        with self.core.lock:
+            rpm = self.core.db.rpms[rpm_id]
+            if sigkey.lower() not in rpm.sigkeys:
+                rpm.sigkeys.append(sigkey.lower())
+
     def build(self, build_id: int | str) -> dict[str, Any]:
         """``getBuild`` plus ``rpms`` (their ``N-V-R.A``)."""
         with self.core.lock:

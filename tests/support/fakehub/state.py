@@ -226,6 +226,9 @@ class Rpm:
     buildroot_id: int | None = None
     external_repo_id: int | None = None
     draft: bool = False
+    #: Signature keys the hub knows for it (``rpmsigs``; lower-case hex, ``''`` for the
+    #: header of the rpm as imported, unsigned).
+    sigkeys: list[str] = field(default_factory=lambda: [""])
 
 
 @dataclass
