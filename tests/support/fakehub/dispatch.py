@@ -17,6 +17,7 @@ import koji
 from koji.xmlrpcplus import Fault, dumps
 
 from . import (
+    api_build_tasks,
     api_buildroots,
     api_builds,
     api_distrepo,
@@ -65,6 +66,7 @@ class Dispatcher:
                 api_repos.api,
                 api_tags.api,
                 api_builds.api,
+                api_build_tasks.api,
                 api_plugins.api,
                 api_distrepo.api,
                 multicall,
