@@ -146,7 +146,8 @@ def test_two_hosts_share_the_queue_and_no_task_runs_twice(
 
 def test_unsupported_methods_are_refused_for_other_hosts(
         hub: FakeHub, start_worker: StartWorker) -> None:
-    task_id = hub.make_task("runroot", ["f-build", "x86_64", "true"], arch="x86_64")
+    # runroot is the runroot plugin's now; image builds are handled nowhere in adjutant.
+    task_id = hub.make_task("createImage", ["name", "1.0", "1", "x86_64"], arch="x86_64")
     start_worker()
     wait_for(lambda: hub.refusals(task_id), 30, message="a refusal")
     refusal = hub.refusals(task_id)[0]
