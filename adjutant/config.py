@@ -154,7 +154,6 @@ IGNORED_KOJID_OPTIONS: Mapping[str, str] = {
     "pluginpath": "kojid builder plugins run inside kojid and mock; adjutant's plugins are "
                   "Python entry points (see 'adjutant plugins')",
     "copy_old_repodata": "only used by kojid's distRepo, which adjutant does not handle yet",
-    "distrepo_skip_stat": "only used by kojid's distRepo, which adjutant does not handle yet",
 }
 
 #: ``RLIMIT_*`` options as container ulimit names.

@@ -5,6 +5,7 @@ from adjutant.worker.handlers.build_arch import BuildArchTask
 from adjutant.worker.handlers.build_srpm_from_scm import BuildSRPMFromSCMTask
 from adjutant.worker.handlers.createrepo import CreaterepoTask
 from adjutant.worker.handlers.dependant import DependantTask
+from adjutant.worker.handlers.dist_repo import CreateDistRepoTask, DistRepoTask
 from adjutant.worker.handlers.notifications import BuildNotificationTask, TagNotificationTask
 from adjutant.worker.handlers.rebuild_srpm import RebuildSRPMTask
 from adjutant.worker.handlers.repos import NewRepoTask, WaitrepoTask
@@ -12,7 +13,8 @@ from adjutant.worker.handlers.tag_build import TagBuildTask
 
 HANDLERS = (BuildTask, BuildArchTask, BuildSRPMFromSCMTask, RebuildSRPMTask, CreaterepoTask,
             NewRepoTask, WaitrepoTask, TagBuildTask, TagNotificationTask,
-            BuildNotificationTask, DependantTask)
+            BuildNotificationTask, DependantTask,
+            DistRepoTask, CreateDistRepoTask)
 
 __all__ = [
     "HANDLERS",
@@ -20,8 +22,10 @@ __all__ = [
     "BuildNotificationTask",
     "BuildSRPMFromSCMTask",
     "BuildTask",
+    "CreateDistRepoTask",
     "CreaterepoTask",
     "DependantTask",
+    "DistRepoTask",
     "NewRepoTask",
     "RebuildSRPMTask",
     "TagBuildTask",

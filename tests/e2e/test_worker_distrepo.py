@@ -1,0 +1,88 @@
+"""distRepo / createdistrepo against the fake hub: a dist repo of a tag's latest builds,
+the signed copies where the keys asked for have them, that dnf installs from."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import koji
+
+from adjutant.container.run import run_container
+from adjutant.container.runtime import ContainerRuntime
+from adjutant.container.spec import ContainerSpec, Mount
+from adjutant.image.default import DEFAULT_IMAGE
+from adjutant.plugin.manager import LoadOptions, load_plugins
+from adjutant.worker.buildroot import INSTALL_CAPABILITIES
+from tests.support.fakehub import FakeHub
+from tests.support.kojirepo import build_package, package_spec, register_packages
+from tests.support.kojisetup import wait_task
+from tests.support.worker import WorkerProcess
+
+KEY = "abcd1234"
+
+
+def _signed_copy(hub: FakeHub, runtime: ContainerRuntime, tmp_path: Path,
+                 rpm: dict[str, Any]) -> Path:
+    """A 'signed copy' of adjutant-dep-1.0-1 at the hub's signed path: a second build of
+    the same N-V-R (another build time), so that the repo shows which file it took."""
+    built = build_package(runtime, load_plugins(LoadOptions()),
+                          package_spec("adjutant-dep", "1.0", build_check="echo signed"),
+                          tmp_path / "signed")[0]
+    path = hub.topdir / "packages/adjutant-dep/1.0/1" / koji.pathinfo.signed(rpm, KEY)
+    path.parent.mkdir(parents=True)
+    shutil.copy(built, path)
+    hub.add_rpm_sig(rpm["id"], KEY)
+    return path
+
+
+def test_dist_repo_has_both_packages_the_signed_one_from_the_signed_path(
+        hub: FakeHub, repo_packages: dict[str, Path], podman_runtime: ContainerRuntime,
+        tmp_path: Path, start_worker: Callable[..., WorkerProcess]) -> None:
+    hub.add_tag("f-dist", arches="x86_64")
+    registered = register_packages(hub, [repo_packages["dep-1"], repo_packages["tool"]])
+    for _path, _info, _rel, build_id, _rpm_id in registered:
+        hub.tag_build("f-dist", build_id)
+    unsigned_tool = hub.topdir / registered[1][2]
+    dep_row = hub.client().getRPM(registered[0][4])
+    signed = _signed_copy(hub, podman_runtime, tmp_path, dep_row)
+    hub.add_user("releng", "pw", perms=["dist-repo"])
+
+    task_id = hub.client("releng", "pw").distRepo(
+        "f-dist", [KEY], arch=["x86_64"], inherit=False, latest=True, multilib=False,
+        split_debuginfo=False, skip_missing_signatures=False, allow_missing_signatures=True,
+        comps=None, delta=[], event=None, volume=None, zck=False, zck_dict_dir=None,
+        write_signed_rpms=False)
+    worker = start_worker()
+    task = wait_task(hub, task_id)
+    assert task["state_name"] == "CLOSED", worker.log()[-4000:]
+    repo_id = hub.task(task_id)["request"][1]
+    assert hub.task_result(task_id) == f"Dist repository #{repo_id} successfully generated"
+    assert hub.repo(repo_id)["state"] == koji.REPO_READY
+
+    archdir = hub.repo_path(repo_id) / "x86_64"
+    assert archdir.parent.parent.parent.name == "repos-dist"
+    packages = archdir / "Packages" / "a"
+    assert sorted(p.name for p in packages.iterdir()) == [
+        "adjutant-dep-1.0-1.noarch.rpm", "adjutant-tool-1.0-1.noarch.rpm"]
+    assert (packages / "adjutant-dep-1.0-1.noarch.rpm").samefile(signed)
+    assert (packages / "adjutant-tool-1.0-1.noarch.rpm").samefile(unsigned_tool)
+    assert (archdir / "repodata" / "repomd.xml").is_file()
+    child, = hub.children(task_id)
+    logs = hub.work_path(koji.pathinfo.taskrelpath(child))
+    assert "adjutant-tool-1.0-1.noarch" in (logs / "missing_signatures.log").read_text()
+
+    output: list[bytes] = []
+    spec = ContainerSpec(
+        image=DEFAULT_IMAGE, user="0:0", capabilities=INSTALL_CAPABILITIES,
+        mounts=(Mount(archdir, "/repo"),),
+        command=("sh", "-c", "dnf -y -q --disablerepo='*' --repofrompath=dist,file:///repo "
+                 "--enablerepo=dist --setopt=dist.gpgcheck=0 --nodocs "
+                 "--setopt=skip_if_unavailable=False install adjutant-tool "
+                 "&& rpm -q adjutant-tool adjutant-dep"))
+    result = run_container(podman_runtime, spec, lambda _s, data: output.append(data))
+    text = b"".join(output).decode()
+    assert result.ok, text
+    assert "adjutant-tool-1.0-1.noarch" in text and "adjutant-dep-1.0-1.noarch" in text
