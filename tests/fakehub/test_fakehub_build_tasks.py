@@ -74,3 +74,17 @@ def test_list_builds_by_task(hub: FakeHub) -> None:
     assert [b["nvr"] for b in session.listBuilds(
         packageID=session.getPackageID("c"))] == ["c-1-1"]
     assert session.listBuilds(taskID=task_id, state=koji.BUILD_STATES["FAILED"]) == []
+
+
+def test_list_tagged_at_an_event_shows_only_the_builds_tagged_by_then(hub: FakeHub) -> None:
+    """What a waitrepo checks a repo against (its create_event), inheritance included."""
+    hub.add_tag("dest", arches=None)
+    hub.add_tag("build", parents=["dest"])
+    hub.tag_build("dest", hub.add_build("a", "1", "1"))
+    session = hub.client()
+    before = session.getLastEvent()["id"]
+    hub.tag_build("dest", hub.add_build("b", "1", "1"))
+    assert [b["nvr"] for b in session.listTagged("build", event=before, inherit=True)] == \
+        ["a-1-1"]
+    assert [b["nvr"] for b in session.listTagged("build", inherit=True)] == ["b-1-1", "a-1-1"]
+    assert session.listTagged("build", event=before) == []

@@ -335,7 +335,7 @@ def host_tag_build(
             raise koji.TagError(f"build {binfo.nvr} already tagged ({taginfo.name})")
         taginfo.builds.remove(binfo.id)
     taginfo.builds.append(binfo.id)
-    taginfo.change_event = ctx.db.new_event(ctx.now())
+    taginfo.change_event = taginfo.tag_events[binfo.id] = ctx.db.new_event(ctx.now())
 
 
 @api.method("host.tagNotification")

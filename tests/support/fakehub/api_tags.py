@@ -9,7 +9,16 @@ from typing import Any
 
 from .context import CallContext
 from .registry import MethodTable
-from .rules import find_build, find_tag, find_target, get_tag, inheritance, missing, tagged_builds
+from .rules import (
+    as_int,
+    find_build,
+    find_tag,
+    find_target,
+    get_tag,
+    inheritance,
+    missing,
+    tagged_builds,
+)
 from .state import HubDB, PackageEntry, Tag
 from .views import build_info, tag_info, target_info
 
@@ -168,8 +177,9 @@ def list_tagged(
     draft: bool | None = None,
 ) -> list[dict[str, Any]]:
     taginfo = get_tag(ctx.db, tag)
+    at = as_int(event, "event") if event is not None else None
     rows = []
-    for build, source in tagged_builds(ctx.db, taginfo, bool(inherit), bool(latest)):
+    for build, source in tagged_builds(ctx.db, taginfo, bool(inherit), bool(latest), at):
         if package is not None and build.name != package:
             continue
         if prefix is not None and not build.name.startswith(prefix):

@@ -498,7 +498,7 @@ class FakeHub:
                 raise KeyError(f"no build {build}")
             taginfo = get_tag(db, tag)
             taginfo.builds.append(found.id)
-            taginfo.change_event = db.new_event(self.now())
+            taginfo.change_event = taginfo.tag_events[found.id] = db.new_event(self.now())
 
     def tagged(self, tag: int | str) -> list[str]:
         """NVRs tagged directly in ``tag``, oldest first."""

@@ -181,13 +181,17 @@ def inheritance(db: HubDB, tag: Tag) -> list[Tag]:
     return order
 
 
-def tagged_builds(db: HubDB, tag: Tag, inherit: bool, latest: bool) -> list[tuple[Build, Tag]]:
+def tagged_builds(db: HubDB, tag: Tag, inherit: bool, latest: bool,
+                  event: int | None = None) -> list[tuple[Build, Tag]]:
     """Builds tagged in ``tag`` (and ancestors with ``inherit``), newest first; with
-    ``latest`` only the newest build of each package."""
+    ``latest`` only the newest build of each package; with ``event`` only those tagged by
+    that event."""
     result: list[tuple[Build, Tag]] = []
     seen_pkgs: set[str] = set()
     for source in inheritance(db, tag) if inherit else [tag]:
         for build_id in reversed(source.builds):
+            if event is not None and source.tag_events.get(build_id, 0) > event:
+                continue
             build = db.builds[build_id]
             if latest:
                 if build.name in seen_pkgs:

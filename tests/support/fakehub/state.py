@@ -176,6 +176,9 @@ class Tag:
     packages: dict[str, PackageEntry] = field(default_factory=dict)
     #: Tagged build ids, newest last.
     builds: list[int] = field(default_factory=list)
+    #: The event each tagged build was tagged at (build id → event id; none: before any).
+    #: Untagging keeps no history: ``listTagged(event=...)`` never shows untagged builds.
+    tag_events: dict[int, int] = field(default_factory=dict)
     #: Comps groups: group name → package names (``build``, ``srpm-build``, ...).
     groups: dict[str, list[str]] = field(default_factory=dict)
     #: The event of the tag's last change (creation, tagging).
