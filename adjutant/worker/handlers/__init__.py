@@ -3,6 +3,7 @@
 from adjutant.worker.handlers.build import BuildTask
 from adjutant.worker.handlers.build_arch import BuildArchTask
 from adjutant.worker.handlers.build_srpm_from_scm import BuildSRPMFromSCMTask
+from adjutant.worker.handlers.chainbuild import ChainBuildTask
 from adjutant.worker.handlers.createrepo import CreaterepoTask
 from adjutant.worker.handlers.dependant import DependantTask
 from adjutant.worker.handlers.dist_repo import CreateDistRepoTask, DistRepoTask
@@ -13,7 +14,7 @@ from adjutant.worker.handlers.tag_build import TagBuildTask
 
 HANDLERS = (BuildTask, BuildArchTask, BuildSRPMFromSCMTask, RebuildSRPMTask, CreaterepoTask,
             NewRepoTask, WaitrepoTask, TagBuildTask, TagNotificationTask,
-            BuildNotificationTask, DependantTask,
+            BuildNotificationTask, DependantTask, ChainBuildTask,
             DistRepoTask, CreateDistRepoTask)
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "BuildNotificationTask",
     "BuildSRPMFromSCMTask",
     "BuildTask",
+    "ChainBuildTask",
     "CreateDistRepoTask",
     "CreaterepoTask",
     "DependantTask",
