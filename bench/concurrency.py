@@ -1,0 +1,153 @@
+"""Throughput under concurrency: 20 small buildArch tasks queued at once on the fake hub,
+``maxjobs = 4``, on this machine, against the same 20 builds run by a bare engine loop
+with the same concurrency (4 threads creating, starting, waiting for and removing the
+containers through the runtime, no hub, no worker).
+
+Figure: achieved throughput ÷ ideal throughput = bare loop's wall time ÷ the worker's
+(first task created → last task CLOSED). Target >= 0.85. Also the worker's peak resident
+memory summed over the daemon and its task processes, sampled every 0.2 s.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bench.common import report
+
+TASKS = 20
+MAXJOBS = 4
+#: Container work per build: %build sleeps this long (the build itself is ~0.3 s).
+WORK_SECONDS = 2
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int(Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        pending += children.get(current, [])
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
+class _PeakRss(threading.Thread):
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak, self._done = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.2):
+            self.peak = max(self.peak, _tree_rss(self.pid))
+
+    def stop(self) -> int:
+        self._done.set()
+        self.join()
+        return self.peak
+
+
+def _bare_loop(runtime: Any, image: str, srpm: Path, macros: dict[str, str]) -> float:
+    """The same 20 rpmbuilds, 4 at a time, straight through the runtime."""
+    from adjutant.build.rpmbuild import BUILD_ENV, BUILD_USER, BUILDDIR, rpmbuild_command
+    from adjutant.container.run import run_container
+    from adjutant.container.spec import ContainerSpec, Mount
+
+    def one(index: int, base: Path) -> None:
+        out = base / str(index)
+        out.mkdir()
+        os.chown(out, 1000, 1000) if os.geteuid() == 0 else out.chmod(0o777)
+        spec = ContainerSpec(
+            image=image, command=rpmbuild_command("rebuild", f"/input/{srpm.name}",
+                                                  macros=macros),
+            environment=BUILD_ENV, user=BUILD_USER, workdir=BUILDDIR,
+            mounts=(Mount(srpm, f"/input/{srpm.name}"), Mount(out, BUILDDIR, writable=True)),
+            labels={"io.koji-adjutant.bench": "concurrency"})
+        result = run_container(runtime, spec, lambda _s, _d: None)
+        if not result.ok:
+            raise RuntimeError(f"bare build {index} failed ({result.exit_code})")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.monotonic()
+        with ThreadPoolExecutor(MAXJOBS) as pool:
+            for future in [pool.submit(one, i, Path(tmp)) for i in range(TASKS)]:
+                future.result()
+        return time.monotonic() - started
+
+
+def main() -> None:
+    from adjutant.buildroot.cache import BuildrootCache
+    from adjutant.engine import open_runtime
+    from adjutant.plugin.manager import load_plugins
+    from tests.support.fakehub import FakeHub
+    from tests.support.kojirepo import GROUPS, build_package, make_koji_repo, package_spec
+    from tests.support.kojisetup import build_arch_task, make_srpm, upload_srpm, wait_task
+    from tests.support.worker import WorkerProcess, write_config
+
+    plugins = load_plugins()
+    runtime = open_runtime(plugins, "podman")
+    with tempfile.TemporaryDirectory() as tmp_name, \
+            FakeHub(Path(tmp_name) / "topdir", RunInterval=0) as hub:
+        tmp = Path(tmp_name)
+        srpm = make_srpm(package_spec("busy", build_check=f"sleep {WORK_SECONDS}"),
+                         tmp / "srpm")
+        srpm_rel = upload_srpm(hub, srpm)
+        hub.add_tag("bench-build", arches="x86_64")
+        buildsys = build_package(runtime, plugins, package_spec("adjutant-buildsys"),
+                                 tmp / "buildsys")
+        tag = {"name": "bench-build",
+               "repo_id": make_koji_repo(hub, runtime, "bench-build", buildsys, GROUPS)}
+        # A host meant to run 4 buildArch tasks (weight 1.5) at once is given the
+        # capacity for them, as an admin would (koji edit-host --capacity).
+        hub.add_host("bench1", arches=["x86_64", "noarch"], password="pw",
+                     capacity=MAXJOBS * 1.5 + 0.5)
+        config = write_config(tmp / "kojid.conf", server=hub.url, topurl=hub.topurl,
+                              topdir=hub.topdir, workdir=tmp / "work", user="bench1",
+                              password="pw", kojid={"sleeptime": 1, "maxjobs": MAXJOBS})
+        cache = BuildrootCache(tmp / "cache" / "buildroots")
+        with WorkerProcess(config, tmp / "worker.log") as worker:
+            # Warm-up, not counted: installs the buildroot the others find cached.
+            if wait_task(hub, build_arch_task(hub, srpm_rel, tag))["state_name"] != "CLOSED":
+                raise RuntimeError(f"warm-up failed; see {tmp}/worker.log")
+            sampler = _PeakRss(worker.pid)
+            sampler.start()
+            started = time.monotonic()
+            ids = [build_arch_task(hub, srpm_rel, tag) for _ in range(TASKS)]
+            states = [wait_task(hub, t, timeout=600)["state_name"] for t in ids]
+            achieved = time.monotonic() - started
+            peak = sampler.stop()
+        if set(states) != {"CLOSED"}:
+            raise RuntimeError(f"not every task closed: {states}; see {tmp}/worker.log")
+        [entry] = cache.entries()
+        ideal = _bare_loop(runtime, entry.image_id, srpm, {})
+        cache.prune(runtime, max_images=0)
+    runtime.close()
+    report(f"throughput under concurrency ({TASKS} buildArch tasks, maxjobs {MAXJOBS}, "
+           f"~{WORK_SECONDS} s of container work each, podman, fake hub)", [
+        ("worker: first task created → last CLOSED", f"{achieved:.1f} s"),
+        ("bare engine loop, same builds, 4 at a time", f"{ideal:.1f} s"),
+        ("achieved ÷ ideal throughput (target >= 0.85)", f"{ideal / achieved:.2f}"),
+        ("worker peak RSS, daemon + task processes", f"{peak / 1e6:.0f} MB"),
+    ])
+
+
+if __name__ == "__main__":
+    main()
