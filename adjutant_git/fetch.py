@@ -24,6 +24,27 @@ def clone_url(scm: Mapping[str, Any]) -> str:
     return f"{scheme}://{user}{scm['host']}{scm['repository']}"
 
 
+def common_url(scm: Mapping[str, Any]) -> str:
+    """kojid's URL of the ``common`` repository beside the module's: ``.../common``, or
+    ``.../common.git`` for a bare ``.../name.git``, ``.../common/.git`` for ``.../.git``."""
+    url = clone_url(scm)
+    if url.endswith("/.git"):
+        return f"{url[:-len('/.git')].rsplit('/', 1)[0]}/common/.git"
+    if url.endswith(".git"):
+        return f"{url.rsplit('/', 1)[0]}/common.git"
+    return f"{url.rsplit('/', 1)[0]}/common"
+
+
+def fetch_common(scm: Mapping[str, Any], dest: str, run: CommandRunner) -> CheckoutResult:
+    """Clone the ``common`` repository (its default branch, as kojid) into ``dest``."""
+    url = common_url(scm)
+    if run(["git", "clone", "--quiet", url, dest], cwd="/").exit_code:
+        raise CheckoutError(f"git clone of the common repository {url} failed (allowed_scms "
+                            "asks for use_common); see checkout.log")
+    found = run(["git", "rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cwd=dest)
+    return CheckoutResult(path=dest, revision=found.stdout.strip())
+
+
 def fetch(scm: Mapping[str, Any], dest: str, run: CommandRunner) -> CheckoutResult:
     """Check the URL's revision out into ``dest``; the result's path is its module dir."""
     revision = scm["revision"]

@@ -9,7 +9,7 @@ SCHEMES = ("git", "git+http", "git+https", "git+rsync", "git+ssh")
 
 @hookimpl
 def adjutant_scm_fetchers() -> list[ScmFetcher]:
-    from adjutant_git.fetch import fetch
+    from adjutant_git.fetch import fetch, fetch_common
 
-    return [ScmFetcher(name="git", schemes=SCHEMES, fetch=fetch,
+    return [ScmFetcher(name="git", schemes=SCHEMES, fetch=fetch, fetch_common=fetch_common,
                        description="git clone of a Koji SCM URL at its #revision, in a container")]

@@ -80,7 +80,10 @@ def adjutant_scm_fetchers() -> Sequence[ScmFetcher]:
     :return: fetchers, each naming the schemes it handles.
 
     ``fetch(scm, dest, run)`` gets koji's parsed SCM URL and runs its commands through
-    ``run(argv, cwd)``, inside a container with the network on, never on the host.
+    ``run(argv, cwd)``, inside a container with the network on, never on the host. The
+    optional ``fetch_common(scm, dest, run)`` (same contract) checks out the repository's
+    ``common`` module when ``allowed_scms`` says ``use_common``; without it such a
+    checkout fails, naming the setting.
 
     Example::
 

@@ -78,12 +78,19 @@ class ScmFetch(Protocol):
 
 @dataclass(frozen=True)
 class ScmFetcher:
-    """A source fetcher for the URL schemes in ``schemes`` (``git``, ``git+https``, ...)."""
+    """A source fetcher for the URL schemes in ``schemes`` (``git``, ``git+https``, ...).
+
+    ``fetch_common``, when the fetcher has one, checks out the ``common`` module of the
+    URL's repository (kojid's ``use_common``, asked by ``allowed_scms``) into ``dest``,
+    next to the checkout; the core links it as ``common`` beside the module dir. A
+    fetcher without it fails such checkouts, naming the setting to change.
+    """
 
     name: str
     schemes: tuple[str, ...]
     fetch: ScmFetch
     description: str = ""
+    fetch_common: ScmFetch | None = None
 
 
 class LogSink(Protocol):

@@ -55,6 +55,7 @@ def serve_git_repo(hub: FakeHub, tmp_path: Path, name: str, files: dict[str, str
     work = tmp_path / f"{name}-work"
     work.mkdir()
     for filename, text in files.items():
+        (work / filename).parent.mkdir(parents=True, exist_ok=True)
         (work / filename).write_text(text)
     git("init", "-q", "-b", "main", cwd=work)
     git("add", ".", cwd=work)

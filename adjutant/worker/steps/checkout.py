@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import koji
@@ -21,7 +21,7 @@ from adjutant.build.rpmbuild import BUILD_ENV, BUILD_USER
 from adjutant.container.spec import Mount
 from adjutant.container.untrusted import UnsafeFile, UntrustedDir
 from adjutant.logs.fanout import TaskLog
-from adjutant.plugin import CommandResult, ScmFetcher
+from adjutant.plugin import CommandResult, CommandRunner, ScmFetcher
 from adjutant.worker.context import TaskContext
 from adjutant.worker.steps.buildroot import Buildroot
 from adjutant.worker.steps.containers import container_spec, run_in_container
@@ -29,6 +29,7 @@ from adjutant.worker.steps.rpmbuild import BuildInput, build_environment
 
 CHECKOUT = "/checkout"
 SOURCE_DIR = f"{CHECKOUT}/src"
+COMMON_DIR = f"{CHECKOUT}/common"
 CREDENTIALS = "/credentials"
 
 
@@ -58,9 +59,6 @@ class ScmCheckout:
     def _fetch(self, image_id: str, log: TaskLog) -> str:
         """Check out, run the source command; the module dir in the container."""
         scm = self.scm
-        if scm.use_common:
-            log.line("adjutant: the use_common checkout of common/ is not supported; set "
-                     "use_common to no for this SCM in allowed_scms to silence this")
 
         def run(argv: Sequence[str], cwd: str) -> CommandResult:
             return self.run(image_id, log, argv, cwd)
@@ -72,6 +70,8 @@ class ScmCheckout:
         except Exception as exc:
             raise koji.BuildError(f"checkout of {scm.url} failed: {exc}") from exc
         self.revision = result.revision
+        if scm.use_common:
+            self._fetch_common(str(result.path), run)
         if scm.source_cmd:
             # As kojid's, in the buildroot with the build's environment (mock's chroot).
             done = self.run(image_id, log, scm.source_cmd, result.path,
@@ -80,6 +80,36 @@ class ScmCheckout:
                 raise koji.BuildError(f"source command {' '.join(scm.source_cmd)!r} failed "
                                       f"with status {done.exit_code}; see checkout.log")
         return str(result.path)
+
+    def _fetch_common(self, module_dir: str, run: CommandRunner) -> None:
+        """kojid's ``use_common``: the repository's ``common`` module checked out beside
+        the checkout (``/checkout/common``) and, unless the module dir's parent has a
+        ``common`` of its own, linked there (``<module dir>/../common``) by a relative
+        link, so that ``../common/...`` in a Makefile or spec finds it."""
+        fetch_common = self.fetcher.fetch_common
+        if fetch_common is None:
+            raise koji.BuildError(f"allowed_scms asks for use_common, but the "
+                                  f"{self.fetcher.name} fetcher cannot check out common/; "
+                                  "set use_common to no for this SCM in allowed_scms")
+        try:
+            fetch_common(self.scm.get_info(), COMMON_DIR, run)
+        except koji.GenericError:
+            raise
+        except Exception as exc:
+            raise koji.BuildError(f"checkout of common/ for {self.scm.url} failed: {exc}") \
+                from exc
+        parent = PurePosixPath(module_dir).parent
+        if not parent.is_relative_to(CHECKOUT) or ".." in parent.parts:
+            raise koji.BuildError(f"the checkout's module dir {module_dir!r} is not inside "
+                                  "the checkout")
+        depth = len(parent.relative_to(CHECKOUT).parts)
+        if depth == 0:
+            return  # the parent is the checkout itself: common/ is already there
+        # Task input reaches the shell only as "$0", never inside the script.
+        linked = run(["sh", "-c", 'test -e common || test -L common || exec ln -s "$0" common',
+                      "../" * depth + "common"], str(parent))
+        if linked.exit_code:
+            raise koji.BuildError(f"linking common/ into {parent} failed; see checkout.log")
 
     def run(self, image_id: str, log: TaskLog, argv: Sequence[str], cwd: str,
             environment: Mapping[str, str] = BUILD_ENV) -> CommandResult:
