@@ -58,6 +58,10 @@ class LocalBuildRequest:
     pull_policy: PullPolicy = PullPolicy.IF_NOT_PRESENT
     log_sinks: tuple[str, ...] = ("file",)
     srpm_only: bool = False
+    #: Build in this directory and leave it (``--keep``); default: a temporary one.
+    builddir: Path | None = None
+    #: Added to the build's environment (a hub tag's ``rpm.env.*``).
+    environment: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -95,13 +99,18 @@ def build_locally(runtime: ContainerRuntime, plugins: Plugins,
     output.mkdir(parents=True, exist_ok=True)
     log_path = output / "build.log"
     log_path.unlink(missing_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="adjutant-build-"))
+    if request.builddir is not None:
+        workdir = request.builddir.resolve()
+        shutil.rmtree(workdir, ignore_errors=True)  # a re-run starts from a clean dir
+        workdir.mkdir(parents=True)
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="adjutant-build-"))
     try:
         os.chown(workdir, BUILD_UID, BUILD_UID) if os.geteuid() == 0 else workdir.chmod(0o777)
         spec = ContainerSpec(
             image=request.image,
             command=command,
-            environment=BUILD_ENV,
+            environment={**BUILD_ENV, **request.environment},
             mounts=(*mounts, Mount(workdir, BUILDDIR, writable=True)),
             user=BUILD_USER,
             workdir=BUILDDIR,
@@ -140,7 +149,8 @@ def build_locally(runtime: ContainerRuntime, plugins: Plugins,
             [str(p) for p in (*rpms, *srpms, log_path)])
         return LocalBuildResult(rpms, srpms, log_path, image_id, time.monotonic() - started)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if request.builddir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _copy_input(source: Path, output: Path) -> Path:

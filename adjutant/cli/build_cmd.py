@@ -19,10 +19,13 @@ def register(sub: Any) -> None:
                     "the output directory.",
     )
     p.add_argument("source", type=Path, help="a .src.rpm, or a .spec with its sources beside it")
-    p.add_argument("-o", "--output", type=Path, default=Path("out"),
-                   help="output directory (default: ./out)")
+    p.add_argument("--rebuild", action="store_true",
+                   help="mock's spelling: rebuild the SRPM given (the default anyway)")
+    p.add_argument("-o", "--output", "--resultdir", dest="output", type=Path,
+                   default=Path("out"), help="output directory (default: ./out)")
     p.add_argument("--image", default=None,
-                   help="image to build in (default: the local adjutant buildroot image)")
+                   help="image to build in (default: the local adjutant buildroot image; "
+                        "with --tag, the image the tag's policy picks)")
     p.add_argument("--arch", dest="target_arch", default=None, help="rpmbuild --target arch")
     p.add_argument("-D", "--define", action="append", default=[], metavar="'NAME VALUE'",
                    help="define an rpm macro (repeatable)")
@@ -36,6 +39,38 @@ def register(sub: Any) -> None:
                    help="most processes the build may run at once (default: 4096)")
     p.add_argument("--pull", choices=("always", "if-not-present", "never"),
                    default="if-not-present", help="image pull policy")
+    deps = p.add_argument_group(
+        "buildroot", "Install the build group and the SRPM's BuildRequires with dnf (as "
+        "root, in a container) before building, as the worker does")
+    deps.add_argument("--repo", action="append", default=[], metavar="URL|DIR",
+                      help="a repo to install from: http(s):// or file:// URL, or a "
+                           "directory (of RPMs, indexed on the fly); repeatable")
+    deps.add_argument("--group", action="append", default=None, metavar="GROUP",
+                      help="comps group to install (repeatable; default: build, when a "
+                           "repo has comps)")
+    deps.add_argument("--tag", default=None,
+                      help="reproduce a hub build of TAG: its policy's image, current repo, "
+                           "groups, rpm.macro.* and rpm.env.*")
+    deps.add_argument("-r", "--root", dest="root", default=None, metavar="TAG",
+                      help="mock's spelling of --tag (needs --profile)")
+    deps.add_argument("--task", type=int, default=None, metavar="ID",
+                      help="reproduce buildArch task ID: its image, repo and tag settings")
+    deps.add_argument("--profile", default=None,
+                      help="koji client profile of the hub (~/.koji/config, /etc/koji.conf); "
+                           "anonymous")
+    deps.add_argument("-c", "--config", type=Path, default=None, metavar="KOJID_CONF",
+                      help="a worker's kojid.conf: its hub, macros and [adjutant] settings")
+    deps.add_argument("--cache-dir", type=Path, default=None,
+                      help="buildroot cache directory (default: the config's cache_dir, "
+                           "else /var/cache/koji-adjutant as root, ~/.cache/koji-adjutant "
+                           "otherwise)")
+    debug = p.add_argument_group("debugging")
+    debug.add_argument("--keep", action="store_true",
+                       help="keep the buildroot image (named after the package) and the "
+                            "build directory (OUTPUT/builddir) for 'adjutant shell'")
+    debug.add_argument("--shell", action="store_true",
+                       help="after the build (failed or not), open a shell in the "
+                            "buildroot as the build user (implies --keep)")
     add_runtime_option(p)
     add_plugin_options(p)
     p.set_defaults(func=run)
@@ -51,8 +86,11 @@ def _size(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from adjutant.build.local import LocalBuildError, LocalBuildRequest, build_locally
+    from adjutant.build.local import LocalBuildError, LocalBuildRequest
+    from adjutant.build.packager import BuildFailed, build_for_packager
     from adjutant.build.rpmbuild import parse_defines
+    from adjutant.cli.build_setup import hub_source, settings_for
+    from adjutant.cli.progress import PhaseProgress
     from adjutant.container.errors import ContainerError
     from adjutant.container.spec import Limits
     from adjutant.engine import open_runtime
@@ -66,7 +104,10 @@ def run(args: argparse.Namespace) -> int:
         fail(str(exc))
     try:
         plugins = plugins_from_args(args)
-        runtime = open_runtime(plugins, args.runtime)
+        settings = settings_for(args, plugins)
+        source = hub_source(args, settings)
+        runtime = open_runtime(plugins, args.runtime,
+                               {k: str(v) for k, v in settings.adjutant_settings.items()})
     except (PluginError, ContainerError) as exc:
         fail(str(exc))
     startup_done()
@@ -76,18 +117,52 @@ def run(args: argparse.Namespace) -> int:
         srpm_only=args.srpm_only, limits=Limits(memory_bytes=args.memory, pids=args.pids),
         pull_policy=PullPolicy.parse(args.pull),
     )
+    progress = PhaseProgress()
+    keep = args.keep or args.shell
+    code = 0
+    kept = None
     try:
-        result = build_locally(runtime, plugins, request)
+        result = build_for_packager(runtime, plugins, request, settings, source, keep=keep,
+                                    progress=progress)
+        kept = result.kept
+    except BuildFailed as exc:
+        progress.failed(exc.step, "failed")
+        print(f"adjutant: build failed at step {exc.step}: {exc}", file=sys.stderr)
+        code, kept = 1, exc.kept
     except LocalBuildError as exc:
         print(f"adjutant: build failed at step {exc.step}: {exc}", file=sys.stderr)
-        return 1
+        code = 1
     except ContainerError as exc:
         print(f"adjutant: build failed: {exc}", file=sys.stderr)
-        return 1
+        code = 1
+    if code == 0:
+        _summary(args, runtime.name, result)
+    if kept is not None:
+        print(f"kept: buildroot image {kept.image}, build dir {kept.builddir}; "
+              f"'adjutant shell -o {args.output}' opens a shell in it")
+    try:
+        if args.shell and kept is not None:
+            from adjutant.build.shell import ShellError, open_shell
+
+            try:
+                open_shell(runtime, kept.image_id, Path(kept.builddir))
+            except (ShellError, ContainerError) as exc:
+                print(f"adjutant: no shell: {exc}", file=sys.stderr)
+                code = code or 1
     finally:
         runtime.close()
-    print(f"built {args.source.name} with {runtime.name} in {request.image} "
-          f"({result.duration:.1f}s)")
-    for path in (*result.srpms, *result.rpms, result.log):
+    return code
+
+
+def _summary(args: argparse.Namespace, runtime: str, result: Any) -> None:
+    """Where the results and logs are, and what they were built in."""
+    built = result.build
+    print(f"built {args.source.name} with {runtime} in {result.image} "
+          f"({built.duration:.1f}s)")
+    if result.packages or result.cache_hit:
+        print(f"buildroot: {result.packages} packages"
+              + (" (from the buildroot cache)" if result.cache_hit else ""))
+    for path in (*built.srpms, *built.rpms):
         print(f"  {path}")
-    return 0
+    logs = sorted(built.log.parent.glob("*.log"))
+    print(f"results in {built.log.parent}; logs: {', '.join(str(p) for p in logs)}")
