@@ -18,7 +18,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 # -- Debian packages ---------------------------------------------------------------------
 need=()
-for pkg in podman runc docker.io mmdebstrap rpm createrepo-c uidmap python3-venv git libkrb5-dev gcc \
+for pkg in podman runc docker.io mmdebstrap rpm createrepo-c uidmap python3-venv git tmux libkrb5-dev gcc \
            systemd; do  # systemd: systemd-analyze checks the shipped unit (no PID 1 needed)
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
