@@ -31,6 +31,7 @@ from adjutant.container import (
 )
 from adjutant.container.frames import iter_frames
 from adjutant.container.http import TIMEOUT_ERRORS, UNAVAILABLE_ERRORS
+from adjutant.container.rawhttp import UnixStream
 from adjutant.container.refs import label_changes, split_ref
 from adjutant.container.sockets import socket_answers, socket_path, wait_for_socket
 from adjutant_podman.ulimits import with_defaults
@@ -94,6 +95,20 @@ class _LogFollow(OutputStream):
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+
+
+class _SocketLogFollow(OutputStream):
+    """Follows the logs endpoint straight off the engine's unix socket (one HTTP chunk per
+    line would otherwise cost seconds of CPU on a log flood: see ``rawhttp``)."""
+
+    def __init__(self, stream: UnixStream) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[tuple[Stream, bytes]]:
+        return iter_frames(self._stream)
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 class PodmanRuntime(ContainerRuntime):
@@ -271,10 +286,31 @@ class PodmanRuntime(ContainerRuntime):
             raise ContainerError(f"podman: inspecting {container_id} failed: {response.text}")
         return dict(response.json().get("State") or {})
 
+    def _log_stream(self, container_id: str, follow: bool) -> UnixStream | None:
+        """The logs endpoint read straight off the unix socket (None for a remote URL)."""
+        path = socket_path(self.url)
+        if path is None:
+            return None
+        prefix = str(getattr(self.client.api, "path_prefix", "/v4.0.0/libpod/"))
+        return UnixStream(path, f"{prefix}containers/{container_id}/logs?stdout=true"
+                                f"&stderr=true&follow={'true' if follow else 'false'}",
+                          self.timeouts.api)
+
     def output(self, container_id: str) -> OutputStream:
+        stream = self._log_stream(container_id, follow=True)
+        if stream is not None:
+            return _SocketLogFollow(stream)
         return _LogFollow(self.client, container_id, self.timeouts.api)
 
     def read_output(self, container_id: str) -> Iterator[tuple[Stream, bytes]]:
+        stream = self._log_stream(container_id, follow=False)
+        if stream is not None:
+            try:
+                yield from iter_frames(stream)
+            except OSError as exc:
+                raise EngineUnavailable(f"podman: reading the output of {container_id} "
+                                        f"failed: {exc}") from exc
+            return
         try:
             response = self.client.api.get(
                 f"/containers/{container_id}/logs", params={"stdout": True, "stderr": True},

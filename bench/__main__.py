@@ -9,7 +9,7 @@ import sys
 
 from bench.common import ROOT
 
-ALL = ["local_build", "worker", "buildroot", "concurrency"]
+ALL = ["local_build", "worker", "buildroot", "concurrency", "logflood"]
 #: Run only when named: they take many minutes (``soak``: about 10 for 200 tasks).
 ON_REQUEST = ["soak"]
 PACKAGES = ["adjutant", "adjutant_podman", "adjutant_docker", "adjutant_git"]

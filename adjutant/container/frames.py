@@ -17,7 +17,10 @@ _HEADER = struct.Struct(">BxxxL")
 
 
 def iter_frames(chunks: Iterable[bytes]) -> Iterator[tuple[Stream, bytes]]:
-    """Yield ``(stream, payload)`` for every complete frame in ``chunks``.
+    """Yield ``(stream, payload)`` for the frames in ``chunks``, in order. Consecutive
+    frames of one stream that arrived together are delivered as one payload (an engine
+    may send each line as a frame of its own; one sink call per line would cost more
+    than the build).
 
     Raises ContainerError when the data does not follow the frame format (for instance a
     container created with a TTY), rather than delivering garbage as output.
@@ -28,6 +31,8 @@ def iter_frames(chunks: Iterable[bytes]) -> Iterator[tuple[Stream, bytes]]:
             continue
         buf += chunk
         pos = 0
+        run_stream: int | None = None
+        run = bytearray()
         while len(buf) - pos >= _HEADER.size:
             stream_id, size = _HEADER.unpack_from(buf, pos)
             if stream_id not in (0, 1, 2):
@@ -35,10 +40,16 @@ def iter_frames(chunks: Iterable[bytes]) -> Iterator[tuple[Stream, bytes]]:
             end = pos + _HEADER.size + size
             if len(buf) < end:
                 break
-            payload = bytes(buf[pos + _HEADER.size : end])
+            if size:
+                sid = 2 if stream_id == 2 else 1
+                if run_stream is not None and sid != run_stream:
+                    yield Stream(run_stream), bytes(run)
+                    run.clear()
+                run_stream = sid
+                run += buf[pos + _HEADER.size:end]
             pos = end
-            if payload:
-                yield (Stream.STDERR if stream_id == 2 else Stream.STDOUT), payload
+        if run_stream is not None and run:
+            yield Stream(run_stream), bytes(run)
         del buf[:pos]
     if buf:
         raise ContainerError(f"output ended inside a frame ({len(buf)} bytes left over)")

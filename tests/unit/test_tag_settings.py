@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import koji
@@ -53,9 +54,9 @@ def test_mock_package_manager_picks_the_installer(manager: str) -> None:
 
 
 def test_an_unknown_package_manager_is_refused() -> None:
-    with pytest.raises(koji.BuildError, match="mock.package_manager = 'apt' cannot be "
-                       "honoured: expected one of dnf, dnf5, yum, microdnf; fix it with "
-                       "koji edit-tag"):
+    with pytest.raises(koji.BuildError, match=re.escape(
+            "mock.package_manager = 'apt' cannot be honoured: expected one of dnf, dnf5, "
+            "yum, microdnf; fix it with koji edit-tag")):
         settings(**{"mock.package_manager": "apt"})
 
 

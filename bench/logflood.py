@@ -1,0 +1,195 @@
+"""Log floods through a real build: every byte reaches the hub's copy of build.log, live.
+
+Two builds per engine (podman, docker), each a buildArch on the fake hub whose %build
+prints:
+
+1. 200,000 numbered lines, each carrying the time it was printed. Figures: lines that
+   reached the hub's build.log ÷ lines printed (target 100 %, in order, none doubled);
+   live lag = time from a line being printed in the container to it being readable
+   through the hub while the task runs (sampled lines; target median <= 2 s, max <= 5 s);
+   worker RSS growth during the flood (daemon + task process; target <= 20 MB); CPU
+   seconds the worker spends per million lines.
+2. One 20 MB line with no newline, then invalid UTF-8, then a marker: the hub's copy must
+   hold exactly those bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.common import report
+from bench.concurrency import _tree_rss
+
+LINES = 200_000
+BIG = 20 * 1024 * 1024
+#: The flood's lines: ``flood <n> <epoch seconds>``.
+_LINE = re.compile(rb"^flood (\d+) (\d+\.\d+)$", re.MULTILINE)
+
+# One line each (the spec template indents them); %% is rpm's escape for %.
+FLOOD_BUILD = (
+    "python3 -c 'import sys, time; w = sys.stdout.write; "
+    f"[w(\"flood %%d %%.6f\\n\" %% (i, time.time())) for i in range({LINES})]'"
+)
+#: 20 MB of 'x' with no newline, the bytes 0xff 0xfe 0x80 (not UTF-8), then a marker line.
+BIG_BUILD = (
+    "python3 -c 'import sys; sys.stdout.buffer.write(b\"<\" + "
+    f"b\"x\" * {BIG} + b\"\\xff\\xfe\\x80END-OF-BIG-LINE\\n\")'"
+)
+BIG_BYTES = b"<" + b"x" * BIG + b"\xff\xfe\x80END-OF-BIG-LINE\n"
+
+
+def _cpu_seconds(pid: int) -> float:
+    """The process's CPU time plus that of its reaped children (its task processes)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+class _Watcher(threading.Thread):
+    """Polls the hub's copy of build.log while the task runs, timing new lines' arrival."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.lags: list[float] = []
+        self.done = threading.Event()
+        self._seen = 0
+
+    def run(self) -> None:
+        while not self.done.wait(0.2):
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as response:
+                    data = response.read()
+            except OSError:
+                continue
+            now = time.time()
+            start = data.rfind(b"\n", 0, self._seen) + 1 if self._seen else 0
+            for match in _LINE.finditer(data, start):
+                number = int(match.group(1))
+                if number >= self._sampled_from and number % 997 == 0:
+                    self.lags.append(now - float(match.group(2)))
+            last = list(_LINE.finditer(data, max(start, len(data) - 200)))
+            if last:
+                self._sampled_from = int(last[-1].group(1)) + 1
+            self._seen = len(data)
+
+    _sampled_from = 0
+
+
+def _flood_task(hub: Any, tag: dict[str, Any], srpm_rel: str, worker: Any) -> dict[str, Any]:
+    import koji
+
+    from tests.support.kojisetup import build_arch_task, wait_task
+    from tests.support.worker import wait_for
+
+    task_id = build_arch_task(hub, srpm_rel, tag)
+    wait_for(lambda: hub.task(task_id)["state_name"] in ("OPEN", "CLOSED", "FAILED"), 120,
+             message="the flood task to open")
+    url = f"{hub.topurl}/work/{koji.pathinfo.taskrelpath(task_id)}/build.log"
+    watcher = _Watcher(url)
+    rss_before = _tree_rss(worker.pid)
+    cpu_before = _cpu_seconds(worker.pid)
+    watcher.start()
+    peak = rss_before
+    while hub.task(task_id)["state_name"] not in ("CLOSED", "FAILED"):
+        peak = max(peak, _tree_rss(worker.pid))
+        time.sleep(0.2)
+    watcher.done.set()
+    watcher.join()
+    state = wait_task(hub, task_id)["state_name"]
+    if state != "CLOSED":
+        try:
+            hub.task_result(task_id)
+        except Exception as exc:  # the fault is the figure's explanation
+            state += f" ({str(exc).splitlines()[0][:300]})"
+    time.sleep(1.5)  # the daemon reaps the task process: its CPU time lands in cutime
+    cpu = _cpu_seconds(worker.pid) - cpu_before
+    log = hub.work_path(f"{koji.pathinfo.taskrelpath(task_id)}/build.log").read_bytes()
+    numbers = [int(m.group(1)) for m in _LINE.finditer(log)]
+    return {"state": state, "lines": len(numbers), "in_order": numbers == list(range(LINES)),
+            "lags": watcher.lags, "rss_growth": peak - rss_before, "cpu": cpu}
+
+
+def _big_task(hub: Any, tag: dict[str, Any], srpm_rel: str) -> bool:
+    import koji
+
+    from tests.support.kojisetup import build_arch_task, wait_task
+
+    task_id = build_arch_task(hub, srpm_rel, tag)
+    if wait_task(hub, task_id, timeout=600)["state_name"] != "CLOSED":
+        return False
+    log = hub.work_path(f"{koji.pathinfo.taskrelpath(task_id)}/build.log").read_bytes()
+    return BIG_BYTES in log
+
+
+def _engine(name: str) -> list[tuple[str, str]]:
+    from adjutant.buildroot.cache import BuildrootCache
+    from adjutant.engine import open_runtime
+    from adjutant.plugin.manager import load_plugins
+    from tests.support.fakehub import FakeHub
+    from tests.support.kojirepo import GROUPS, build_package, make_koji_repo, package_spec
+    from tests.support.kojisetup import make_srpm, upload_srpm
+    from tests.support.worker import WorkerProcess, write_config
+
+    plugins = load_plugins()
+    podman = open_runtime(plugins, "podman")
+    runtime = open_runtime(plugins, name)
+    with tempfile.TemporaryDirectory() as tmp_name, \
+            FakeHub(Path(tmp_name) / "topdir", RunInterval=0) as hub:
+        tmp = Path(tmp_name)
+        flood = upload_srpm(hub, make_srpm(package_spec("flood", build_check=FLOOD_BUILD),
+                                           tmp / "flood"), "cli-build/1.flood")
+        big = upload_srpm(hub, make_srpm(package_spec("bigline", build_check=BIG_BUILD),
+                                         tmp / "big"), "cli-build/2.big")
+        hub.add_tag("bench-build", arches="x86_64")
+        buildsys = build_package(podman, plugins, package_spec("adjutant-buildsys"),
+                                 tmp / "buildsys")
+        tag = {"name": "bench-build",
+               "repo_id": make_koji_repo(hub, podman, "bench-build", buildsys, GROUPS)}
+        hub.add_host("bench1", arches=["x86_64", "noarch"], password="pw")
+        config = write_config(tmp / "kojid.conf", server=hub.url, topurl=hub.topurl,
+                              topdir=hub.topdir, workdir=tmp / "work", user="bench1",
+                              password="pw", runtime=name, kojid={"sleeptime": 1},
+                              adjutant={"hub_log_interval": 1.0})
+        with WorkerProcess(config, tmp / "worker.log") as worker:
+            result = _flood_task(hub, tag, flood, worker)
+            big_ok = _big_task(hub, tag, big)
+        BuildrootCache(tmp / "cache" / "buildroots").prune(runtime, max_images=0)
+    runtime.close()
+    podman.close()
+    lags = result["lags"] or [float("nan")]
+    return [
+        (f"{name}: task", result["state"]),
+        (f"{name}: lines on the hub ÷ printed (target 100 %)",
+         f"{100 * result['lines'] / LINES:.2f} % ({result['lines']}/{LINES}; in order, "
+         f"none doubled: {result['in_order']})"),
+        (f"{name}: live lag, median / max over {len(result['lags'])} sampled lines "
+         "(target <= 2 s / <= 5 s)",
+         f"{statistics.median(lags):.2f} s / {max(lags):.2f} s"),
+        (f"{name}: worker RSS growth during the flood (target <= 20 MB)",
+         f"{result['rss_growth'] / 1e6:.1f} MB"),
+        (f"{name}: worker CPU per million lines", f"{result['cpu'] * 1e6 / LINES:.2f} s"),
+        (f"{name}: 20 MB line, invalid UTF-8, marker: bytes identical on the hub",
+         str(big_ok)),
+    ]
+
+
+def main() -> None:
+    rows = []
+    import sys
+
+    engines = [a for a in sys.argv[2:] if a in ("podman", "docker")] or ["podman", "docker"]
+    for name in engines:
+        rows += _engine(name)
+    report(f"log flood ({LINES} lines; then a 20 MB line), buildArch on the fake hub", rows)
+
+
+if __name__ == "__main__":
+    main()
