@@ -261,6 +261,7 @@ ADJUTANT_OPTIONS: Mapping[str, Option] = {
     "container_cpus": Option(None, _float),
     "log_sinks": Option(["file"], _words),
     "cache_dir": Option("/var/cache/koji-adjutant"),
+    "engine_wait_log_interval": Option(60.0, _positive_float),
     "hub_log_interval": Option(1.0, _positive_float),
     "install_network": Option("bridge", _network_mode),
     "scm_network": Option("bridge", _network_mode),

@@ -51,8 +51,8 @@ fi
 
 # -- inputs: what the image is made of; the same inputs give the same image -------------
 cd "$here"
-paths=(pyproject.toml README.md adjutant adjutant_podman adjutant_docker adjutant_git
-       packaging/container)
+# Every package of the distribution: the core and each adjutant_* plugin package.
+paths=(pyproject.toml README.md adjutant adjutant_*/ packaging/container)
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     mapfile -t sources < <(git ls-files -co --exclude-standard -- "${paths[@]}" | sort)
 else  # an unpacked source tarball

@@ -15,12 +15,15 @@ import os
 import select
 import signal
 import sys
+import time
 from typing import Any
 
 import koji
 import koji.tasks
 
 from adjutant.config import WorkerConfig, engine_timeouts
+from adjutant.container.errors import ContainerError
+from adjutant.container.runtime import ContainerRuntime
 from adjutant.engine import open_runtime
 from adjutant.plugin.manager import Plugins
 from adjutant.worker.handlers import HANDLERS
@@ -72,6 +75,42 @@ class TaskEndWakeup:
         os.close(self._write)
 
 
+#: How often a worker whose engine does not answer tries it again, in seconds.
+ENGINE_RETRY_SECONDS = 5.0
+
+
+def wait_for_engine(config: WorkerConfig, plugins: Plugins) -> ContainerRuntime:
+    """The configured runtime, once its engine answers. A worker started before its
+    engine (a host booting, an engine restarting) waits for it, saying so every
+    ``engine_wait_log_interval`` seconds, instead of exiting. It never starts an engine
+    service itself: the host's service manager owns the engine. Only an unusable
+    configuration (an unknown runtime) ends it."""
+    name = config.adjutant["runtime"]
+    interval = float(config.adjutant["engine_wait_log_interval"])
+    timeouts = engine_timeouts(config.adjutant["container_timeouts"])
+    waited_since: float | None = None
+    said = 0.0
+    while True:
+        try:
+            runtime = open_runtime(plugins, name, config.plugin_options,
+                                   may_start_services=False, timeouts=timeouts)
+        except ContainerError as exc:
+            now = time.monotonic()
+            if waited_since is None:
+                waited_since = now
+            if now - said >= interval:
+                log.warning("the %s engine does not answer (%s); waiting for it (tried "
+                            "every %gs for %.0fs so far)", name, exc, ENGINE_RETRY_SECONDS,
+                            now - waited_since)
+                said = now
+            time.sleep(ENGINE_RETRY_SECONDS)
+            continue
+        if waited_since is not None:
+            log.warning("the %s engine answers now, after %.0fs", name,
+                        time.monotonic() - waited_since)
+        return runtime
+
+
 def reexec() -> None:
     """Replace this process with a fresh start of the same command line."""
     argv = list(sys.orig_argv) or [sys.executable, *sys.argv]
@@ -110,8 +149,7 @@ def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
     the session was lost; a restart re-executes and does not return.
     """
     handlers = all_handlers(plugins)
-    runtime = open_runtime(plugins, config.adjutant["runtime"], config.plugin_options,
-                           timeouts=engine_timeouts(config.adjutant["container_timeouts"]))
+    runtime = wait_for_engine(config, plugins)
     os.makedirs(config.kojid["workdir"], exist_ok=True)
     session = connect(config.kojid, force_lock=force_lock,
                       overrides={"debug_xmlrpc": True} if debug_xmlrpc else None)

@@ -51,6 +51,12 @@ def adjutant_log_sinks() -> list[Any]:
 
 
 @hookimpl
+def adjutant_task_handlers() -> list[Any]:
+    _record("adjutant_task_handlers")
+    return []
+
+
+@hookimpl
 def adjutant_resolve_image(request: Any) -> None:
     _record("adjutant_resolve_image", task=request.task_id, arch=request.arch,
             tag=request.tag, method=request.method)
