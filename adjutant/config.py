@@ -19,10 +19,13 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adjutant.plugin.types import EngineTimeouts
+from adjutant.settings import WorkerSettings
+
+if TYPE_CHECKING:
+    from adjutant.plugin.manager import Plugins
 
 log = logging.getLogger(__name__)
 
@@ -311,10 +314,14 @@ class WorkerConfig:
     warnings: tuple[str, ...] = ()
     sources: tuple[Path, ...] = ()
 
-    def koji_options(self, **overrides: Any) -> SimpleNamespace:
-        """kojid's option object: what koji's TaskManager and task handlers read."""
-        merged = {**self.kojid, **self.adjutant, **self.plugin_options, **overrides}
-        return SimpleNamespace(**merged)
+    def settings(self, plugins: Plugins, host_name: str, daemon_pid: int = 0) \
+            -> WorkerSettings:
+        """The typed settings of this configuration: what koji's TaskManager, the task
+        handlers and their steps read."""
+        return WorkerSettings.from_values({
+            **self.kojid, **self.adjutant, "plugins": plugins, "host_name": host_name,
+            "daemon_pid": daemon_pid, "plugin_options": dict(self.plugin_options),
+            "adjutant_settings": {**self.adjutant, **self.plugin_options}})
 
 
 def _read(path: Path) -> configparser.ConfigParser:
@@ -354,6 +361,10 @@ def load_config(path: Path, plugin_options: Iterable[Any] = (),
     kojid_raw = _section(parser, "kojid")
     kojid = _parse_section(path, "kojid", kojid_raw, KOJID_OPTIONS)
     kojid.setdefault("rlimits", {})
+    kojid["topurls"] = []
+    alias = kojid.pop("plugins")  # kojid reads "plugins" as "plugin"
+    if alias and not kojid["plugin"]:
+        kojid["plugin"] = alias
     extra = {opt.name: Option(opt.default) for opt in plugin_options}
     known = {**ADJUTANT_OPTIONS, **extra}
     adjutant_raw = _section(parser, "adjutant")

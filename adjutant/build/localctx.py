@@ -13,7 +13,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from adjutant.build.local import LOCAL_LABEL
@@ -21,6 +20,7 @@ from adjutant.config import ADJUTANT_OPTIONS, KOJID_OPTIONS, WorkerConfig
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.logs.fanout import TaskLog
 from adjutant.plugin.manager import Plugins
+from adjutant.settings import WorkerSettings
 from adjutant.worker.context import TaskContext, TaskLogs
 
 #: The host name local builds' containers and task images carry (``task_labels``): no
@@ -38,13 +38,14 @@ def default_cache_dir() -> Path:
 
 
 def local_settings(plugins: Plugins, config: WorkerConfig | None = None,
-                   overrides: Mapping[str, Any] | None = None) -> SimpleNamespace:
+                   overrides: Mapping[str, Any] | None = None) -> WorkerSettings:
     """The option namespace of a local build: ``config``'s (kojid.conf and
     ``[adjutant]``) or the defaults, with ``overrides`` (``cache_dir``,
     ``container_memory``...) from the command line."""
     if config is None:
         kojid = {k: o.default for k, o in KOJID_OPTIONS.items()}
         kojid["rlimits"] = {}
+        kojid["topurls"] = []
         adjutant = {k: o.default for k, o in ADJUTANT_OPTIONS.items()}
         adjutant["cache_dir"] = str(default_cache_dir())
         plugin_options = {o.name: o.default for o in plugins.config_options()}
@@ -54,10 +55,11 @@ def local_settings(plugins: Plugins, config: WorkerConfig | None = None,
     adjutant["container_labels"] = {**adjutant["container_labels"], LOCAL_LABEL: "true"}
     kojid = {**config.kojid, **{k: v for k, v in (overrides or {}).items()
                                 if k in KOJID_OPTIONS and v is not None}}
+    if kojid.get("topurl"):  # several space-separated topurls: kojid uses the first
+        kojid["topurls"] = kojid["topurl"].split()
+        kojid["topurl"] = kojid["topurls"][0]
     merged = WorkerConfig(config.path, kojid, adjutant, config.plugin_options)
-    return merged.koji_options(
-        plugins=plugins, host_name=LOCAL_HOST, plugin_options=dict(config.plugin_options),
-        adjutant_settings={**adjutant, **config.plugin_options})
+    return merged.settings(plugins, LOCAL_HOST)
 
 
 @dataclass
@@ -79,7 +81,7 @@ class LocalLogs(TaskLogs):
         return sorted(p for p in self.directory.glob("*.log") if p.is_file())
 
 
-def local_context(runtime: ContainerRuntime, plugins: Plugins, settings: SimpleNamespace,
+def local_context(runtime: ContainerRuntime, plugins: Plugins, settings: WorkerSettings,
                   workdir: Path, logdir: Path, arch: str, tag: str | None = None,
                   build_config: Mapping[str, Any] | None = None, session: Any = None) \
         -> TaskContext:

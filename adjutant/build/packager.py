@@ -20,7 +20,6 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Protocol
 
 from adjutant.build.hubsource import HubBuild, buildroot_arch
@@ -37,6 +36,7 @@ from adjutant.container.runtime import ContainerRuntime
 from adjutant.image.availability import PullPolicy, ensure_image
 from adjutant.plugin.manager import Plugins
 from adjutant.plugin.types import ImageChoice, ImageRequest
+from adjutant.settings import WorkerSettings
 
 #: Where ``--keep`` leaves the buildroot image, under a name of the package's.
 KEPT_REPO = "localhost/adjutant-kept-buildroot"
@@ -129,7 +129,7 @@ class BuildFailed(LocalBuildError):
 
 
 def build_for_packager(runtime: ContainerRuntime, plugins: Plugins,
-                       request: LocalBuildRequest, settings: SimpleNamespace,
+                       request: LocalBuildRequest, settings: WorkerSettings,
                        source: BuildrootSource, keep: bool = False,
                        progress: Progress | None = None) -> PackagerResult:
     """Image, buildroot, build, results. Raises BuildFailed (a LocalBuildError) naming the
@@ -211,7 +211,7 @@ def build_for_packager(runtime: ContainerRuntime, plugins: Plugins,
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _caching(settings: SimpleNamespace) -> bool:
+def _caching(settings: WorkerSettings) -> bool:
     return bool(settings.adjutant_settings.get("buildroot_cache_enabled", True))
 
 
@@ -251,7 +251,7 @@ def _input(runtime: ContainerRuntime, plugins: Plugins, request: LocalBuildReque
 
 
 def _image(runtime: ContainerRuntime, plugins: Plugins, source: BuildrootSource,
-           request: LocalBuildRequest, settings: SimpleNamespace, arch: str) \
+           request: LocalBuildRequest, settings: WorkerSettings, arch: str) \
         -> tuple[ImageChoice, str]:
     """The base image: the one a hub task ran in (by id when it is still here), the one
     the tag's policy picks, or ``--image`` / the default."""

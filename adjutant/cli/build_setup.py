@@ -5,14 +5,14 @@ to build against (``--repo``, ``--tag``/``-r``, ``--task``)."""
 from __future__ import annotations
 
 import argparse
-from types import SimpleNamespace
 from typing import Any
 
 from adjutant.cli.common import fail
 from adjutant.plugin.manager import Plugins
+from adjutant.settings import WorkerSettings
 
 
-def settings_for(args: argparse.Namespace, plugins: Plugins) -> SimpleNamespace:
+def settings_for(args: argparse.Namespace, plugins: Plugins) -> WorkerSettings:
     """The option namespace of the build: ``-c``'s kojid.conf or the defaults, the hub of
     ``--profile``, and the command line's limits and cache dir."""
     from adjutant.build.hubsource import HubSourceError, profile_endpoints
@@ -36,14 +36,10 @@ def settings_for(args: argparse.Namespace, plugins: Plugins) -> SimpleNamespace:
         except HubSourceError as exc:
             fail(str(exc))
         overrides.update(server=hub.server, topurl=hub.topurl, topdir=hub.topdir)
-    settings = local_settings(plugins, config, overrides)
-    if args.profile is not None and settings.topurl:
-        settings.topurls = settings.topurl.split()
-        settings.topurl = settings.topurls[0]
-    return settings
+    return local_settings(plugins, config, overrides)
 
 
-def hub_source(args: argparse.Namespace, settings: SimpleNamespace) -> Any:
+def hub_source(args: argparse.Namespace, settings: WorkerSettings) -> Any:
     """The BuildrootSource the options ask for; a usage error says what is missing."""
     from adjutant.build.hubsource import HubSourceError, anonymous_session, for_tag, for_task
     from adjutant.build.packager import BuildrootSource

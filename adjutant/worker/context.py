@@ -18,6 +18,7 @@ from adjutant.container.runtime import ContainerRuntime
 from adjutant.container.untrusted import UntrustedDir
 from adjutant.logs.fanout import TaskLog
 from adjutant.plugin.manager import Plugins
+from adjutant.settings import WorkerSettings
 from adjutant.worker.hublog import HubLogUploader
 
 #: The unprivileged user builds run as, in every image.
@@ -87,7 +88,7 @@ class TaskContext:
     arch: str
     tag: str | None
     build_config: Mapping[str, Any] | None
-    settings: Any
+    settings: WorkerSettings
     workdir: Path
     runtime: ContainerRuntime
     session: Any

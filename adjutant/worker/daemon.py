@@ -26,6 +26,7 @@ from adjutant.container.errors import ContainerError
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.engine import open_runtime
 from adjutant.plugin.manager import Plugins
+from adjutant.settings import WorkerSettings
 from adjutant.worker.handlers import HANDLERS
 from adjutant.worker.manager import ContainerTaskManager
 from adjutant.worker.session import connect
@@ -129,13 +130,10 @@ def all_handlers(plugins: Plugins) -> tuple[type[Any], ...]:
     return (*builtin, *dict.fromkeys(offered.values()))
 
 
-def worker_options(config: WorkerConfig, plugins: Plugins, host_name: str) -> Any:
-    """The options object TaskManager and the handlers read."""
+def worker_options(config: WorkerConfig, plugins: Plugins, host_name: str) -> WorkerSettings:
+    """The settings TaskManager and the handlers read (koji's "options")."""
     koji.pathinfo.topdir = config.kojid["topdir"]
-    return config.koji_options(plugins=plugins, host_name=host_name, daemon_pid=os.getpid(),
-                               plugin_options=dict(config.plugin_options),
-                               adjutant_settings={**config.adjutant,
-                                                  **config.plugin_options})
+    return config.settings(plugins, host_name, daemon_pid=os.getpid())
 
 
 def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,

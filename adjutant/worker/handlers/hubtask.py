@@ -20,6 +20,7 @@ import koji.tasks
 
 from adjutant.plugin.manager import Plugins
 from adjutant.rpm.header import RpmHeaderError, RpmInfo, read_rpm
+from adjutant.settings import WorkerSettings
 from adjutant.worker.session import serialize_calls
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,9 @@ def _terminate(signum: int, _frame: object) -> None:
 class HubTaskHandler(koji.tasks.BaseTaskHandler):
     """Base of adjutant's handlers: subclasses implement ``handler(...)`` with the task's
     parameters. Needs no container; :class:`ContainerTaskHandler` adds them."""
+
+    #: The worker's settings (koji calls them the handler's options).
+    options: WorkerSettings
 
     def __init__(self, id: int, method: str, params: Any, session: Any, options: Any,
                  workdir: str | None = None) -> None:

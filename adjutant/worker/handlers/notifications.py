@@ -57,7 +57,8 @@ class BuildNotificationTask(HubTaskHandler):
             build["id"], queryOpts={"limit": 3}))
         sent = send(self.options, build_mail(
             build=build, dest_tag=target["dest_tag_name"] if target else None,
-            weburl=weburl, topurl=self.options.topurl, tasks=tasks, changelog=changelog,
+            # A worker always has topurl (load_config requires it).
+            weburl=weburl, topurl=self.options.topurl or "", tasks=tasks, changelog=changelog,
             canceler=canceler, from_addr=self.options.from_addr, recipients=recipients),
             recipients)
         return f"sent notification of build {build['id']} {sent}"
