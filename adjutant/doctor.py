@@ -29,7 +29,8 @@ from adjutant.container.errors import ContainerError
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.engine import open_runtime
 from adjutant.plugin.manager import PluginError, Plugins
-from adjutant.policy.rules import POLICY_KEY, PolicyError, parse_policy
+from adjutant.policy.errors import PolicyError
+from adjutant.policy.rules import POLICY_KEY, parse_policy
 from adjutant.worker.session import LoginError, login, login_method, session_options
 
 #: Seconds a hub call may take before the hub counts as unreachable.

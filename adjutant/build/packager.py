@@ -266,8 +266,7 @@ def _image(runtime: ContainerRuntime, plugins: Plugins, source: BuildrootSource,
             why += f"; note: {hub.image} is now {found}, the task had {hub.image_id}"
         return ImageChoice(hub.image, why), found
     if hub is not None:
-        from adjutant.policy.cache import PolicyUnavailable
-        from adjutant.policy.rules import PolicyError
+        from adjutant.policy.errors import PolicyError, PolicyUnavailable
 
         try:
             choice = plugins.resolve_image(ImageRequest(

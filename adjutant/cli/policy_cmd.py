@@ -32,9 +32,8 @@ def explain(args: argparse.Namespace) -> int:
 
     from adjutant.config import ConfigError, load_config
     from adjutant.plugin import ImageRequest
-    from adjutant.policy.cache import PolicyUnavailable
+    from adjutant.policy.errors import PolicyError, PolicyUnavailable
     from adjutant.policy.resolver import BYPASS_CACHE
-    from adjutant.policy.rules import PolicyError
     from adjutant.worker.session import session_options
 
     plugins = plugins_from_args(args)

@@ -32,6 +32,7 @@ from adjutant.plugin.types import (
     ScmFetcher,
     TaskHandlerProvider,
 )
+from adjutant.policy.errors import PolicyError, PolicyUnavailable
 
 __all__ = [
     "BuildrootPackages",
@@ -48,6 +49,8 @@ __all__ = [
     "KeyLock",
     "LogSink",
     "LogSinkProvider",
+    "PolicyError",
+    "PolicyUnavailable",
     "PreparedBuildroot",
     "RuntimeSettings",
     "ScmFetcher",

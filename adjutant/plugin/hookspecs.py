@@ -189,6 +189,9 @@ def adjutant_resolve_image(request: ImageRequest) -> ImageChoice | None:
 
     :param request: the task's method, arch, tag and the tag's build config.
     :return: the chosen image and where the choice came from, or None to defer.
+    :raises PolicyError: the policy is malformed (the task fails naming it).
+    :raises PolicyUnavailable: the policy cannot be read now (the task fails naming it).
+        Both are core types, exported from ``adjutant.plugin``.
 
     Example::
 

@@ -20,11 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from adjutant.policy.errors import PolicyUnavailable
+
 log = logging.getLogger(__name__)
-
-
-class PolicyUnavailable(Exception):
-    """The hub could not be asked and no earlier answer is cached."""
 
 
 @dataclass(frozen=True)

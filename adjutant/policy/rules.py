@@ -23,14 +23,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from adjutant.policy.errors import PolicyError
+
 POLICY_KEY = "adjutant_image_policy"
 PRECEDENCE = ("tag_arch", "tag", "task_type", "default")
 _REQUIRED = {"tag_arch": ("tag", "arch"), "tag": ("tag",), "task_type": ("method",),
              "default": ()}
-
-
-class PolicyError(Exception):
-    """The policy is malformed; the message names the tag and what is wrong."""
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from adjutant.plugin import ImageRequest
+from adjutant.policy.errors import PolicyError
 from adjutant.policy.resolver import resolve
-from adjutant.policy.rules import PolicyError
 from tests.support.cli import adjutant
 from tests.support.fakehub import FakeHub
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from adjutant.policy.rules import PolicyError, parse_policy, select
+from adjutant.policy.errors import PolicyError
+from adjutant.policy.rules import parse_policy, select
 
 POLICY = {"rules": [
     {"type": "default", "image": "img/default"},

@@ -9,8 +9,7 @@ import koji
 from adjutant.container.errors import ContainerError
 from adjutant.image.availability import PullPolicy, ensure_image
 from adjutant.plugin.types import ImageChoice, ImageRequest
-from adjutant.policy.cache import PolicyUnavailable
-from adjutant.policy.rules import PolicyError
+from adjutant.policy.errors import PolicyError, PolicyUnavailable
 from adjutant.worker.context import TaskContext
 
 
