@@ -10,12 +10,13 @@ from adjutant.worker.handlers.dist_repo import CreateDistRepoTask, DistRepoTask
 from adjutant.worker.handlers.notifications import BuildNotificationTask, TagNotificationTask
 from adjutant.worker.handlers.rebuild_srpm import RebuildSRPMTask
 from adjutant.worker.handlers.repos import NewRepoTask, WaitrepoTask
+from adjutant.worker.handlers.save_failed_tree import SaveFailedTreeTask
 from adjutant.worker.handlers.tag_build import TagBuildTask
 
 HANDLERS = (BuildTask, BuildArchTask, BuildSRPMFromSCMTask, RebuildSRPMTask, CreaterepoTask,
             NewRepoTask, WaitrepoTask, TagBuildTask, TagNotificationTask,
             BuildNotificationTask, DependantTask, ChainBuildTask,
-            DistRepoTask, CreateDistRepoTask)
+            DistRepoTask, CreateDistRepoTask, SaveFailedTreeTask)
 
 __all__ = [
     "HANDLERS",
@@ -30,6 +31,7 @@ __all__ = [
     "DistRepoTask",
     "NewRepoTask",
     "RebuildSRPMTask",
+    "SaveFailedTreeTask",
     "TagBuildTask",
     "TagNotificationTask",
     "WaitrepoTask",
