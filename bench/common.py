@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 _SCRIPT = Path(sys.executable).with_name("adjutant")
@@ -34,3 +35,24 @@ def report(title: str, rows: Sequence[tuple[str, str]]) -> None:
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"  {key:<{width}}  {value}")
+
+
+def group_tag(hub: Any, runtime: Any, plugins: Any, tmp: Path,
+              name: str = "bench-build") -> dict[str, Any]:
+    """A build tag whose READY repo holds the build group's one package (built for real)."""
+    from tests.support.kojirepo import GROUPS, build_package, make_koji_repo, package_spec
+
+    hub.add_tag(name, arches="x86_64")
+    buildsys = build_package(runtime, plugins, package_spec("adjutant-buildsys"),
+                             tmp / "buildsys")
+    return {"name": name, "repo_id": make_koji_repo(hub, runtime, name, buildsys, GROUPS)}
+
+
+def bench_host(hub: Any, tmp: Path, capacity: float = 2.0, **config: Any) -> Path:
+    """Host ``bench1`` on the hub and its kojid.conf (``config`` as write_config takes)."""
+    from tests.support.worker import write_config
+
+    hub.add_host("bench1", arches=["x86_64", "noarch"], password="pw", capacity=capacity)
+    return write_config(tmp / "kojid.conf", server=hub.url, topurl=hub.topurl,
+                        topdir=hub.topdir, workdir=tmp / "work", user="bench1",
+                        password="pw", **config)

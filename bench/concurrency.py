@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.common import report
+from bench.common import bench_host, group_tag, report
 
 TASKS = 20
 MAXJOBS = 4
@@ -98,9 +98,9 @@ def main() -> None:
     from adjutant.engine import open_runtime
     from adjutant.plugin.manager import load_plugins
     from tests.support.fakehub import FakeHub
-    from tests.support.kojirepo import GROUPS, build_package, make_koji_repo, package_spec
+    from tests.support.kojirepo import package_spec
     from tests.support.kojisetup import build_arch_task, make_srpm, upload_srpm, wait_task
-    from tests.support.worker import WorkerProcess, write_config
+    from tests.support.worker import WorkerProcess
 
     plugins = load_plugins()
     runtime = open_runtime(plugins, "podman")
@@ -110,18 +110,11 @@ def main() -> None:
         srpm = make_srpm(package_spec("busy", build_check=f"sleep {WORK_SECONDS}"),
                          tmp / "srpm")
         srpm_rel = upload_srpm(hub, srpm)
-        hub.add_tag("bench-build", arches="x86_64")
-        buildsys = build_package(runtime, plugins, package_spec("adjutant-buildsys"),
-                                 tmp / "buildsys")
-        tag = {"name": "bench-build",
-               "repo_id": make_koji_repo(hub, runtime, "bench-build", buildsys, GROUPS)}
+        tag = group_tag(hub, runtime, plugins, tmp)
         # A host meant to run 4 buildArch tasks (weight 1.5) at once is given the
         # capacity for them, as an admin would (koji edit-host --capacity).
-        hub.add_host("bench1", arches=["x86_64", "noarch"], password="pw",
-                     capacity=MAXJOBS * 1.5 + 0.5)
-        config = write_config(tmp / "kojid.conf", server=hub.url, topurl=hub.topurl,
-                              topdir=hub.topdir, workdir=tmp / "work", user="bench1",
-                              password="pw", kojid={"sleeptime": 1, "maxjobs": MAXJOBS})
+        config = bench_host(hub, tmp, capacity=MAXJOBS * 1.5 + 0.5,
+                            kojid={"sleeptime": 1, "maxjobs": MAXJOBS})
         cache = BuildrootCache(tmp / "cache" / "buildroots")
         with WorkerProcess(config, tmp / "worker.log") as worker:
             # Warm-up, not counted: installs the buildroot the others find cached.

@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import report
+from bench.common import bench_host, group_tag, report
 from bench.concurrency import _tree_rss
 
 LINES = 200_000
@@ -134,9 +134,9 @@ def _engine(name: str) -> list[tuple[str, str]]:
     from adjutant.engine import open_runtime
     from adjutant.plugin.manager import load_plugins
     from tests.support.fakehub import FakeHub
-    from tests.support.kojirepo import GROUPS, build_package, make_koji_repo, package_spec
+    from tests.support.kojirepo import package_spec
     from tests.support.kojisetup import make_srpm, upload_srpm
-    from tests.support.worker import WorkerProcess, write_config
+    from tests.support.worker import WorkerProcess
 
     plugins = load_plugins()
     podman = open_runtime(plugins, "podman")
@@ -148,16 +148,9 @@ def _engine(name: str) -> list[tuple[str, str]]:
                                            tmp / "flood"), "cli-build/1.flood")
         big = upload_srpm(hub, make_srpm(package_spec("bigline", build_check=BIG_BUILD),
                                          tmp / "big"), "cli-build/2.big")
-        hub.add_tag("bench-build", arches="x86_64")
-        buildsys = build_package(podman, plugins, package_spec("adjutant-buildsys"),
-                                 tmp / "buildsys")
-        tag = {"name": "bench-build",
-               "repo_id": make_koji_repo(hub, podman, "bench-build", buildsys, GROUPS)}
-        hub.add_host("bench1", arches=["x86_64", "noarch"], password="pw")
-        config = write_config(tmp / "kojid.conf", server=hub.url, topurl=hub.topurl,
-                              topdir=hub.topdir, workdir=tmp / "work", user="bench1",
-                              password="pw", runtime=name, kojid={"sleeptime": 1},
-                              adjutant={"hub_log_interval": 1.0})
+        tag = group_tag(hub, podman, plugins, tmp)
+        config = bench_host(hub, tmp, runtime=name, kojid={"sleeptime": 1},
+                            adjutant={"hub_log_interval": 1.0})
         with WorkerProcess(config, tmp / "worker.log") as worker:
             result = _flood_task(hub, tag, flood, worker)
             big_ok = _big_task(hub, tag, big)

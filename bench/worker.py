@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import median, report
+from bench.common import bench_host, group_tag, median, report
 
 TASKS = 10
 IDLE_SECONDS = 60
@@ -63,7 +63,6 @@ def main() -> None:
     from adjutant.engine import open_runtime
     from adjutant.plugin.manager import load_plugins
     from tests.support.fakehub import FakeHub
-    from tests.support.kojirepo import GROUPS, build_package, make_koji_repo, package_spec
     from tests.support.kojisetup import (
         EXAMPLE,
         build_arch_task,
@@ -79,17 +78,10 @@ def main() -> None:
         srpm = make_srpm(EXAMPLE.read_text(), tmp / "srpm",
                          {"hello.sh": (EXAMPLE.parent / "hello.sh").read_text()})
         srpm_rel = upload_srpm(hub, srpm)
-        hub.add_tag("bench-build", arches="x86_64")
         plugins = load_plugins()
         runtime = open_runtime(plugins, "podman")
-        buildsys = build_package(runtime, plugins, package_spec("adjutant-buildsys"),
-                                 tmp / "buildsys")
-        tag = {"name": "bench-build",
-               "repo_id": make_koji_repo(hub, runtime, "bench-build", buildsys, GROUPS)}
-        hub.add_host("bench1", arches=["x86_64", "noarch"], password="pw")
-        config = write_config(tmp / "kojid.conf", server=hub.url, topurl=hub.topurl,
-                              topdir=hub.topdir, workdir=tmp / "work", user="bench1",
-                              password="pw", kojid={"sleeptime": 1})
+        tag = group_tag(hub, runtime, plugins, tmp)
+        config = bench_host(hub, tmp, kojid={"sleeptime": 1})
         overheads = []
         with WorkerProcess(config, tmp / "worker.log"):
             # Warm-up, not counted: it installs the buildroot, which the others find cached.

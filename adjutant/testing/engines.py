@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from adjutant.container.errors import ContainerError
-from adjutant.container.runtime import ContainerRuntime
+from adjutant.container.runtime import ContainerRuntime, EngineTimeouts
 from adjutant.engine import open_runtime
 from adjutant.image.default import DEFAULT_IMAGE, ensure_default_image
 from adjutant.plugin.manager import LoadOptions, PluginError, load_plugins
@@ -106,3 +106,18 @@ def engine_frozen(runtime: ContainerRuntime) -> Iterator[None]:
         yield
     finally:
         os.kill(pid, signal.SIGCONT)
+
+
+def bounded_runtime(name: str, timeouts: EngineTimeouts) -> Iterator[ContainerRuntime]:
+    """Yield the named runtime with engine-call bounds ``timeouts`` (to show a hung
+    engine's calls fail in time), the default image present; closed after."""
+    prepared = open_engine(name)
+    try:
+        ensure_default_image(prepared)
+    finally:
+        prepared.close()
+    runtime = open_runtime(load_plugins(LoadOptions()), name, timeouts=timeouts)
+    try:
+        yield runtime
+    finally:
+        runtime.close()

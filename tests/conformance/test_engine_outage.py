@@ -21,10 +21,8 @@ from adjutant.container import (
 )
 from adjutant.container.run import RunResult, run_container
 from adjutant.container.spec import Stream
-from adjutant.engine import open_runtime
-from adjutant.image.default import DEFAULT_IMAGE, ensure_default_image
-from adjutant.plugin.manager import load_plugins
-from adjutant.testing.engines import engine_frozen, open_engine, unique_label
+from adjutant.image.default import DEFAULT_IMAGE
+from adjutant.testing.engines import bounded_runtime, engine_frozen, unique_label
 
 pytestmark = pytest.mark.engine
 
@@ -34,15 +32,7 @@ API_BOUND = 2.0
 
 @pytest.fixture(scope="module", params=["podman", "docker"])
 def runtime(request: pytest.FixtureRequest) -> Iterator[ContainerRuntime]:
-    prepared = open_engine(request.param)
-    try:
-        ensure_default_image(prepared)
-    finally:
-        prepared.close()
-    rt = open_runtime(load_plugins(), request.param,
-                      timeouts=EngineTimeouts(api=API_BOUND, commit=60))
-    yield rt
-    rt.close()
+    yield from bounded_runtime(request.param, EngineTimeouts(api=API_BOUND, commit=60))
 
 
 class _Lines:
@@ -107,8 +97,10 @@ def test_a_freeze_longer_than_the_api_bound_loses_and_doubles_nothing(
 
 def test_a_freeze_past_the_build_timeout_fails_naming_the_engine(
         runtime: ContainerRuntime) -> None:
-    """The engine freezes for 10 s, past the build's 5 s timeout: the run fails saying the
-    engine did not answer, and the container is removed once the engine is back."""
+    """The engine freezes for 16 s, past the build's 5 s timeout (by more than a wait
+    call's and a kill call's bounds together, so the outcome does not hang on how the
+    calls fall under load): the run fails saying the engine did not answer, and the
+    container is removed once the engine is back."""
     sink = _Lines()
     labels = unique_label()
     spec = ContainerSpec(image=DEFAULT_IMAGE, labels=labels, timeout=5,
@@ -117,7 +109,7 @@ def test_a_freeze_past_the_build_timeout_fails_naming_the_engine(
     _wait_for_lines(sink, 1)
     started = time.monotonic()
     with engine_frozen(runtime):
-        time.sleep(10)
+        time.sleep(16)
     thread.join(120)
     assert not thread.is_alive()
     error = outcome[0]

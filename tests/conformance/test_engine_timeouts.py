@@ -12,10 +12,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from adjutant.container import ContainerRuntime, ContainerSpec, EngineTimeout, EngineTimeouts
-from adjutant.engine import open_runtime
-from adjutant.image.default import DEFAULT_IMAGE, ensure_default_image
-from adjutant.plugin.manager import load_plugins
-from adjutant.testing.engines import engine_frozen, open_engine, unique_label
+from adjutant.image.default import DEFAULT_IMAGE
+from adjutant.testing.engines import bounded_runtime, engine_frozen, unique_label
 
 pytestmark = pytest.mark.engine
 
@@ -25,14 +23,7 @@ HANG_GUARD = 30.0
 
 @pytest.fixture(scope="module", params=["podman", "docker"])
 def runtime(request: pytest.FixtureRequest) -> Iterator[ContainerRuntime]:
-    prepared = open_engine(request.param)
-    try:
-        ensure_default_image(prepared)
-    finally:
-        prepared.close()
-    rt = open_runtime(load_plugins(), request.param, timeouts=EngineTimeouts(api=1, commit=1))
-    yield rt
-    rt.close()
+    yield from bounded_runtime(request.param, EngineTimeouts(api=1, commit=1))
 
 
 def _outcome(call: Callable[[], object]) -> BaseException | None:
