@@ -97,24 +97,29 @@ class _Reader(threading.Thread):
         """Deliver from the current stream; True when it ended, False when the engine
         broke it (the caller re-attaches)."""
         seen = {Stream.STDOUT: 0, Stream.STDERR: 0}
-        try:
-            for stream, data in self._stream:
-                with self._lock:
-                    if self._stopped.is_set():
-                        return True
-                    skip = self.delivered[stream] - seen[stream]
-                    seen[stream] += len(data)
-                    if skip >= len(data):
-                        continue
-                    data = data[max(skip, 0):]
-                    self._sink(stream, data)
-                    self.delivered[stream] += len(data)
-        except Exception as exc:
-            if self._stopped.is_set() or self._reopen is None or not _engine_broke(exc):
-                raise
-            log.warning("the engine dropped the output stream (%s); re-attaching", exc)
-            return False
-        return True
+        chunks = iter(self._stream)
+        while True:
+            # Only the stream's own errors may mean the engine broke it; the sink's (a
+            # full disk under build.log) end the run as they are.
+            try:
+                stream, data = next(chunks)
+            except StopIteration:
+                return True
+            except Exception as exc:
+                if self._stopped.is_set() or self._reopen is None or not _engine_broke(exc):
+                    raise
+                log.warning("the engine dropped the output stream (%s); re-attaching", exc)
+                return False
+            with self._lock:
+                if self._stopped.is_set():
+                    return True
+                skip = self.delivered[stream] - seen[stream]
+                seen[stream] += len(data)
+                if skip >= len(data):
+                    continue
+                data = data[max(skip, 0):]
+                self._sink(stream, data)
+                self.delivered[stream] += len(data)
 
     def stop(self) -> dict[Stream, int]:
         """Stop delivering (waiting for a chunk in progress) and return the byte counts."""
