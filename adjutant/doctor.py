@@ -31,6 +31,7 @@ from adjutant.engine import open_runtime
 from adjutant.plugin.manager import PluginError, Plugins
 from adjutant.policy.errors import PolicyError
 from adjutant.policy.rules import POLICY_KEY, parse_policy
+from adjutant.worker import diskspace
 from adjutant.worker.session import LoginError, login, login_method, session_options
 
 #: Seconds a hub call may take before the hub counts as unreachable.
@@ -386,8 +387,7 @@ def _free_mb(path: Path) -> tuple[Path, int]:
     existing = path
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
-    stat = os.statvfs(existing)
-    return existing, stat.f_bavail * stat.f_frsize // _MB
+    return existing, diskspace.free_mb(existing) or 0
 
 
 def _space_finding(what: str, path: Path, minspace: int, fix: str) -> Finding:

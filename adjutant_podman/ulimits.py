@@ -8,6 +8,7 @@ the same engine would have applied, read the way podman reads them.
 
 from __future__ import annotations
 
+import functools
 import logging
 import tomllib
 from collections.abc import Iterable
@@ -61,9 +62,15 @@ def default_ulimits(files: Iterable[Path] | None = None) -> dict[str, tuple[int,
     return found
 
 
+@functools.cache
+def _configured() -> dict[str, tuple[int, int]]:
+    """The defaults in force, read once per process (podman reads them at its start)."""
+    return default_ulimits()
+
+
 def with_defaults(requested: Iterable[tuple[str, int, int]]) -> list[dict[str, object]]:
     """podman-py's ``ulimits`` for a spec: the engine's defaults, then the requested ones."""
-    merged = default_ulimits()
+    merged = dict(_configured())
     for name, soft, hard in requested:
         merged[name] = (soft, hard)
     return [{"Name": name, "Soft": soft, "Hard": hard} for name, (soft, hard) in merged.items()]

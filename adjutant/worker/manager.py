@@ -17,7 +17,7 @@ import koji
 import koji.daemon
 
 from adjutant.container.runtime import ContainerRuntime
-from adjutant.worker import failed, logsetup
+from adjutant.worker import diskspace, failed, logsetup
 from adjutant.worker.buildroot import TASK_IMAGE_REPO, task_image_ref
 from adjutant.worker.labels import TASK_LABEL, host_selector, task_selector
 
@@ -92,11 +92,9 @@ class ContainerTaskManager(koji.daemon.TaskManager):
         ``minspace`` MB in either, the host reports itself not ready."""
         os.makedirs(self.options.workdir, exist_ok=True)
         for path in (self.options.workdir, *self._engine_storage()):
-            try:
-                stat = os.statvfs(path)
-            except OSError:
+            available_mb = diskspace.free_mb(path)
+            if available_mb is None:
                 continue  # a remote engine's storage is not on this host
-            available_mb = stat.f_bavail * stat.f_bsize // (1024 * 1024)
             if available_mb < self.options.minspace:
                 self.status = (f"Insufficient disk space at {path}: {available_mb} MB, "
                                f"{self.options.minspace} MB required")
