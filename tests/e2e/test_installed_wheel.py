@@ -69,7 +69,8 @@ def test_the_wheel_carries_every_runtime_file_and_no_test_support(wheel: Path) -
         "adjutant/testing/__init__.py", "adjutant/testing/conformance.py",
         "adjutant/testing/engines.py"}
     for data in ("adjutant/buildroot/data/install.sh", "adjutant/image/data/customize.sh",
-                 "adjutant/image/data/adjutant-base-provides.spec", "adjutant/py.typed"):
+                 "adjutant/image/data/adjutant-base-provides.spec", "adjutant/py.typed",
+                 "adjutant/deploy/koji-adjutant.service"):
         assert data in names
     scripts = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("entry_points.txt"))).decode()
@@ -82,6 +83,12 @@ def test_the_installed_copy_is_not_the_checkout(venv: Path, tmp_path: Path) -> N
                 "print(adjutant.__file__); print(adjutant_podman.__file__)", cwd=tmp_path)
     for line in where.split():
         assert line.startswith(str(venv)) and not line.startswith(str(ROOT / "adjutant"))
+
+
+def test_the_installed_copy_prints_its_systemd_unit(venv: Path, tmp_path: Path) -> None:
+    unit = run(venv / "bin/adjutant", "service-unit", cwd=tmp_path)
+    assert f"ExecStart={venv}/bin/adjutant run --fg --force-lock --verbose" in unit
+    assert "ExecReload=/bin/kill -USR1 $MAINPID" in unit
 
 
 def test_the_installed_copy_builds_a_package(

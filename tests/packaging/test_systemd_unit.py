@@ -12,7 +12,7 @@ import pytest
 
 from adjutant.testing.engines import skip_or_fail
 
-UNIT = Path(__file__).resolve().parents[2] / "packaging" / "systemd" / "koji-adjutant.service"
+UNIT = Path(__file__).resolve().parents[2] / "adjutant" / "deploy" / "koji-adjutant.service"
 #: Where the host's own unit files are; systemd-analyze resolves dependencies against them.
 SYSTEM_UNIT_DIRS = (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system"))
 
@@ -113,3 +113,17 @@ def test_systemd_analyze_verify_accepts_it(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0 and not (proc.stdout + proc.stderr).strip(), \
         proc.stdout + proc.stderr
+
+
+def test_service_unit_prints_the_unit_naming_this_installations_program(
+        tmp_path: Path) -> None:
+    from tests.support.cli import adjutant
+
+    proc = adjutant("service-unit", "--program", "/opt/koji-adjutant/bin/adjutant")
+    assert proc.returncode == 0, proc.stderr
+    printed = tmp_path / "koji-adjutant.service"
+    printed.write_text(proc.stdout)
+    assert words(parse_unit(printed), "Service", "ExecStart") == [
+        "/opt/koji-adjutant/bin/adjutant", "run", "--fg", "--force-lock", "--verbose"]
+    assert proc.stdout.replace("/opt/koji-adjutant/bin/adjutant", "/usr/bin/adjutant") == \
+        UNIT.read_text()
