@@ -56,3 +56,26 @@ def bench_host(hub: Any, tmp: Path, capacity: float = 2.0, **config: Any) -> Pat
     return write_config(tmp / "kojid.conf", server=hub.url, topurl=hub.topurl,
                         topdir=hub.topdir, workdir=tmp / "work", user="bench1",
                         password="pw", **config)
+
+
+def rss_bytes(pid: int) -> int:
+    """The resident set of process ``pid`` in bytes (0 once it is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) * 1024 for line in text.splitlines()
+                 if line.startswith("VmRSS:")), 0)
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of process ``pid``."""
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants (a worker and its task processes)."""
+    return rss_bytes(pid) + sum(tree_rss(child) for child in children(pid))

@@ -18,36 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_host, group_tag, report
+from bench.common import bench_host, group_tag, report, tree_rss
 
 TASKS = 20
 MAXJOBS = 4
 #: Container work per build: %build sleeps this long (the build itself is ~0.3 s).
 WORK_SECONDS = 2
-
-
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants."""
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int(Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
-    total, pending = 0, [pid]
-    while pending:
-        current = pending.pop()
-        pending += children.get(current, [])
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-        except OSError:
-            continue
-    return total
 
 
 class _PeakRss(threading.Thread):
@@ -57,7 +33,7 @@ class _PeakRss(threading.Thread):
 
     def run(self) -> None:
         while not self._done.wait(0.2):
-            self.peak = max(self.peak, _tree_rss(self.pid))
+            self.peak = max(self.peak, tree_rss(self.pid))
 
     def stop(self) -> int:
         self._done.set()

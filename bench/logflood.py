@@ -25,8 +25,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_host, group_tag, report
-from bench.concurrency import _tree_rss
+from bench.common import bench_host, group_tag, report, tree_rss
 
 LINES = 200_000
 BIG = 20 * 1024 * 1024
@@ -94,12 +93,12 @@ def _flood_task(hub: Any, tag: dict[str, Any], srpm_rel: str, worker: Any) -> di
              message="the flood task to open")
     url = f"{hub.topurl}/work/{koji.pathinfo.taskrelpath(task_id)}/build.log"
     watcher = _Watcher(url)
-    rss_before = _tree_rss(worker.pid)
+    rss_before = tree_rss(worker.pid)
     cpu_before = _cpu_seconds(worker.pid)
     watcher.start()
     peak = rss_before
     while hub.task(task_id)["state_name"] not in ("CLOSED", "FAILED"):
-        peak = max(peak, _tree_rss(worker.pid))
+        peak = max(peak, tree_rss(worker.pid))
         time.sleep(0.2)
     watcher.done.set()
     watcher.join()

@@ -35,7 +35,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from bench.common import report
+from bench.common import children, report, rss_bytes
 
 KINDS = ["pass"] * 10 + ["fail"] * 4 + ["cancel"] * 3 + ["timeout"] * 3
 HOST = "soak1"
@@ -63,20 +63,7 @@ class Sample:
 
 
 def _rss_mb(pid: int) -> float:
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0.0
-    kb = next((int(line.split()[1]) for line in text.splitlines()
-               if line.startswith("VmRSS:")), 0)
-    return kb / 1024
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
+    return rss_bytes(pid) / (1024 * 1024)
 
 
 class Probe:
@@ -100,12 +87,12 @@ class Probe:
 
     def poll_tasks(self) -> None:
         """Note the RSS of the worker's task processes (call often while tasks run)."""
-        for child in _children(self.pid):
+        for child in children(self.pid):
             self.task_peak = max(self.task_peak, _rss_mb(child))
 
     def busy(self) -> bool:
         """Whether the worker still has a task process (its only children are tasks)."""
-        return bool(_children(self.pid))
+        return bool(children(self.pid))
 
     def _engine_mounts(self) -> tuple[int, int]:
         """(mount points under the soak's dir, engine mounts of no existing container)."""

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_host, group_tag, median, report
+from bench.common import bench_host, group_tag, median, report, rss_bytes
 
 TASKS = 10
 IDLE_SECONDS = 60
@@ -26,9 +26,7 @@ def _process_stats(pid: int) -> tuple[float, int]:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     cpu = (int(fields[11]) + int(fields[12])) / ticks
-    rss_kb = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text()
-                  .splitlines() if line.startswith("VmRSS:"))
-    return cpu, rss_kb * 1024
+    return cpu, rss_bytes(pid)
 
 
 def _container_runtimes(since: float, until: float) -> dict[int, float]:
