@@ -51,6 +51,24 @@ DEFAULT_CHANNELS = ("default", "createrepo")
 DEFAULT_OWNER = "kojiuser"
 
 
+#: The URLs of the hubs serving from this process.
+_IN_PROCESS_URLS: set[str] = set()
+_session_del = koji.ClientSession.__del__
+
+
+def _del_without_calling_this_process(session: koji.ClientSession) -> None:
+    """koji's ClientSession logs out when garbage-collected. For a hub served by this
+    very process, that call can run on the hub's own accept thread (a collection may
+    happen there) and wait forever for itself to answer: skip it; the test's hub
+    forgets the session when it stops."""
+    if getattr(session, "baseurl", None) in _IN_PROCESS_URLS:
+        return
+    _session_del(session)
+
+
+koji.ClientSession.__del__ = _del_without_calling_this_process  # type: ignore[method-assign]
+
+
 class FakeHub:
     """A Koji hub for tests, speaking the real protocol over HTTP on 127.0.0.1.
 
@@ -102,6 +120,7 @@ class FakeHub:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
             name="fakehub", daemon=True,
         )
+        _IN_PROCESS_URLS.add(self.url)
         self._thread.start()
         return self
 
@@ -109,6 +128,7 @@ class FakeHub:
         """Stop listening (idempotent)."""
         if self._server is None:
             return
+        _IN_PROCESS_URLS.discard(self.url)
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
