@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -37,6 +38,9 @@ from adjutant.container.sockets import socket_answers, socket_path, wait_for_soc
 from adjutant_podman.ulimits import with_defaults
 
 log = logging.getLogger(__name__)
+
+#: Forced removals tried while podman says the container's state is improper.
+_REMOVE_ATTEMPTS = 10
 
 #: What a failed podman-py call raises (a timeout arrives wrapped in an APIError).
 _CALL_ERRORS = (podman.errors.APIError, requests.RequestException)
@@ -355,12 +359,20 @@ class PodmanRuntime(ContainerRuntime):
             raise ContainerError(f"podman: killing {container_id} failed: {response.text}")
 
     def remove(self, container_id: str) -> None:
-        response = self._request("removing", container_id, "delete",
-                                 f"/containers/{container_id}", bound="commit",
-                                 params={"force": True, "timeout": 0},
-                                 timeout=self.timeouts.commit)
-        if not response.ok and response.status_code != 404:
-            raise ContainerError(f"podman: removing {container_id} failed: {response.text}")
+        for attempt in range(_REMOVE_ATTEMPTS):
+            response = self._request("removing", container_id, "delete",
+                                     f"/containers/{container_id}", bound="commit",
+                                     params={"force": True, "timeout": 0},
+                                     timeout=self.timeouts.commit)
+            if response.ok or response.status_code == 404:
+                return
+            # podman 4.3 refuses a forced removal while it is still recording a kill it
+            # has just seen ("container state improper: stopped"); it takes it a moment
+            # later (seen after an engine freeze).
+            if "state improper" not in response.text or attempt == _REMOVE_ATTEMPTS - 1:
+                break
+            time.sleep(0.5)
+        raise ContainerError(f"podman: removing {container_id} failed: {response.text}")
 
     def list_containers(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
         # The label filter must be a list of "k=v" strings: podman-py stringifies a dict of
