@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import shutil
@@ -36,6 +37,11 @@ INSTALL_HINT = (
     "install and start dockerd (Debian: apt-get install docker.io, then run 'dockerd' or "
     "start its service), or choose another runtime with --runtime podman"
 )
+
+
+def _not_answering(url: str) -> str:
+    return "dockerd is not installed" if shutil.which("dockerd") is None \
+        else f"dockerd does not answer at {url}"
 
 
 class _Attached(OutputStream):
@@ -76,7 +82,11 @@ class DockerRuntime(ContainerRuntime):
         self.timeouts = timeouts or EngineTimeouts()
         # docker-py bounds every call by the client's timeout unless it passes its own;
         # attach streams drop the bound themselves.
-        self.client = docker.DockerClient(base_url=url, timeout=self.timeouts.api)
+        try:
+            # Asks the engine its API version at once: an engine that is down shows here.
+            self.client = docker.DockerClient(base_url=url, timeout=self.timeouts.api)
+        except _CALL_ERRORS as exc:
+            raise EngineUnavailable(f"{_not_answering(url)} ({exc}): {INSTALL_HINT}") from exc
         self.api: docker.APIClient = self.client.api
 
     @functools.cached_property
@@ -89,26 +99,24 @@ class DockerRuntime(ContainerRuntime):
     def ping(self) -> None:
         try:
             self.api.ping()
-        except (requests.RequestException, docker.errors.DockerException) as exc:
-            installed = "dockerd is not installed" if shutil.which("dockerd") is None \
-                else f"dockerd does not answer at {self.url}"
-            raise EngineUnavailable(f"{installed} ({exc}): {INSTALL_HINT}") from exc
+        except _CALL_ERRORS as exc:
+            raise EngineUnavailable(f"{_not_answering(self.url)} ({exc}): {INSTALL_HINT}") \
+                from exc
 
     def version(self) -> str:
         return str(self._engine_call("asking its version", self.api.version)["Version"])
 
     def storage_path(self) -> Path:
-        return self._path_in_info(self.api.info, _CALL_ERRORS, "DockerRootDir")
+        return self._path_in_info(self.api.info, "DockerRootDir")
 
     # -- images ------------------------------------------------------------------------
 
     def inspect_image(self, ref: str) -> ImageInfo | None:
-        try:
-            info = self.api.inspect_image(ref)
-        except docker.errors.ImageNotFound:
-            return None
-        except _CALL_ERRORS as exc:
-            raise self._failed(f"looking up image {ref!r}", exc) from exc
+        with self._engine_errors(f"looking up image {ref!r}"):
+            try:
+                info = self.api.inspect_image(ref)
+            except docker.errors.ImageNotFound:
+                return None
         return ImageInfo(str(info["Id"]), dict((info.get("Config") or {}).get("Labels") or {}),
                          int(info.get("Size") or 0))
 
@@ -129,35 +137,24 @@ class DockerRuntime(ContainerRuntime):
 
     def import_rootfs(self, tarball: Path, ref: str, labels: Mapping[str, str]) -> str:
         repo, tag = split_ref(ref)
-        try:
+        # docker-py sends imports without any bound (see EngineTimeouts).
+        with self._engine_errors(f"importing {tarball.name} as {ref}", "commit"):
             self._layers_api.import_image_from_file(
-                str(tarball), repository=repo, tag=tag,
-                changes=label_changes(labels),
-            )
-        except _CALL_ERRORS as exc:
-            raise self._failed(f"importing {tarball.name} as {ref}", exc, "commit") from exc
+                str(tarball), repository=repo, tag=tag, changes=label_changes(labels))
         return self._id_after(ref, "import of")
 
     def remove_image(self, ref: str, force: bool = True) -> None:
-        try:
+        with self._engine_errors(f"removing image {ref!r}", "commit"), \
+                contextlib.suppress(docker.errors.ImageNotFound):
             self._layers_api.remove_image(ref, force=force)
-        except docker.errors.ImageNotFound:
-            pass
-        except _CALL_ERRORS as exc:
-            raise self._failed(f"removing image {ref!r}", exc, "commit") from exc
 
     def tag_image(self, ref: str, new_ref: str) -> None:
         repo, tag = split_ref(new_ref)
-        try:
-            self.api.tag(ref, repo, tag)
-        except _CALL_ERRORS as exc:
-            raise self._failed(f"tagging {ref} as {new_ref}", exc) from exc
+        self._engine_call(f"tagging {ref} as {new_ref}", lambda: self.api.tag(ref, repo, tag))
 
     def image_names(self, repository: str) -> list[str]:
-        try:
-            images = self.api.images(name=repository)
-        except _CALL_ERRORS as exc:
-            raise self._failed(f"listing images of {repository}", exc) from exc
+        images = self._engine_call(f"listing images of {repository}",
+                                   lambda: self.api.images(name=repository))
         return sorted(t for image in images for t in (image.get("RepoTags") or [])
                       if split_ref(t)[0] == repository)
 
@@ -180,24 +177,22 @@ class DockerRuntime(ContainerRuntime):
             ulimits=[docker.types.Ulimit(name=name, soft=soft, hard=hard)
                      for name, soft, hard in spec.limits.ulimits] or None,
         )
-        try:
-            created = self.api.create_container(
-                spec.image, command=list(spec.command), user=spec.user or "",
-                environment=dict(spec.environment), working_dir=spec.workdir,
-                labels=spec.all_labels(), name=spec.name, host_config=host_config,
-                network_disabled=not spec.network,
-            )
-        except docker.errors.ImageNotFound as exc:
-            raise ImageUnavailable(spec.image, "not present locally") from exc
-        except _CALL_ERRORS as exc:
-            raise self._failed(f"creating a container from {spec.image}", exc) from exc
+        with self._engine_errors(f"creating a container from {spec.image}"):
+            try:
+                created = self.api.create_container(
+                    spec.image, command=list(spec.command), user=spec.user or "",
+                    environment=dict(spec.environment), working_dir=spec.workdir,
+                    labels=spec.all_labels(), name=spec.name, host_config=host_config,
+                    network_disabled=not spec.network,
+                )
+            except docker.errors.ImageNotFound as exc:
+                raise ImageUnavailable(spec.image, "not present locally") from exc
         return str(created["Id"])
 
     def container_state(self, container_id: str) -> Mapping[str, Any]:
-        try:
-            return dict(self.api.inspect_container(container_id).get("State") or {})
-        except _CALL_ERRORS as exc:
-            raise self._failed(f"inspecting {container_id}", exc) from exc
+        info = self._engine_call(f"inspecting {container_id}",
+                                 lambda: self.api.inspect_container(container_id))
+        return dict(info.get("State") or {})
 
     def output(self, container_id: str) -> OutputStream:
         return self._engine_call(f"attaching to the output of {container_id}",
@@ -215,50 +210,39 @@ class DockerRuntime(ContainerRuntime):
                 yield stream, data
 
     def start(self, container_id: str) -> None:
-        try:
-            self.api.start(container_id)
-        except _CALL_ERRORS as exc:
-            raise self._failed(f"starting {container_id}", exc) from exc
+        self._engine_call(f"starting {container_id}", lambda: self.api.start(container_id))
 
     def wait(self, container_id: str, timeout: float | None) -> int:
-        try:
-            # timeout=None is passed on as it is: docker-py then waits without a bound.
-            result = self.api.wait(container_id, timeout=timeout)
-        except _CALL_ERRORS as exc:
-            if timeout is not None and self._timed_out(exc):
-                raise TimeoutError(f"container {container_id} still running after "
-                                   f"{timeout}s") from exc
-            raise self._failed(f"waiting for {container_id}", exc) from exc
+        with self._engine_errors(f"waiting for {container_id}"):
+            try:
+                # timeout=None is passed on as it is: docker-py then waits without a bound.
+                result = self.api.wait(container_id, timeout=timeout)
+            except _CALL_ERRORS as exc:
+                if timeout is not None and self._timed_out(exc):
+                    raise TimeoutError(f"container {container_id} still running after "
+                                       f"{timeout}s") from exc
+                raise
         return int(result["StatusCode"])
 
     def kill(self, container_id: str) -> None:
-        try:
-            self.api.kill(container_id, signal="KILL")
-        except docker.errors.NotFound:
-            pass
-        except docker.errors.APIError as exc:
-            if exc.status_code != 409:  # not running: nothing to kill
-                raise self._failed(f"killing {container_id}", exc) from exc
-        except requests.RequestException as exc:
-            raise self._failed(f"killing {container_id}", exc) from exc
+        with self._engine_errors(f"killing {container_id}"):
+            try:
+                self.api.kill(container_id, signal="KILL")
+            except docker.errors.APIError as exc:
+                if exc.status_code not in (404, 409):  # gone, or not running
+                    raise
 
     def remove(self, container_id: str) -> None:
-        try:
-            self._layers_api.remove_container(container_id, force=True)
-        except docker.errors.NotFound:
-            pass
-        except docker.errors.APIError as exc:
-            if exc.status_code != 409:  # removal already in progress
-                raise self._failed(f"removing {container_id}", exc, "commit") from exc
-        except requests.RequestException as exc:
-            raise self._failed(f"removing {container_id}", exc, "commit") from exc
+        with self._engine_errors(f"removing {container_id}", "commit"):
+            try:
+                self._layers_api.remove_container(container_id, force=True)
+            except docker.errors.APIError as exc:
+                if exc.status_code not in (404, 409):  # gone, or removal in progress
+                    raise
 
     def list_containers(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
-        try:
-            found = self.api.containers(
-                all=True, filters={"label": [f"{k}={v}" for k, v in labels.items()]})
-        except _CALL_ERRORS as exc:
-            raise self._failed("listing containers", exc) from exc
+        found = self._engine_call("listing containers", lambda: self.api.containers(
+            all=True, filters={"label": [f"{k}={v}" for k, v in labels.items()]}))
         return [
             ContainerInfo(c["Id"], (c.get("Names") or ["?"])[0].lstrip("/"), c.get("State", ""),
                           dict(c.get("Labels") or {}))
@@ -267,11 +251,9 @@ class DockerRuntime(ContainerRuntime):
 
     def commit(self, container_id: str, ref: str, labels: Mapping[str, str]) -> str:
         repo, tag = split_ref(ref)
-        try:
-            self._layers_api.commit(container_id, repository=repo, tag=tag, pause=False,
-                            changes=label_changes(labels))
-        except _CALL_ERRORS as exc:
-            raise self._failed(f"committing {container_id} as {ref}", exc, "commit") from exc
+        self._engine_call(f"committing {container_id} as {ref}", lambda: self._layers_api.commit(
+            container_id, repository=repo, tag=tag, pause=False, changes=label_changes(labels)),
+            "commit")
         return self._id_after(ref, "commit to")
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ import podman.errors
 import requests
 
 from adjutant.container import (
+    Bound,
     ContainerError,
     ContainerInfo,
     ContainerRuntime,
@@ -171,17 +172,16 @@ class PodmanRuntime(ContainerRuntime):
         return str(self._engine_call("asking its version", self.client.version)["Version"])
 
     def storage_path(self) -> Path:
-        return self._path_in_info(self.client.info, _CALL_ERRORS, "store", "graphRoot")
+        return self._path_in_info(self.client.info, "store", "graphRoot")
 
     # -- images ------------------------------------------------------------------------
 
     def inspect_image(self, ref: str) -> ImageInfo | None:
-        try:
-            attrs = self.client.images.get(ref).attrs
-        except podman.errors.ImageNotFound:
-            return None
-        except _CALL_ERRORS as exc:
-            raise self._failed(f"looking up image {ref!r}", exc) from exc
+        with self._engine_errors(f"looking up image {ref!r}"):
+            try:
+                attrs = self.client.images.get(ref).attrs
+            except podman.errors.ImageNotFound:
+                return None
         image_id = str(attrs["Id"])
         return ImageInfo(image_id if image_id.startswith("sha256:") else f"sha256:{image_id}",
                          dict(attrs.get("Labels") or {}), int(attrs.get("Size") or 0))
@@ -199,44 +199,26 @@ class PodmanRuntime(ContainerRuntime):
         return image_id
 
     def import_rootfs(self, tarball: Path, ref: str, labels: Mapping[str, str]) -> str:
-        changes = label_changes(labels)
-        try:
-            with open(tarball, "rb") as body:
-                response = self.client.api.post(
-                    "/images/import",
-                    params={"reference": ref, "changes": changes},
-                    data=body,
-                    headers={"Content-Type": "application/x-tar"},
-                    timeout=self.timeouts.commit,
-                )
-        except _CALL_ERRORS as exc:
-            raise self._failed(f"importing {tarball.name} as {ref}", exc, "commit") from exc
-        if not response.ok:
-            raise ContainerError(f"podman: importing {tarball.name} as {ref} failed: "
-                                 f"{response.text.strip()}")
+        with open(tarball, "rb") as body:
+            self._request(f"importing {tarball.name} as {ref}", "post", "/images/import",
+                          "commit", params={"reference": ref, "changes": label_changes(labels)},
+                          data=body, headers={"Content-Type": "application/x-tar"})
         return self._id_after(ref, "import of")
 
     def remove_image(self, ref: str, force: bool = True) -> None:
-        response = self._request("removing image", ref, "delete",
-                                 f"/images/{urllib.parse.quote(ref, safe='')}",
-                                 bound="commit", params={"force": force},
-                                 timeout=self.timeouts.commit)
-        if not response.ok and response.status_code != 404:
-            raise ContainerError(f"podman: removing image {ref!r} failed: {response.text}")
+        self._request(f"removing image {ref!r}", "delete",
+                      f"/images/{urllib.parse.quote(ref, safe='')}", "commit",
+                      params={"force": force}, absent_ok=(404,))
 
     def tag_image(self, ref: str, new_ref: str) -> None:
         repo, tag = split_ref(new_ref)
-        try:
-            if not self.client.images.get(ref).tag(repo, tag):
-                raise ContainerError(f"podman: tagging {ref} as {new_ref} failed")
-        except _CALL_ERRORS as exc:
-            raise self._failed(f"tagging {ref} as {new_ref}", exc) from exc
+        if not self._engine_call(f"tagging {ref} as {new_ref}",
+                                 lambda: self.client.images.get(ref).tag(repo, tag)):
+            raise ContainerError(f"podman: tagging {ref} as {new_ref} failed")
 
     def image_names(self, repository: str) -> list[str]:
-        try:
-            images = self.client.images.list(name=repository)
-        except _CALL_ERRORS as exc:
-            raise self._failed(f"listing images of {repository}", exc) from exc
+        images = self._engine_call(f"listing images of {repository}",
+                                   lambda: self.client.images.list(name=repository))
         return sorted(t for image in images for t in image.tags
                       if split_ref(t)[0] == repository)
 
@@ -276,18 +258,18 @@ class PodmanRuntime(ContainerRuntime):
             kwargs["cpu_quota"] = int(spec.limits.cpus * 100_000)
         if spec.limits.ulimits:
             kwargs["ulimits"] = with_defaults(spec.limits.ulimits)
-        try:
-            return str(self.client.containers.create(**kwargs).id)
-        except podman.errors.ImageNotFound as exc:
-            raise ImageUnavailable(spec.image, "not present locally") from exc
-        except _CALL_ERRORS as exc:
-            raise self._failed(f"creating a container from {spec.image}", exc) from exc
+        with self._engine_errors(f"creating a container from {spec.image}"):
+            try:
+                return str(self.client.containers.create(**kwargs).id)
+            except podman.errors.APIError as exc:
+                # podman 4 answers a missing image with a 500 whose text says so.
+                if isinstance(exc, podman.errors.ImageNotFound) or "image not known" in str(exc):
+                    raise ImageUnavailable(spec.image, "not present locally") from exc
+                raise
 
     def container_state(self, container_id: str) -> Mapping[str, Any]:
-        response = self._request("inspecting", container_id, "get",
+        response = self._request(f"inspecting {container_id}", "get",
                                  f"/containers/{container_id}/json")
-        if not response.ok:
-            raise ContainerError(f"podman: inspecting {container_id} failed: {response.text}")
         return dict(response.json().get("State") or {})
 
     def _log_stream(self, container_id: str, follow: bool) -> UnixStream | None:
@@ -309,61 +291,57 @@ class PodmanRuntime(ContainerRuntime):
     def read_output(self, container_id: str) -> Iterator[tuple[Stream, bytes]]:
         stream = self._log_stream(container_id, follow=False)
         if stream is not None:
+            what = f"reading the output of {container_id}"
             try:
                 yield from iter_frames(stream)
-            except OSError as exc:
-                raise EngineUnavailable(f"podman: reading the output of {container_id} "
-                                        f"failed: {exc}") from exc
+            except OSError as exc:  # the socket's own: timed out, refused or dropped
+                raise self._failed(what, exc) from exc
+            except ContainerError as exc:  # the engine's answer was not a success
+                raise ContainerError(f"podman: {what} failed: {exc}") from exc
             return
-        try:
-            response = self.client.api.get(
-                f"/containers/{container_id}/logs", params={"stdout": True, "stderr": True},
-                stream=True)
-        except _CALL_ERRORS as exc:
-            raise self._failed(f"reading the output of {container_id}", exc) from exc
-        if not response.ok:
-            raise ContainerError(f"podman: reading the output of {container_id} failed: "
-                                 f"{response.text.strip()}")
+        response = self._request(f"reading the output of {container_id}", "get",
+                                 f"/containers/{container_id}/logs",
+                                 params={"stdout": True, "stderr": True}, stream=True)
         try:
             yield from iter_frames(response.iter_content(chunk_size=65536))
         finally:
             response.close()
 
     def start(self, container_id: str) -> None:
-        self._call("starting", container_id, "post", f"/containers/{container_id}/start")
+        self._request(f"starting {container_id}", "post", f"/containers/{container_id}/start")
 
     def wait(self, container_id: str, timeout: float | None) -> int:
-        try:
-            response = self.client.api.post(
-                f"/containers/{container_id}/wait",
-                params={"condition": ["exited", "stopped"], "interval": "10ms"},
-                # Without a build timeout, wait as long as the container runs.
-                timeout=timeout if timeout is not None else (self.timeouts.api, None),
-            )
-        except _CALL_ERRORS as exc:
-            # podman-py wraps the read timeout in an APIError; the cause tells them apart.
-            # Without a build timeout, a timeout can only be the engine's (on connecting).
-            if timeout is not None and self._timed_out(exc):
-                raise TimeoutError(f"container {container_id} still running after "
-                                   f"{timeout}s") from exc
-            raise self._failed(f"waiting for {container_id}", exc) from exc
-        if not response.ok:
-            raise ContainerError(f"podman: waiting for {container_id} failed: {response.text}")
-        return int(response.json())
+        what = f"waiting for {container_id}"
+        with self._engine_errors(what) as connect_bound:
+            try:
+                response = self.client.api.post(
+                    f"/containers/{container_id}/wait",
+                    params={"condition": ["exited", "stopped"], "interval": "10ms"},
+                    # Without a build timeout, wait as long as the container runs.
+                    timeout=timeout if timeout is not None else (connect_bound, None),
+                )
+            except _CALL_ERRORS as exc:
+                # podman-py wraps the read timeout in an APIError; the cause tells them
+                # apart. Without a build timeout, a timeout can only be the engine's (on
+                # connecting).
+                if timeout is not None and self._timed_out(exc):
+                    raise TimeoutError(f"container {container_id} still running after "
+                                       f"{timeout}s") from exc
+                raise
+        return int(_answer(what, response).json())
 
     def kill(self, container_id: str) -> None:
-        response = self._request("killing", container_id, "post",
-                                 f"/containers/{container_id}/kill", params={"signal": "KILL"})
-        # 409: not running any more; 404: gone. Both mean there is nothing left to kill.
-        if not response.ok and response.status_code not in (404, 409, 500):
-            raise ContainerError(f"podman: killing {container_id} failed: {response.text}")
+        # 409: not running any more; 404: gone. Both mean there is nothing left to kill
+        # (podman 4.3 answers 500 for a container that exits while it is being killed).
+        self._request(f"killing {container_id}", "post", f"/containers/{container_id}/kill",
+                      params={"signal": "KILL"}, absent_ok=(404, 409, 500))
 
     def remove(self, container_id: str) -> None:
         for attempt in range(_REMOVE_ATTEMPTS):
-            response = self._request("removing", container_id, "delete",
-                                     f"/containers/{container_id}", bound="commit",
+            response = self._request(f"removing {container_id}", "delete",
+                                     f"/containers/{container_id}", "commit",
                                      params={"force": True, "timeout": 0},
-                                     timeout=self.timeouts.commit)
+                                     absent_ok=(404, 409, 500))
             if response.ok or response.status_code == 404:
                 return
             # podman 4.3 refuses a forced removal while it is still recording a kill it
@@ -378,10 +356,8 @@ class PodmanRuntime(ContainerRuntime):
         # The label filter must be a list of "k=v" strings: podman-py stringifies a dict of
         # lists, which silently matches nothing.
         filters = [f"label={k}={v}" for k, v in labels.items()]
-        try:
-            found = self.client.containers.list(all=True, filters=filters)
-        except _CALL_ERRORS as exc:
-            raise self._failed("listing containers", exc) from exc
+        found = self._engine_call("listing containers",
+                                  lambda: self.client.containers.list(all=True, filters=filters))
         infos = []
         for c in found:
             # The list endpoint gives State as a plain string (inspect gives a dict).
@@ -393,27 +369,29 @@ class PodmanRuntime(ContainerRuntime):
 
     def commit(self, container_id: str, ref: str, labels: Mapping[str, str]) -> str:
         repo, tag = split_ref(ref)
-        response = self._request("committing", container_id, "post", "/commit", params={
-            "container": container_id, "repo": repo, "tag": tag,
-            "changes": label_changes(labels), "pause": False,
-        }, timeout=self.timeouts.commit, bound="commit")
-        if not response.ok:
-            raise ContainerError(f"podman: committing {container_id} as {ref} failed: "
-                                 f"{response.text}")
+        self._request(f"committing {container_id} as {ref}", "post", "/commit", "commit",
+                      params={"container": container_id, "repo": repo, "tag": tag,
+                              "changes": label_changes(labels), "pause": False})
         return self._id_after(ref, "commit to")
 
     def close(self) -> None:
         self.client.close()
 
-    def _request(self, what: str, container_id: str, method: str, path: str,
-                 bound: str = "api", **kwargs: Any) -> Any:
-        """One API call; transport and SDK errors become ContainerError naming the step."""
-        try:
-            return getattr(self.client.api, method)(path, **kwargs)
-        except _CALL_ERRORS as exc:
-            raise self._failed(f"{what} {container_id}", exc, bound) from exc
+    def _request(self, what: str, method: str, path: str, bound: Bound = "api", *,
+                 absent_ok: tuple[int, ...] = (), **kwargs: Any) -> Any:
+        """One raw API call ``what`` bounded by ``bound``; transport and SDK errors become
+        the contract's errors, and so does an answer that is not a success unless its
+        status is one of ``absent_ok`` (the caller then reads the response itself)."""
+        with self._engine_errors(what, bound) as seconds:
+            kwargs.setdefault("timeout", seconds)
+            response = getattr(self.client.api, method)(path, **kwargs)
+        if response.status_code in absent_ok:
+            return response
+        return _answer(what, response)
 
-    def _call(self, what: str, container_id: str, method: str, path: str) -> None:
-        response = self._request(what, container_id, method, path)
-        if not response.ok:
-            raise ContainerError(f"podman: {what} {container_id} failed: {response.text}")
+
+def _answer(what: str, response: Any) -> Any:
+    """``response`` when it is a success; else the ContainerError naming ``what``."""
+    if not response.ok:
+        raise ContainerError(f"podman: {what} failed: {response.text.strip()}")
+    return response

@@ -11,6 +11,7 @@ from adjutant.container.errors import (
     ImageUnavailable,
 )
 from adjutant.container.runtime import (
+    Bound,
     ContainerInfo,
     ContainerRuntime,
     EngineTimeouts,
@@ -20,6 +21,7 @@ from adjutant.container.runtime import (
 from adjutant.container.spec import ContainerSpec, Limits, Mount, Stream
 
 __all__ = [
+    "Bound",
     "ContainerError",
     "ContainerInfo",
     "ContainerRuntime",

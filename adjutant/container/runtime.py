@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import abc
+import contextlib
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from adjutant.container.cgroups import OomWatch, find_memory_cgroup
 from adjutant.container.errors import ContainerError, EngineTimeout, EngineUnavailable
@@ -17,6 +18,9 @@ from adjutant.container.spec import ContainerSpec, Stream
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: Which of :class:`EngineTimeouts`' limits an engine call is given.
+Bound = Literal["api", "commit"]
 
 
 @dataclass(frozen=True)
@@ -260,15 +264,26 @@ class ContainerRuntime(abc.ABC):
         """True when ``exc`` or anything in its cause chain is one of ``timeout_errors``."""
         return _in_chain(exc, self.timeout_errors)
 
-    def _engine_call(self, what: str, call: Callable[[], T], bound: str = "api") -> T:
-        """Run one SDK call; what the SDK raises (``call_errors``) becomes the contract's
-        error via :meth:`_failed` (``bound`` names the limit the call was given)."""
+    @contextlib.contextmanager
+    def _engine_errors(self, what: str, bound: Bound = "api") -> Iterator[float]:
+        """The one door for SDK calls: yields the seconds of limit ``bound`` for the call
+        made inside the block, and turns what the SDK raises there (``call_errors``) into
+        the contract's error via :meth:`_failed`, naming ``what`` and that same bound.
+
+        Errors the block raises itself (a ContainerError, or an SDK error it handles, such
+        as "not found" meaning absent) pass through untouched.
+        """
         try:
-            return call()
+            yield getattr(self.timeouts, bound)
         except self.call_errors as exc:
             raise self._failed(what, exc, bound) from exc
 
-    def _failed(self, what: str, exc: BaseException, bound: str = "api") -> ContainerError:
+    def _engine_call(self, what: str, call: Callable[[], T], bound: Bound = "api") -> T:
+        """Run one SDK call through :meth:`_engine_errors` and return its answer."""
+        with self._engine_errors(what, bound):
+            return call()
+
+    def _failed(self, what: str, exc: BaseException, bound: Bound = "api") -> ContainerError:
         """The error for a failed engine call ``what`` (e.g. "creating a container").
 
         An :class:`EngineTimeout` naming the ``container_timeouts`` key when the call ran
@@ -285,18 +300,11 @@ class ContainerRuntime(abc.ABC):
                                      f"cannot be reached: {exc}")
         return ContainerError(f"{self.name}: {what} failed: {exc}")
 
-    def _path_in_info(self, info: Callable[[], Any],
-                      errors: tuple[type[BaseException], ...], *keys: str) -> Path:
+    def _path_in_info(self, info: Callable[[], Any], *keys: str) -> Path:
         """For implementations of :meth:`storage_path`: the path found under ``keys`` (one
-        per nesting level) in the answer of the SDK's engine-info call ``info``.
-
-        ``errors`` (what that SDK raises) become ContainerError, as does an answer without
-        those keys.
-        """
-        try:
-            value = info()
-        except errors as exc:
-            raise self._failed("reading the engine's info", exc) from exc
+        per nesting level) in the answer of the SDK's engine-info call ``info``; an answer
+        without those keys is a ContainerError too."""
+        value = self._engine_call("reading the engine's info", info)
         for key in keys:
             if not isinstance(value, Mapping) or not value.get(key):
                 raise ContainerError(f"{self.name}: the engine's info has no "

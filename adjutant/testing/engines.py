@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -56,23 +57,32 @@ def unique_label() -> dict[str, str]:
     return {"io.koji-adjutant.test": uuid.uuid4().hex}
 
 
-def _start_time(pid: int) -> int:
-    """When process ``pid`` started (clock ticks since boot); 0 when unknown."""
+def _stat_fields(pid: int) -> list[str]:
+    """Fields 3 onwards of ``/proc/PID/stat`` (empty when the process is gone)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             # The command name (field 2) may hold spaces: count from after its ")".
-            return int(f.read().rpartition(")")[2].split()[19])
-    except (OSError, ValueError, IndexError):
-        return 0
+            return f.read().rpartition(")")[2].split()
+    except OSError:
+        return []
 
 
-def engine_service_pid(runtime: ContainerRuntime) -> int | None:
-    """The pid of the engine service behind ``runtime`` (podman's API service, dockerd).
+def _start_time(pid: int) -> int:
+    """When process ``pid`` started (clock ticks since boot); 0 when unknown."""
+    fields = _stat_fields(pid)
+    return int(fields[19]) if len(fields) > 19 else 0
 
-    When several candidates run, the newest wins: a service started on an older one's
-    socket path replaces the path, leaving the old one listening on a socket nobody can
-    reach any more (freezing that one would freeze nothing anyone uses).
-    """
+
+def _state(pid: int) -> str:
+    """The process's state letter (``T`` when stopped); empty when it is gone."""
+    fields = _stat_fields(pid)
+    return fields[0] if fields else ""
+
+
+def engine_service_pids(runtime: ContainerRuntime) -> list[int]:
+    """The pids of the engine service behind ``runtime`` (podman's API service, dockerd),
+    with any helper it runs under the same command line (podman re-executes itself for
+    some image operations), oldest first."""
     url = getattr(runtime, "url", "")
     candidates = []
     for entry in os.scandir("/proc"):
@@ -91,21 +101,36 @@ def engine_service_pid(runtime: ContainerRuntime) -> int | None:
         if runtime.name == "podman" and program == "podman" and argv[1:3] == \
                 ["system", "service"] and (not url or url in argv):
             candidates.append(int(entry.name))
-    return max(candidates, key=_start_time) if candidates else None
+    return sorted(candidates, key=_start_time)
 
 
 @contextlib.contextmanager
 def engine_frozen(runtime: ContainerRuntime) -> Iterator[None]:
-    """Make the real engine service hang (SIGSTOP) for the duration, then resume it."""
-    pid = engine_service_pid(runtime)
-    if pid is None:
+    """Make the real engine service hang (SIGSTOP) for the duration, then resume it.
+
+    Every process of the service is stopped, and the block starts only once the kernel
+    shows each stopped: freezing just the newest could catch a helper that is about to
+    exit, leaving the service itself answering.
+    """
+    pids = engine_service_pids(runtime)
+    if not pids:
         skip_or_fail(f"cannot find the {runtime.name} service process to freeze")
         return
-    os.kill(pid, signal.SIGSTOP)
+    frozen = []
     try:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+                frozen.append(pid)
+        deadline = time.monotonic() + 5
+        while any(_state(pid) not in ("T", "Z", "X", "") for pid in frozen):
+            assert time.monotonic() < deadline, f"{runtime.name} did not stop: {frozen}"
+            time.sleep(0.01)
         yield
     finally:
-        os.kill(pid, signal.SIGCONT)
+        for pid in frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
 
 def bounded_runtime(name: str, timeouts: EngineTimeouts) -> Iterator[ContainerRuntime]:
