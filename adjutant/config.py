@@ -314,10 +314,11 @@ class WorkerConfig:
     warnings: tuple[str, ...] = ()
     sources: tuple[Path, ...] = ()
 
-    def settings(self, plugins: Plugins, host_name: str, daemon_pid: int = 0) \
+    def settings(self, plugins: Plugins, host_name: str = "", daemon_pid: int = 0) \
             -> WorkerSettings:
         """The typed settings of this configuration: what koji's TaskManager, the task
-        handlers and their steps read."""
+        handlers, their steps and the commands read. ``host_name`` is empty until a login
+        tells it."""
         return WorkerSettings.from_values({
             **self.kojid, **self.adjutant, "plugins": plugins, "host_name": host_name,
             "daemon_pid": daemon_pid, "plugin_options": dict(self.plugin_options),

@@ -17,7 +17,7 @@ import contextlib
 import enum
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from adjutant.engine import open_runtime
 from adjutant.plugin.manager import PluginError, Plugins
 from adjutant.policy.errors import PolicyError
 from adjutant.policy.rules import POLICY_KEY, parse_policy
+from adjutant.settings import WorkerSettings
 from adjutant.worker import diskspace
 from adjutant.worker.session import LoginError, login, login_method, session_options
 
@@ -102,6 +103,7 @@ class Doctor:
         self.plugins = plugins
         self.hub_timeout = hub_timeout
         self.config: WorkerConfig | None = None
+        self._settings: WorkerSettings | None = None
         #: An anonymous session on a hub that answered; None until the hub check passes.
         self.hub: koji.ClientSession | None = None
         #: The host's name once the login told it (or the config's user when locked out).
@@ -114,19 +116,17 @@ class Doctor:
     # -- shared pieces -----------------------------------------------------------------
 
     @property
-    def kojid(self) -> Mapping[str, Any]:
+    def settings(self) -> WorkerSettings:
+        """The parsed config's typed settings (only once the config check passed)."""
         assert self.config is not None
-        return self.config.kojid
-
-    @property
-    def adjutant(self) -> Mapping[str, Any]:
-        assert self.config is not None
-        return self.config.adjutant
+        if self._settings is None:
+            self._settings = self.config.settings(self.plugins)
+        return self._settings
 
     def session_overrides(self) -> dict[str, Any]:
         """ClientSession options for quick answers: no retries, no waiting out a hub in
         maintenance, each call bounded by ``hub_timeout``."""
-        configured = self.kojid.get("timeout")
+        configured = self.settings.timeout
         timeout = min(configured, self.hub_timeout) if configured else self.hub_timeout
         return {"max_retries": 0, "offline_retry": False, "anon_retry": False,
                 "timeout": timeout}
@@ -138,9 +138,9 @@ class Doctor:
             self._runtime_tried = True
             try:
                 self._runtime = open_runtime(
-                    self.plugins, self.adjutant["runtime"], self.config.plugin_options,
+                    self.plugins, self.settings.runtime, self.config.plugin_options,
                     may_start_services=False,
-                    timeouts=engine_timeouts(self.adjutant["container_timeouts"]))
+                    timeouts=engine_timeouts(self.settings.container_timeouts))
             except (ContainerError, PluginError, ImportError) as exc:
                 self._runtime_error = exc
         return self._runtime
@@ -195,14 +195,15 @@ def check_config(doc: Doctor) -> Iterator[Finding]:
                     "container settings and the plugins' keys)")
         yield Finding("config", Status.FAIL, what, problem, fix)
         return
-    runtime = config.adjutant["runtime"]
+    settings = config.settings(doc.plugins)
+    runtime = settings.runtime
     try:
         doc.plugins.runtime_provider(runtime)
     except PluginError as exc:
         yield Finding("config", Status.FAIL, what, f"[adjutant] runtime = {runtime}: {exc}",
                       "name a runtime a plugin provides ('adjutant plugins' lists them)")
         return
-    for sink in config.adjutant["log_sinks"]:
+    for sink in settings.log_sinks:
         try:
             doc.plugins.log_sink(sink)
         except PluginError as exc:
@@ -211,7 +212,7 @@ def check_config(doc: Doctor) -> Iterator[Finding]:
             return
     doc.config = config
     yield Finding("config", Status.OK, what,
-                  f"parses (runtime {runtime}, hub {config.kojid['server']})")
+                  f"parses (runtime {runtime}, hub {settings.server})")
 
 
 def _needs(doc: Doctor, check: str, what: str, *, hub: bool = False) -> Finding | None:
@@ -231,8 +232,8 @@ def check_hub(doc: Doctor) -> Iterator[Finding]:
     if skip:
         yield skip
         return
-    url = doc.kojid["server"]
-    opts = {k: v for k, v in session_options(doc.kojid).items()
+    url = doc.settings.server
+    opts = {k: v for k, v in session_options(doc.settings).items()
             if k not in ("user", "password", "cert")}
     session = koji.ClientSession(url, {**opts, **doc.session_overrides()})
     try:
@@ -280,18 +281,18 @@ def check_login(doc: Doctor) -> Iterator[Finding]:
     if skip:
         yield skip
         return
-    method = login_method(doc.kojid)
-    who = doc.kojid.get("user") or doc.kojid.get("cert") or "the host principal"
+    method = login_method(doc.settings)
+    who = doc.settings.user or doc.settings.cert or "the host principal"
     what = f"login as {who} ({method})"
     try:
-        session = login(doc.kojid, doc.session_overrides())
+        session = login(doc.settings, doc.session_overrides())
     except LoginError as exc:
         yield Finding("login", Status.FAIL, what, str(exc), _LOGIN_FIXES[method])
         return
     try:
         user = session.getLoggedInUser()
     except koji.AuthLockError:
-        doc.host_name = doc.kojid.get("user")
+        doc.host_name = doc.settings.user
         yield Finding("login", Status.OK, what, "accepted; a running worker holds the "
                       "host's exclusive session (left alone)")
         return
@@ -304,7 +305,7 @@ def check_login(doc: Doctor) -> Iterator[Finding]:
         # unaffected either way.
         with contextlib.suppress(Exception):
             session.logout()
-    doc.host_name = user["name"] if user else doc.kojid.get("user")
+    doc.host_name = user["name"] if user else doc.settings.user
     yield Finding("login", Status.OK, what, f"accepted (user {doc.host_name})")
 
 
@@ -357,7 +358,7 @@ def check_topdir(doc: Doctor) -> Iterator[Finding]:
     if skip:
         yield skip
         return
-    topdir = Path(doc.kojid["topdir"])
+    topdir = Path(doc.settings.topdir)
     repos = topdir / "repos"
     what = f"topdir {topdir}"
     problem = None
@@ -405,8 +406,8 @@ def check_space(doc: Doctor) -> Iterator[Finding]:
     if skip:
         yield skip
         return
-    minspace = int(doc.kojid["minspace"])
-    workdir = Path(doc.kojid["workdir"])
+    minspace = doc.settings.minspace
+    workdir = Path(doc.settings.workdir)
     yield _space_finding(f"free space in workdir {workdir}", workdir, minspace,
                          "free space there, point [kojid] workdir at a larger filesystem, "
                          "or lower [kojid] minspace")
@@ -443,7 +444,7 @@ def check_engine(doc: Doctor) -> Iterator[Finding]:
     if skip:
         yield skip
         return
-    name = doc.adjutant["runtime"]
+    name = doc.settings.runtime
     runtime = doc.runtime()
     if runtime is None:
         # The runtime's own socket keys, by the convention the built-in plugins follow.
@@ -480,8 +481,8 @@ def check_image(doc: Doctor) -> Iterator[Finding]:
         yield skip
         return
     assert runtime is not None
-    ref = doc.adjutant["task_image_default"]
-    policy = doc.adjutant["image_pull_policy"]
+    ref = doc.settings.task_image_default
+    policy = doc.settings.image_pull_policy
     what = f"default image {ref}"
     try:
         info = runtime.inspect_image(ref)
@@ -528,7 +529,7 @@ def check_policies(doc: Doctor) -> Iterator[Finding]:
         yield skip
         return
     assert doc.hub is not None
-    if not doc.adjutant["policy_enabled"]:
+    if not doc.settings.policy_enabled:
         yield Finding("policy", Status.OK, "image policies", "not read (policy_enabled is "
                       "off): every task gets task_image_default")
         return

@@ -7,9 +7,13 @@ import datetime
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adjutant.cli.common import fail, plugins_from_args
+
+if TYPE_CHECKING:
+    from adjutant.buildroot.cache import BuildrootCache
+    from adjutant.settings import WorkerSettings
 
 
 def register(sub: Any) -> None:
@@ -20,7 +24,7 @@ def register(sub: Any) -> None:
         c = csub.add_parser(name, help=text)
         c.add_argument("-c", "--config", type=Path, default=Path("/etc/kojid/kojid.conf"),
                        help="the worker's config, for cache_dir (default: "
-                            "/etc/kojid/kojid.conf)")
+                            "/etc/kojid/kojid.conf; without it, the local builds' cache)")
         c.add_argument("--cache-dir", type=Path, help="override [adjutant] cache_dir")
         c.set_defaults(func=func)
         if name == "list":
@@ -33,23 +37,23 @@ def register(sub: Any) -> None:
                            help="keep at most this many (default: buildroot_cache_max_images)")
 
 
-def _cache(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
-    """The cache and the settings (``[adjutant]`` plus plugin keys) of the config."""
+def _cache(args: argparse.Namespace) -> tuple[BuildrootCache, WorkerSettings]:
+    """The cache and the settings of the config; without a config file, those of a
+    local build (so the cache ``adjutant build`` fills is the one listed)."""
+    from adjutant.build.localctx import local_settings
     from adjutant.buildroot.cache import BuildrootCache
-    from adjutant.config import ADJUTANT_OPTIONS, ConfigError, load_config
+    from adjutant.config import ConfigError, load_config
 
-    settings: dict[str, Any] = {k: o.default for k, o in ADJUTANT_OPTIONS.items()}
+    plugins = plugins_from_args(args)
+    config = None
     if args.config.exists():
         try:
-            config = load_config(args.config, plugins_from_args(args).config_options(),
-                                 require_hub=False)
+            config = load_config(args.config, plugins.config_options(), require_hub=False)
         except ConfigError as exc:
             fail(str(exc), code=1)
-        settings.update(config.adjutant)
-        settings.update(config.plugin_options)
-    if args.cache_dir:
-        settings["cache_dir"] = str(args.cache_dir)
-    return BuildrootCache(Path(settings["cache_dir"]) / "buildroots"), settings
+    overrides = {"cache_dir": str(args.cache_dir)} if args.cache_dir else None
+    settings = local_settings(plugins, config, overrides)
+    return BuildrootCache(Path(settings.cache_dir) / "buildroots"), settings
 
 
 def list_cache(args: argparse.Namespace) -> int:
@@ -78,15 +82,15 @@ def prune_cache(args: argparse.Namespace) -> int:
 
     cache, settings = _cache(args)
     try:
-        runtime = open_runtime(plugins_from_args(args), args.runtime or settings["runtime"],
-                               {k: str(v) for k, v in settings.items()},
-                               timeouts=engine_timeouts(settings["container_timeouts"]))
+        runtime = open_runtime(settings.plugins, args.runtime or settings.runtime,
+                               settings.plugin_options,
+                               timeouts=engine_timeouts(settings.container_timeouts))
     except (PluginError, ContainerError) as exc:
         fail(str(exc), code=1)
     max_images = 0 if args.all else (args.max_images if args.max_images is not None
-                                     else settings["buildroot_cache_max_images"])
+                                     else settings.buildroot_cache_max_images)
     removed = cache.prune(runtime, max_images=max_images,
-                          max_bytes=int(settings["buildroot_cache_max_size"]) * 1024 * 1024)
+                          max_bytes=settings.buildroot_cache_max_size * 1024 * 1024)
     for entry in removed:
         print(f"evicted {entry.key[:12]} {entry.image}")
     print(f"{len(removed)} evicted, {len(cache.entries())} kept")

@@ -43,12 +43,12 @@ def explain(args: argparse.Namespace) -> int:
         fail(str(exc), code=1)
     # Reading build configs needs no login: an anonymous session leaves the host's
     # exclusive lock alone.
-    opts = {k: v for k, v in session_options(config.kojid).items()
+    settings = config.settings(plugins)
+    opts = {k: v for k, v in session_options(settings).items()
             if k not in ("user", "password", "cert")}
-    session = koji.ClientSession(config.kojid["server"], opts)
+    session = koji.ClientSession(settings.server, opts)
     request = ImageRequest(method=args.method, arch=args.arch, tag=args.tag, session=session,
-                           settings={**config.adjutant, **config.plugin_options,
-                                     BYPASS_CACHE: True})
+                           settings={**settings.adjutant_settings, BYPASS_CACHE: True})
     try:
         choice = plugins.resolve_image(request)
     except (PolicyError, PolicyUnavailable) as exc:
@@ -58,7 +58,7 @@ def explain(args: argparse.Namespace) -> int:
     if choice is None:
         from adjutant.plugin import ImageChoice
 
-        choice = ImageChoice(config.adjutant["task_image_default"], "config task_image_default")
+        choice = ImageChoice(settings.task_image_default, "config task_image_default")
     if args.json:
         print(json.dumps({"tag": args.tag, "arch": args.arch, "method": args.method,
                           "image": choice.image, "source": choice.source,

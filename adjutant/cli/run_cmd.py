@@ -117,11 +117,12 @@ def run(args: argparse.Namespace) -> int:
         plugins = plugins_from_args(args)
         config = load_config(args.config, plugins.config_options(), overrides=_overrides(args),
                              adjutant_path=args.adjutant_config)
+        settings = config.settings(plugins)
         try:
             logsetup.configure(logsetup.LogSettings(
-                foreground=args.fg, logfile=args.logfile, log_level=config.kojid["log_level"],
+                foreground=args.fg, logfile=args.logfile, log_level=settings.log_level,
                 verbose=args.verbose, debug=args.debug, debug_task=args.debug_task,
-                admin_emails=config.kojid["admin_emails"]))
+                admin_emails=settings.admin_emails))
         except OSError as exc:
             fail(f"cannot open the log file {args.logfile}: {exc} (use --logfile, or --fg "
                  "to log to stderr)", code=1)
@@ -133,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
         for flag in ("chroot_tmpdir", "mockdir", "mockuser", "pluginpath", "plugin"):
             if getattr(args, flag):
                 log.warning("--%s has no effect in adjutant", flag.replace("_", "-"))
-        plugins.runtime_provider(config.adjutant["runtime"])
-        for sink in config.adjutant["log_sinks"]:
+        plugins.runtime_provider(settings.runtime)
+        for sink in settings.log_sinks:
             plugins.log_sink(sink)
         startup_done()
         return run_worker(config, plugins, force_lock=args.force_lock, once=args.once,

@@ -10,6 +10,7 @@ the host not ready), running ones finish, then the worker logs out and re-execut
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import select
@@ -80,20 +81,20 @@ class TaskEndWakeup:
 ENGINE_RETRY_SECONDS = 5.0
 
 
-def wait_for_engine(config: WorkerConfig, plugins: Plugins) -> ContainerRuntime:
+def wait_for_engine(settings: WorkerSettings) -> ContainerRuntime:
     """The configured runtime, once its engine answers. A worker started before its
     engine (a host booting, an engine restarting) waits for it, saying so every
     ``engine_wait_log_interval`` seconds, instead of exiting. It never starts an engine
     service itself: the host's service manager owns the engine. Only an unusable
     configuration (an unknown runtime) ends it."""
-    name = config.adjutant["runtime"]
-    interval = float(config.adjutant["engine_wait_log_interval"])
-    timeouts = engine_timeouts(config.adjutant["container_timeouts"])
+    name = settings.runtime
+    interval = settings.engine_wait_log_interval
+    timeouts = engine_timeouts(settings.container_timeouts)
     waited_since: float | None = None
     said = 0.0
     while True:
         try:
-            runtime = open_runtime(plugins, name, config.plugin_options,
+            runtime = open_runtime(settings.plugins, name, settings.plugin_options,
                                    may_start_services=False, timeouts=timeouts)
         except ContainerError as exc:
             now = time.monotonic()
@@ -130,12 +131,6 @@ def all_handlers(plugins: Plugins) -> tuple[type[Any], ...]:
     return (*builtin, *dict.fromkeys(offered.values()))
 
 
-def worker_options(config: WorkerConfig, plugins: Plugins, host_name: str) -> WorkerSettings:
-    """The settings TaskManager and the handlers read (koji's "options")."""
-    koji.pathinfo.topdir = config.kojid["topdir"]
-    return config.settings(plugins, host_name, daemon_pid=os.getpid())
-
-
 def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
                once: bool = False, skip_main: bool = False, debug_xmlrpc: bool = False,
                detach: bool = False) -> int:
@@ -147,13 +142,15 @@ def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
     the session was lost; a restart re-executes and does not return.
     """
     handlers = all_handlers(plugins)
-    runtime = wait_for_engine(config, plugins)
-    os.makedirs(config.kojid["workdir"], exist_ok=True)
-    session = connect(config.kojid, force_lock=force_lock,
+    settings = config.settings(plugins, daemon_pid=os.getpid())
+    koji.pathinfo.topdir = settings.topdir
+    runtime = wait_for_engine(settings)
+    os.makedirs(settings.workdir, exist_ok=True)
+    session = connect(settings, force_lock=force_lock,
                       overrides={"debug_xmlrpc": True} if debug_xmlrpc else None)
     try:
         host = session.host.getHost()
-        options = worker_options(config, plugins, host["name"])
+        options = dataclasses.replace(settings, host_name=host["name"])
         manager = ContainerTaskManager(options, session, runtime)
         for handler in handlers:
             manager.registerHandler(handler)
