@@ -1,0 +1,1 @@
+"""Software bills of materials: what each build ran in, as SPDX documents."""
