@@ -35,7 +35,7 @@ from adjutant.container.errors import ContainerError
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.image.availability import PullPolicy, ensure_image
 from adjutant.plugin.manager import Plugins
-from adjutant.plugin.types import ImageChoice, ImageRequest
+from adjutant.plugin.types import BuildrootPackages, ImageChoice, ImageRequest
 from adjutant.settings import WorkerSettings
 
 #: Where ``--keep`` leaves the buildroot image, under a name of the package's.
@@ -178,6 +178,15 @@ def build_for_packager(runtime: ContainerRuntime, plugins: Plugins,
 
             macros = build_macros(settings, hub.build_config, arch)
             environment = tag_settings(hub.build_config).environment
+        from adjutant.build.sbom import repo_origin, write_local_sbom
+
+        installed = prepared.packages if source.installs else BuildrootPackages()
+        repo = repo_origin(ctx, hub, source.repos)
+
+        def write_sbom(outputs: Sequence[Path]) -> None:
+            write_local_sbom(ctx, repo, choice, image_id, build_image, installed, srpm,
+                             outputs, output)
+
         builddir = output / KEPT_BUILDDIR if keep else None
         if keep:
             kept = _keep(runtime, build_image, srpm, builddir or output)
@@ -190,7 +199,9 @@ def build_for_packager(runtime: ContainerRuntime, plugins: Plugins,
                 environment={**environment, **request.environment},
                 target_arch=request.target_arch or (hub.target_arch if hub else None)))
         except LocalBuildError as exc:
+            write_sbom(())
             raise BuildFailed(exc.step, str(exc), kept) from None
+        write_sbom([*result.rpms, *result.srpms])
         progress.done("build", f"{srpm.name} built")
         progress.done("results", f"{len(result.rpms)} RPMs, {len(result.srpms)} SRPM in "
                                  f"{output}")

@@ -23,6 +23,7 @@ from typing import Any
 
 from adjutant.container.errors import ContainerError
 from adjutant.container.runtime import ContainerRuntime
+from adjutant.sbom.inventory import InventoryStore
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ class BuildrootCache:
         An image a running container still uses is kept (and stays in the index).
         """
         removed: list[CacheEntry] = []
+        # The SBOM inventories (adjutant.worker.inventory) of evicted images go with them.
+        inventories = InventoryStore(self.directory.parent / "inventories")
         with self._flock("index.lock"):
             entries = self._load()
             mine = sorted((e for e in entries.values() if e.runtime == runtime.name),
@@ -145,6 +148,7 @@ class BuildrootCache:
                     log.info("keeping cached buildroot %s: %s", entry.image, exc)
                     continue
                 del entries[_index_key(entry.runtime, entry.key)]
+                inventories.remove(entry.image_id)
                 total -= entry.size
                 removed.append(entry)
             self._save(entries)

@@ -114,9 +114,9 @@ def _deb_packages(text: str, sums: str) -> Iterable[InventoryPackage]:
         if not (_NAME.match(name) and _VERSION.match(version) and _NAME.match(arch)):
             continue
         epoch, upstream, revision = _deb_version(version)
-        digest = manifest.get(package) or manifest.get(f"{name}:{arch}") or manifest.get(name)
+        found = manifest.get(package) or manifest.get(f"{name}:{arch}") or manifest.get(name)
         yield InventoryPackage("deb", name, epoch, upstream, revision, arch,
-                               {"SHA256": digest} if digest else {})
+                               {"SHA256": found} if found else {})
 
 
 def parse_inventory(files: Mapping[str, str]) -> BuildrootInventory:

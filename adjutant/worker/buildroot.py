@@ -39,6 +39,12 @@ from adjutant.plugin import (
     PreparedBuildroot,
 )
 from adjutant.worker.context import TaskContext
+from adjutant.worker.inventory import (
+    INVENTORY_SCRIPT,
+    inventory_script,
+    inventory_store,
+    read_inventory,
+)
 from adjutant.worker.steps.containers import container_spec
 
 log = logging.getLogger(__name__)
@@ -250,7 +256,8 @@ class BuildrootPreparer:
             network_mode=ctx.settings.install_network,
             capabilities=INSTALL_CAPABILITIES,
             timeout=float(ctx.settings.rpmbuild_timeout),
-            mounts=(*access.mounts, Mount(script, INSTALL_SCRIPT), Mount(repos, REPOS_DIR),
+            mounts=(*access.mounts, Mount(script, INSTALL_SCRIPT),
+                    Mount(inventory_script(), INVENTORY_SCRIPT), Mount(repos, REPOS_DIR),
                     Mount(lists, LISTS_DIR, writable=True)),
         )
         try:
@@ -267,6 +274,8 @@ class BuildrootPreparer:
         finally:
             self.runtime.remove(result.container_id)
         base, group, final = self._read_lists(lists, root_log)
+        inventory_store(ctx.settings).put(
+            image_id, read_inventory(UntrustedDir(lists, root_log.line)))
         ids = _hub_rpm_ids(access)
         external = self._external_origins(request, access, origins_href)
         initial, added_later = added(group, base), added(final, group)

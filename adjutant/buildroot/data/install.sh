@@ -1,6 +1,7 @@
 #!/bin/sh
 # Prepare a buildroot inside its container, as root, from the koji repo only.
-#   $1  directory for the package lists (base.tsv, group.tsv, final.tsv)
+#   $1  directory for the package lists (base.tsv, group.tsv, final.tsv) and the
+#       buildroot's inventory (inventory.sh's files)
 #   $2  comma-separated comps groups to install ("build" or "srpm-build"; may be empty)
 #   $3… requirements to install (an SRPM's BuildRequires, e.g. "foo >= 1.2")
 # The repo file is mounted in /etc/adjutant/repos; no other repo is enabled.
@@ -60,3 +61,5 @@ if [ $# -gt 0 ]; then
 fi
 rpm -qa --qf "$qf" > "$out/final.tsv"
 $pm clean all >/dev/null 2>&1 || true
+# The SBOM's inventory of what the buildroot now holds (mounted beside this script).
+sh "$(dirname "$0")/inventory.sh" "$out"

@@ -12,6 +12,7 @@ from adjutant.worker.steps.buildroot import prepared_buildroot
 from adjutant.worker.steps.image import choose_image
 from adjutant.worker.steps.results import take_results, upload, upload_logs, write_noarch_digests
 from adjutant.worker.steps.rpmbuild import build_failure, run_rpmbuild, srpm_input
+from adjutant.worker.steps.sbom import TaskSbom
 
 
 class BuildArchTask(ContainerTaskHandler):
@@ -40,7 +41,9 @@ class BuildArchTask(ContainerTaskHandler):
                 run = run_rpmbuild(ctx, buildroot, srpm_input(srpm),
                                    "ra" if keep_srpm else "rebuild", root_log,
                                    target_arch=None if arch == "noarch" else arch)
+                sbom = TaskSbom.take(ctx, image, buildroot, srpm_input(srpm), root_log)
             if not run.ok:
+                sbom.write()
                 raise build_failure(ctx, f"buildArch {header.nvr} on {ctx.arch}", run.result)
             rpms = take_results(ctx, run.builddir, "RPMS", ".rpm", root_log)
             srpms = take_results(ctx, run.builddir, "SRPMS", ".src.rpm", root_log) \
@@ -51,5 +54,6 @@ class BuildArchTask(ContainerTaskHandler):
             raise koji.BuildError(f"expected exactly one SRPM from {header.nvr}, got "
                                   f"{[p.name for p in srpms]}")
         write_noarch_digests(ctx, rpms)
+        sbom.write([*rpms, *srpms])
         return {"rpms": upload(ctx, rpms), "srpms": upload(ctx, srpms),
                 "logs": upload_logs(ctx), "brootid": record.id}

@@ -6,8 +6,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import koji
+
 from adjutant.logs.fanout import TaskLog
 from adjutant.plugin.types import BuildrootPackages, BuildrootRequest
+from adjutant.sbom.spdx import Origin
 from adjutant.worker.buildroot import BuildrootPreparer, check_requirements, repo_access
 from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.context import TaskContext
@@ -19,11 +22,13 @@ from adjutant.worker.tagsettings import tag_settings
 @dataclass(frozen=True)
 class Buildroot:
     """A prepared buildroot: the id of the image to build in (an id, not a name that could
-    move), the packages in it, and its record on the hub."""
+    move), the packages in it, its record on the hub, and the repo its installed packages
+    came from (None when nothing was installed)."""
 
     image_id: str
     packages: BuildrootPackages
     record: HubBuildroot
+    repo: Origin | None = None
 
 
 @contextmanager
@@ -59,7 +64,14 @@ def prepared_buildroot(ctx: TaskContext, image: TaskImage, record: HubBuildroot,
         prepared = preparer.prepare(request, access, root_log)
         record.set_installed(prepared.packages.initial)
         record.building()
-        yield Buildroot(prepared.image_id, prepared.packages, record)
+        yield Buildroot(prepared.image_id, prepared.packages, record,
+                        tag_repo_origin(ctx.settings.topurl, ctx.tag, repo_id, ctx.arch))
         record.add_installed(prepared.packages.added)
     finally:
         preparer.release()
+
+
+def tag_repo_origin(topurl: str | None, tag: str, repo_id: int, arch: str) -> Origin:
+    """The SBOM's origin of the packages a tag's repo installed: its URL under topurl."""
+    url = f"{koji.PathInfo(topdir=topurl).repo(repo_id, tag)}/{arch}" if topurl else None
+    return Origin("tag-repo", f"repo {repo_id} of tag {tag}", url)

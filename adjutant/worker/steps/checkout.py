@@ -54,7 +54,8 @@ class ScmCheckout:
             sources = f"{module}/SOURCES" if self.ctx.settings.support_rpm_source_layout \
                 and tree.is_dir(f"{module}/SOURCES") else module
         return BuildInput((Mount(self.checkout, CHECKOUT),), f"{CHECKOUT}/{spec}",
-                          f"{CHECKOUT}/{sources}")
+                          f"{CHECKOUT}/{sources}", scm_url=self.scm.url,
+                          scm_commit=self.revision)
 
     def _fetch(self, image_id: str, log: TaskLog) -> str:
         """Check out, run the source command; the module dir in the container."""

@@ -31,17 +31,22 @@ from adjutant.worker.tagsettings import tag_settings
 @dataclass(frozen=True)
 class BuildInput:
     """What rpmbuild reads: read-only ``mounts``, the input's ``path`` in the container
-    (an SRPM or a spec) and, for a spec, the ``sourcedir`` holding its sources."""
+    (an SRPM or a spec) and, for a spec, the ``sourcedir`` holding its sources. Where the
+    input came from, for the SBOM: the ``srpm`` on this host, or the ``scm_url`` and
+    ``scm_commit`` of a checkout."""
 
     mounts: tuple[Mount, ...]
     path: str
     sourcedir: str | None = None
+    srpm: Path | None = None
+    scm_url: str | None = None
+    scm_commit: str | None = None
 
 
 def srpm_input(srpm: Path) -> BuildInput:
     """An SRPM on this host, mounted read-only as rpmbuild's input."""
     inside = f"{INPUTDIR}/{srpm.name}"
-    return BuildInput((Mount(srpm, inside),), inside)
+    return BuildInput((Mount(srpm, inside),), inside, srpm=srpm)
 
 
 @dataclass(frozen=True)

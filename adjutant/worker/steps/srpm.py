@@ -14,6 +14,7 @@ from adjutant.worker.steps.buildroot import Buildroot, prepared_buildroot
 from adjutant.worker.steps.image import choose_image
 from adjutant.worker.steps.results import take_results, upload
 from adjutant.worker.steps.rpmbuild import BuildInput, build_failure, run_rpmbuild
+from adjutant.worker.steps.sbom import TaskSbom
 
 #: Given the prepared buildroot, provides rpmbuild's input (e.g. an SCM checkout made in
 #: a container of that buildroot).
@@ -37,9 +38,11 @@ def srpm_in_buildroot(ctx: TaskContext, repo_id: int, what: str, mode: str,
             ctx.logs.open("root.log") as root_log:
         with prepared_buildroot(ctx, image, record, repo_id, ("srpm-build",), (),
                                 root_log) as buildroot:
-            run = run_rpmbuild(ctx, buildroot, build_input(buildroot), mode, root_log,
-                               extra_args=extra_args)
+            source = build_input(buildroot)
+            run = run_rpmbuild(ctx, buildroot, source, mode, root_log, extra_args=extra_args)
+            sbom = TaskSbom.take(ctx, image, buildroot, source, root_log)
         if not run.ok:
+            sbom.write()
             raise build_failure(ctx, what, run.result)
         produced = take_results(ctx, run.builddir, "SRPMS", ".src.rpm", root_log)
         if len(produced) != 1:
@@ -48,4 +51,5 @@ def srpm_in_buildroot(ctx: TaskContext, repo_id: int, what: str, mode: str,
         if produced[0].name != f"{header.nvr}.src.rpm":
             raise koji.BuildError(f"SRPM name mismatch: {produced[0].name} != "
                                   f"{header.nvr}.src.rpm")
+        sbom.write(produced)
         return BuiltSRPM(upload(ctx, produced)[0], record.id)
