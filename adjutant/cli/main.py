@@ -16,12 +16,13 @@ from adjutant.cli import (
     plugins_cmd,
     policy_cmd,
     run_cmd,
+    sbom_cmd,
     service_cmd,
     shell_cmd,
 )
 
 COMMANDS = (build_cmd, shell_cmd, run_cmd, doctor_cmd, service_cmd, plugins_cmd, policy_cmd,
-            cache_cmd, image_cmd)
+            cache_cmd, image_cmd, sbom_cmd)
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -102,6 +102,15 @@ def _purl(p: InventoryPackage) -> str:
     return f"pkg:rpm/{p.name}@{p.version}-{p.release}?{qualifiers}"
 
 
+def vcs_location(url: str, commit: str) -> str:
+    """SPDX's VCS download location of ``commit`` of the repository at koji SCM ``url``
+    (``git+https://host/repo.git#ref`` and ``git://host/repo#ref`` alike):
+    ``git+<transport>://host/path@commit``."""
+    base = url.split("#", 1)[0].split("?", 1)[0]
+    scheme = base.split("://", 1)[0]
+    return f"{base if '+' in scheme else 'git+' + base}@{commit}"
+
+
 def _checksums(digests: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"algorithm": algo, "checksumValue": value}
             for algo, value in sorted(digests.items())]
@@ -169,7 +178,7 @@ def spdx_document(facts: BuildFacts) -> dict[str, Any]:
                                   "relationshipType": "CONTAINS", "relatedSpdxElement": ident})
     described = []
     if facts.srpm is not None:
-        location = f"git+{facts.scm_url}@{facts.scm_commit}" \
+        location = vcs_location(facts.scm_url, facts.scm_commit) \
             if facts.scm_url and facts.scm_commit else "NOASSERTION"
         srpm = _artifact("SPDXRef-SRPM", facts.srpm, "SOURCE", location)
         if facts.scm_url:
