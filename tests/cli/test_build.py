@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,10 +31,17 @@ def test_example_spec_builds_rpm_srpm_and_log(engine: ContainerRuntime, tmp_path
     assert proc.returncode == 0, proc.stderr
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["adjutant-hello-1.0-1.noarch.rpm", "adjutant-hello-1.0-1.src.rpm",
-                     "build.log"]
+                     "build.log", "buildroot.spdx.json", "root.log"]
     log = (tmp_path / "build.log").read_text()
     assert "Executing(%build)" in log and "Hello from a koji-adjutant container build." in log
     assert "adjutant-hello-1.0-1.noarch.rpm" in proc.stdout
+    # What it was built in: the image's own packages (debs of the default image).
+    summary = adjutant("sbom", tmp_path)
+    assert summary.returncode == 0, summary.stderr
+    assert "local build of adjutant-hello.spec" in summary.stdout
+    assert re.search(r"buildroot: \d+ packages \(\d+ from image\)", summary.stdout)
+    digest = hashlib.sha256((tmp_path / "adjutant-hello-1.0-1.noarch.rpm").read_bytes())
+    assert f"adjutant-hello-1.0-1.noarch.rpm  sha256:{digest.hexdigest()}" in summary.stdout
 
 
 def test_srpm_rebuild_gives_the_same_names_on_both_engines(tmp_path: Path) -> None:
