@@ -13,7 +13,6 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +40,10 @@ from adjutant.plugin import (
 from adjutant.worker.context import TaskContext
 from adjutant.worker.inventory import (
     INVENTORY_SCRIPT,
-    inventory_script,
     inventory_store,
     read_inventory,
 )
+from adjutant.worker.scripts import staged_script
 from adjutant.worker.steps.containers import container_spec
 
 log = logging.getLogger(__name__)
@@ -244,7 +243,6 @@ class BuildrootPreparer:
         (repos / "koji.repo").write_text(
             repo_file(request, access.url, ctx.settings.yum_proxy)
             + more_repo_files(access.more_urls, ctx.settings.yum_proxy))
-        script = Path(str(resources.files("adjutant.buildroot") / "data" / "install.sh"))
         spec = container_spec(
             ctx,
             request.base_image_id,
@@ -256,9 +254,10 @@ class BuildrootPreparer:
             network_mode=ctx.settings.install_network,
             capabilities=INSTALL_CAPABILITIES,
             timeout=float(ctx.settings.rpmbuild_timeout),
-            mounts=(*access.mounts, Mount(script, INSTALL_SCRIPT),
-                    Mount(inventory_script(), INVENTORY_SCRIPT), Mount(repos, REPOS_DIR),
-                    Mount(lists, LISTS_DIR, writable=True)),
+            mounts=(*access.mounts,
+                    Mount(staged_script(ctx.workdir, "install.sh"), INSTALL_SCRIPT),
+                    Mount(staged_script(ctx.workdir, "inventory.sh"), INVENTORY_SCRIPT),
+                    Mount(repos, REPOS_DIR), Mount(lists, LISTS_DIR, writable=True)),
         )
         try:
             result = run_container(self.runtime, spec, root_log.write_output, keep=True)

@@ -8,7 +8,6 @@ directory of ours. Either way it is kept by image id in ``<cache_dir>/inventorie
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import koji
@@ -24,16 +23,13 @@ from adjutant.sbom.inventory import (
 )
 from adjutant.settings import WorkerSettings
 from adjutant.worker.context import TaskContext
+from adjutant.worker.scripts import staged_script
 from adjutant.worker.steps.containers import container_spec, run_in_container
 
 INVENTORY_SCRIPT = "/etc/adjutant/inventory.sh"
 _OUT = "/adjutant-inventory"
 #: The raw lists of a buildroot stay far below this; a bigger file is refused.
 _LIST_LIMIT = 16 << 20
-
-
-def inventory_script() -> Path:
-    return Path(str(resources.files("adjutant.buildroot") / "data" / "inventory.sh"))
 
 
 def inventory_store(settings: WorkerSettings) -> InventoryStore:
@@ -60,8 +56,9 @@ def buildroot_inventory(ctx: TaskContext, image_id: str, log: TaskLog) -> Buildr
     if found is not None:
         return found
     out = private_dir(ctx.workdir / "inventory")  # the container's root owns it too
+    script = staged_script(ctx.workdir, "inventory.sh")
     spec = container_spec(ctx, image_id, ("sh", INVENTORY_SCRIPT, _OUT), user="0:0",
-                          timeout=300.0, mounts=(Mount(inventory_script(), INVENTORY_SCRIPT),
+                          timeout=300.0, mounts=(Mount(script, INVENTORY_SCRIPT),
                                                  Mount(out, _OUT, writable=True)))
     result = run_in_container(ctx, spec, log.write_output)
     if not result.ok:

@@ -135,9 +135,13 @@ def test_results_that_are_links_to_host_files_are_refused_never_copied(
         assert refused in proc.stderr
     build_log = (out / "build.log").read_text()
     assert "refused RPMS/stolen-1.0-1.noarch.rpm: a symbolic link" in build_log
-    # Nothing was taken from the refused build, and the host file went nowhere.
-    assert sorted(p.name for p in out.iterdir()) == ["build.log"]
-    for text in (proc.stdout, proc.stderr, build_log):
+    # Nothing was taken from the refused build (its SBOM lists no outputs), and the host
+    # file went nowhere.
+    assert sorted(p.name for p in out.iterdir()) == ["build.log", "buildroot.spdx.json",
+                                                     "root.log"]
+    sbom = (out / "buildroot.spdx.json").read_text()
+    assert "stolen" not in sbom and "SPDXRef-Output" not in sbom
+    for text in (proc.stdout, proc.stderr, build_log, sbom):
         assert secret_text not in text
     assert engine.list_containers({LOCAL_LABEL: "true"}) == []
 

@@ -67,8 +67,9 @@ def test_the_wheel_carries_every_runtime_file_and_no_test_support(wheel: Path) -
     assert not [n for n in names if "fakehub" in n or n.startswith("tests/")]
     assert {n for n in names if n.startswith("adjutant/testing/")} == {
         "adjutant/testing/__init__.py", "adjutant/testing/conformance.py",
-        "adjutant/testing/engines.py"}
-    for data in ("adjutant/buildroot/data/install.sh", "adjutant/image/data/customize.sh",
+        "adjutant/testing/conformance_errors.py", "adjutant/testing/engines.py"}
+    for data in ("adjutant/buildroot/data/install.sh", "adjutant/buildroot/data/inventory.sh",
+                 "adjutant/image/data/customize.sh",
                  "adjutant/image/data/adjutant-base-provides.spec", "adjutant/py.typed",
                  "adjutant/deploy/koji-adjutant.service"):
         assert data in names

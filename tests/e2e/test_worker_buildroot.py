@@ -130,11 +130,13 @@ def test_the_same_dependencies_hit_the_cache_and_run_no_dnf(
     assert "1 evicted, 0 kept" in pruned.stdout
     assert podman_runtime.image_id(entries[0]["image"]) is None
 
-def test_a_new_repo_misses_the_cache_and_installs_the_newer_package(
+def builds_before_and_after_a_new_dep(
         hub: FakeHub, build_tag: dict[str, Any], repo_packages: dict[str, Path],
-        podman_runtime: ContainerRuntime, needs_tool_srpm: Path,
-        start_worker: StartWorker) -> None:
-    srpm_rel = upload_srpm(hub, needs_tool_srpm)
+        podman_runtime: ContainerRuntime, srpm: Path, start_worker: StartWorker) \
+        -> tuple[int, int]:
+    """Two CLOSED buildArch tasks of ``srpm`` (NEEDS_TOOL): one on the tag's repo with
+    adjutant-dep 1.0, one on a newer repo with adjutant-dep 2.0 and nothing else changed."""
+    srpm_rel = upload_srpm(hub, srpm)
     first = build_arch_task(hub, srpm_rel, build_tag)
     worker = start_worker()
     assert wait_task(hub, first)["state_name"] == "CLOSED", worker.log()[-3000:]
@@ -142,6 +144,15 @@ def test_a_new_repo_misses_the_cache_and_installs_the_newer_package(
                            [repo_packages[k] for k in ("buildsys", "dep-2", "tool")], GROUPS)
     second = build_arch_task(hub, srpm_rel, {"name": "f-build", "repo_id": newer})
     assert wait_task(hub, second)["state_name"] == "CLOSED", worker.log()[-3000:]
+    return first, second
+
+
+def test_a_new_repo_misses_the_cache_and_installs_the_newer_package(
+        hub: FakeHub, build_tag: dict[str, Any], repo_packages: dict[str, Path],
+        podman_runtime: ContainerRuntime, needs_tool_srpm: Path,
+        start_worker: StartWorker) -> None:
+    _, second = builds_before_and_after_a_new_dep(hub, build_tag, repo_packages,
+                                                  podman_runtime, needs_tool_srpm, start_worker)
     assert "buildroot cache hit" not in log_of(hub, second, "root.log")
     assert ("adjutant-dep-2.0-1.noarch", True) in listing(hub, second)
     assert markers(log_of(hub, second, "build.log")) == ("1.0-1", "2.0-1", "1000")

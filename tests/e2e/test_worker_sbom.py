@@ -14,10 +14,13 @@ import koji
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.rpm.header import read_rpm
 from adjutant.sbom.compare import read_sbom
-from tests.e2e.test_worker_buildroot import NEEDS_TOOL, StartWorker
+from tests.e2e.test_worker_buildroot import (
+    NEEDS_TOOL,
+    StartWorker,
+    builds_before_and_after_a_new_dep,
+)
 from tests.support.cli import adjutant
 from tests.support.fakehub import FakeHub
-from tests.support.kojirepo import GROUPS, make_koji_repo
 from tests.support.kojisetup import build_arch_task, make_srpm, upload_srpm, wait_task
 from tests.support.spdx import spdx_problems
 
@@ -89,14 +92,9 @@ def test_a_build_uploads_a_valid_sbom_and_a_cache_hit_lists_the_same_packages(
 def test_diff_names_the_one_package_whose_version_changed(
         hub: FakeHub, build_tag: dict[str, Any], repo_packages: dict[str, Path],
         podman_runtime: ContainerRuntime, tmp_path: Path, start_worker: StartWorker) -> None:
-    srpm_rel = upload_srpm(hub, make_srpm(NEEDS_TOOL, tmp_path / "srpm"))
-    first = build_arch_task(hub, srpm_rel, build_tag)
-    worker = start_worker()
-    assert wait_task(hub, first)["state_name"] == "CLOSED", worker.log()[-3000:]
-    newer = make_koji_repo(hub, podman_runtime, "f-build",
-                           [repo_packages[k] for k in ("buildsys", "dep-2", "tool")], GROUPS)
-    second = build_arch_task(hub, srpm_rel, {"name": "f-build", "repo_id": newer})
-    assert wait_task(hub, second)["state_name"] == "CLOSED", worker.log()[-3000:]
+    first, second = builds_before_and_after_a_new_dep(
+        hub, build_tag, repo_packages, podman_runtime, make_srpm(NEEDS_TOOL, tmp_path / "s"),
+        start_worker)
 
     topurl = (hub.work_path("").parent).as_uri()
     proc = adjutant("sbom", str(second), "--diff", str(first), "--topurl", topurl)

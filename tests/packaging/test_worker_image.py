@@ -107,7 +107,8 @@ def test_builds_an_rpm_in_a_container_of_the_host_engine(worker_image: str,
     elapsed = time.monotonic() - started
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "adjutant-hello-1.0-1.noarch.rpm", "adjutant-hello-1.0-1.src.rpm", "build.log"]
+        "adjutant-hello-1.0-1.noarch.rpm", "adjutant-hello-1.0-1.src.rpm", "build.log",
+        "buildroot.spdx.json", "root.log"]
     assert "Hello from a koji-adjutant container build." in (out / "build.log").read_text()
     assert list(tmpdir.iterdir()) == [], "the build's work directory was not removed"
     left = podman("ps", "--all", "--quiet", f"--filter=label=io.koji-adjutant.test={marker}")
