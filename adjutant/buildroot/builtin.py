@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from adjutant.buildroot.cache import BuildrootCache, CacheEntry, cache_ref
+from adjutant.buildroot.packages import entry_nvra
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.plugin import (
     BuildrootPackages,
@@ -61,9 +62,7 @@ def adjutant_buildroot_ready(task: Mapping[str, Any], runtime: ContainerRuntime,
     ref = cache_ref(request.key, buildroot.image_id)
     runtime.tag_image(buildroot.image, ref)
     packages = buildroot.packages
-    installed = sorted(
-        f"{p['name']}-{p['version']}-{p['release']}.{p['arch']}"
-        for p in (*packages.initial, *packages.added))
+    installed = sorted(entry_nvra(p) for p in (*packages.initial, *packages.added))
     now = time.time()
     cache.store(CacheEntry(
         key=request.key, image=ref, image_id=buildroot.image_id, runtime=runtime.name,

@@ -66,11 +66,16 @@ def added(after: Iterable[InstalledPackage], before: Iterable[InstalledPackage])
     return [p for p in after if p not in seen]
 
 
+def entry_nvra(entry: Mapping[str, Any]) -> str:
+    """N-V-R.A of a hub rpm entry (a buildroot listing entry, an rpmlist row, rpm info)."""
+    return f"{entry['name']}-{entry['version']}-{entry['release']}.{entry['arch']}"
+
+
 def parse_rpmlist(text: str) -> dict[str, int]:
     """N-V-R.A → hub rpm id from a repo's ``rpmlist.jsonl`` (one JSON object a line)."""
     ids: dict[str, int] = {}
     for line in text.splitlines():
         if line.strip():
             row = json.loads(line)
-            ids[f"{row['name']}-{row['version']}-{row['release']}.{row['arch']}"] = row["id"]
+            ids[entry_nvra(row)] = row["id"]
     return ids

@@ -92,7 +92,7 @@ def read_sbom(doc: Mapping[str, Any]) -> SbomView:
     outputs = []
     for ident in described:
         p = by_id.get(ident, {})
-        if ident in ("SPDXRef-Buildroot", "SPDXRef-SRPM") or not p:
+        if ident in ("SPDXRef-Buildroot", "SPDXRef-SRPM", "SPDXRef-Source") or not p:
             continue
         sha = next((c["checksumValue"] for c in p.get("checksums") or ()
                     if c.get("algorithm") == "SHA256"), "")

@@ -7,9 +7,10 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from adjutant.buildroot.packages import entry_nvra
 from adjutant.plugin.manager import Plugins
 from adjutant.plugin.types import BuildrootPackages
 from adjutant.rpm.header import RpmHeaderError, read_rpm
@@ -22,7 +23,7 @@ def package_origins(packages: BuildrootPackages, repo: Origin | None, image: str
     """Where each package of a buildroot came from: an rpm its install added came from
     ``repo`` (or the external repo its hub entry names); everything else, debs included,
     from the image."""
-    external = {_nvra(e): str(e["external_repo"]) for e in (*packages.initial, *packages.added)
+    external = {entry_nvra(e): str(e["external_repo"]) for e in (*packages.initial, *packages.added)
                 if e.get("external_repo")}
     from_image = Origin("image", f"{image} ({image_id})")
     image_only = set(packages.image_only)
@@ -35,10 +36,6 @@ def package_origins(packages: BuildrootPackages, repo: Origin | None, image: str
         return repo
 
     return origin
-
-
-def _nvra(entry: Mapping[str, object]) -> str:
-    return f"{entry['name']}-{entry['version']}-{entry['release']}.{entry['arch']}"
 
 
 def artifact(path: Path) -> Artifact:

@@ -30,16 +30,14 @@ from typing import Any
 
 from adjutant.sbom.inventory import BuildrootInventory, InventoryPackage
 
-#: What ``sourceInfo`` starts with, per origin of a buildroot package.
-ORIGIN_KINDS = ("tag-repo", "external-repo", "local-repo", "image")
-
 #: The SPDX file name every build writes (uploaded with the task's logs).
 SBOM_NAME = "buildroot.spdx.json"
 
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a buildroot package came from: ``kind`` (one of :data:`ORIGIN_KINDS`), a
+    """Where a buildroot package came from: ``kind`` (``tag-repo``, ``external-repo``,
+    ``local-repo`` or ``image``: what ``sourceInfo`` starts with), a
     human ``label`` ("repo 42 of tag f40-build") and a URL to fetch it from, if known."""
 
     kind: str
@@ -127,9 +125,32 @@ def _artifact(ident: str, a: Artifact, purpose: str, location: str = "NOASSERTIO
     if a.evr:
         package["versionInfo"] = a.evr
     if a.name and a.evr and a.arch:
+        epoch, _, version = a.evr.rpartition(":")
+        qualifiers = f"arch={a.arch}" + (f"&epoch={epoch}" if epoch else "")
         package["externalRefs"] = [{
             "referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
-            "referenceLocator": f"pkg:rpm/{a.name}@{a.evr.split(':')[-1]}?arch={a.arch}"}]
+            "referenceLocator": f"pkg:rpm/{a.name}@{version}?{qualifiers}"}]
+    return package
+
+
+def _source(facts: BuildFacts) -> dict[str, Any] | None:
+    """What the build was made from: the input SRPM (``SPDXRef-SRPM``, with the SCM it came
+    from if known) or, for a build from SCM, the checkout (``SPDXRef-Source``)."""
+    location = vcs_location(facts.scm_url, facts.scm_commit) \
+        if facts.scm_url and facts.scm_commit else "NOASSERTION"
+    if facts.srpm is not None:
+        package = _artifact("SPDXRef-SRPM", facts.srpm, "SOURCE", location)
+    elif facts.scm_url:
+        package = {"SPDXID": "SPDXRef-Source", "name": facts.scm_url,
+                   "downloadLocation": location, "filesAnalyzed": False,
+                   "primaryPackagePurpose": "SOURCE"}
+        if facts.scm_commit:
+            package["versionInfo"] = facts.scm_commit
+    else:
+        return None
+    if facts.scm_url:
+        package["sourceInfo"] = f"made from {facts.scm_url}" + \
+            (f" at commit {facts.scm_commit}" if facts.scm_commit else "")
     return package
 
 
@@ -177,19 +198,14 @@ def spdx_document(facts: BuildFacts) -> dict[str, Any]:
             relationships.append({"spdxElementId": "SPDXRef-Image",
                                   "relationshipType": "CONTAINS", "relatedSpdxElement": ident})
     described = []
-    if facts.srpm is not None:
-        location = vcs_location(facts.scm_url, facts.scm_commit) \
-            if facts.scm_url and facts.scm_commit else "NOASSERTION"
-        srpm = _artifact("SPDXRef-SRPM", facts.srpm, "SOURCE", location)
-        if facts.scm_url:
-            srpm["sourceInfo"] = f"made from {facts.scm_url}" + \
-                (f" at commit {facts.scm_commit}" if facts.scm_commit else "")
-        packages.append(srpm)
-        taken.add("SPDXRef-SRPM")
-        described.append("SPDXRef-SRPM")
+    source = _source(facts)
+    if source is not None:
+        packages.append(source)
+        taken.add(source["SPDXID"])
+        described.append(source["SPDXID"])
         relationships.append({"spdxElementId": "SPDXRef-Buildroot",
                               "relationshipType": "BUILD_TOOL_OF",
-                              "relatedSpdxElement": "SPDXRef-SRPM"})
+                              "relatedSpdxElement": source["SPDXID"]})
     for output in facts.outputs:
         ident = _spdx_id("Output", output.filename, taken)
         packages.append(_artifact(ident, output, "INSTALL"))
@@ -197,9 +213,9 @@ def spdx_document(facts: BuildFacts) -> dict[str, Any]:
         relationships.append({"spdxElementId": "SPDXRef-Buildroot",
                               "relationshipType": "BUILD_TOOL_OF",
                               "relatedSpdxElement": ident})
-        if facts.srpm is not None and ident != "SPDXRef-SRPM":
+        if source is not None:
             relationships.append({"spdxElementId": ident, "relationshipType": "GENERATED_FROM",
-                                  "relatedSpdxElement": "SPDXRef-SRPM"})
+                                  "relatedSpdxElement": source["SPDXID"]})
     # A failed build has no outputs: its document describes the buildroot it failed in.
     relationships[:0] = [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES",
                           "relatedSpdxElement": ident}

@@ -18,6 +18,8 @@ from typing import Any
 
 import koji
 
+from adjutant.buildroot.packages import entry_nvra
+
 #: The arches whose packages an arch's dist repo holds (kojid's table).
 COMPAT: Mapping[str, tuple[str, ...]] = {
     "i386": ("athlon", "i686", "i586", "i486", "i386", "noarch"),
@@ -77,7 +79,7 @@ def select(rows: Iterable[Mapping[str, Any]], builds: Iterable[Mapping[str, Any]
         key = pick_key(keys, sigs)
         info = dict(sigs[key] if key is not None else next(iter(sigs.values())))
         info["sigkey"] = key
-        nvra = f"{info['name']}-{info['version']}-{info['release']}.{info['arch']}"
+        nvra = entry_nvra(info)
         if key is None:
             chosen.unsigned.append(nvra)
             if skip_missing_signatures:

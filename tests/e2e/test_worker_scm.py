@@ -3,6 +3,7 @@ and the parent build from an SCM URL."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import uuid
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from typing import Any
 import koji
 import pytest
 
+from adjutant.sbom.compare import read_sbom
 from tests.support.fakehub import FakeHub
 from tests.support.kojisetup import build_arch_task, wait_task
 from tests.support.worker import WorkerProcess
@@ -102,6 +104,12 @@ def test_build_srpm_from_scm_checks_out_runs_make_sources_and_builds_the_srpm(
                   f"{scm_url.commit}",
     }
     assert f"{taskdir}/checkout.log" in result["logs"]
+    # The SBOM says what the SRPM was made from: the SCM URL at the exact commit.
+    sbom = json.loads(hub.work_path(f"{taskdir}/buildroot.spdx.json").read_text())
+    made_from = next(p for p in sbom["packages"] if p["SPDXID"] == "SPDXRef-Source")
+    assert made_from["downloadLocation"] == \
+        f"git+http://127.0.0.1:{hub.port}/kojifiles/scm/scm-hello.git@{scm_url.commit}"
+    assert read_sbom(sbom).outputs[0][0] == "scm-hello-2.0-1.src.rpm"
     checkout_log = hub.work_path(f"{taskdir}/checkout.log").read_text()
     assert "$ git clone" in checkout_log and "$ make sources" in checkout_log
     assert hub.history.buildroot_states(result["brootid"]) == ["INIT", "BUILDING", "EXPIRED"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -158,3 +159,25 @@ def test_vcs_locations_of_koji_scm_urls() -> None:
         f"git+git://pkgs.example.org/rpms/foo@{COMMIT}"
     assert vcs_location("git+https://pkgs.example.org/rpms/foo.git?x#v1", COMMIT) == \
         f"git+https://pkgs.example.org/rpms/foo.git@{COMMIT}"
+
+
+def test_a_build_from_scm_names_the_checkout_it_was_made_from(tmp_path: Path) -> None:
+    rpm = Artifact("foo-1-1.src.rpm", "c" * 64, "foo", "1-1", "src", MD5)
+    doc = spdx_document(dataclasses.replace(facts(inventory(), (rpm,)), srpm=None))
+    path = tmp_path / "buildroot.spdx.json"
+    path.write_text(json.dumps(doc))
+    assert validate_full_spdx_document(parse_file(str(path))) == []
+    source = next(p for p in doc["packages"] if p["SPDXID"] == "SPDXRef-Source")
+    assert source["downloadLocation"] == f"git+https://src.example.org/rpms/foo.git@{COMMIT}"
+    assert {"spdxElementId": "SPDXRef-Output-foo-1-1.src.rpm",
+            "relationshipType": "GENERATED_FROM",
+            "relatedSpdxElement": "SPDXRef-Source"} in doc["relationships"]
+    assert read_sbom(doc).outputs == (("foo-1-1.src.rpm", "c" * 64),)
+
+
+def test_an_output_purl_keeps_the_epoch() -> None:
+    rpm = Artifact("foo-1-1.x86_64.rpm", "c" * 64, "foo", "2:1-1", "x86_64", MD5)
+    doc = spdx_document(facts(inventory(), (rpm,)))
+    output = next(p for p in doc["packages"] if p.get("packageFileName") == rpm.filename)
+    assert output["externalRefs"][0]["referenceLocator"] == \
+        "pkg:rpm/foo@1-1?arch=x86_64&epoch=2"
