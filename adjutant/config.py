@@ -242,6 +242,23 @@ def _network_mode(value: str) -> str:
     return value.strip()
 
 
+def _arches(value: str) -> list[str]:
+    """Arches by any Koji spelling, made canonical (``arm64`` is not one: ``aarch64``)."""
+    from adjutant.container.platforms import UnknownArch, platform_of
+
+    try:
+        return list(dict.fromkeys(platform_of(a).arch for a in value.split()))
+    except UnknownArch as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _factor(value: str) -> float:
+    number = _float(value)
+    if number < 1:
+        raise ValueError("expected a number of at least 1 (emulation is never faster)")
+    return number
+
+
 def _pull_policy(value: str) -> str:
     from adjutant.image.availability import PullPolicy
 
@@ -272,7 +289,44 @@ ADJUTANT_OPTIONS: Mapping[str, Option] = {
     "buildroot_cache_enabled": Option(True, _bool),
     "buildroot_cache_max_images": Option(20, _int),
     "buildroot_cache_max_size": Option(20480, _int),
+    "emulated_arches": Option([], _arches),
+    "emulation_timeout_factor": Option(4.0, _factor),
+    "emulation_deny": Option([], _words),
+    "emulation_allow": Option([], _words),
 }
+
+#: [adjutant] options that may also be set for one arch as ``NAME_ARCH``
+#: (``task_image_default_aarch64``); the values land in ``NAME_by_arch``, keyed by the
+#: canonical arch.
+PER_ARCH_OPTIONS: Mapping[str, Callable[[str], Any]] = {
+    "task_image_default": _str,
+    "emulation_timeout_factor": _factor,
+}
+
+
+def adjutant_defaults() -> dict[str, Any]:
+    """Every ``[adjutant]`` value at its default (what a run with no config file gets)."""
+    return {**{k: o.default for k, o in ADJUTANT_OPTIONS.items()},
+            **{f"{name}_by_arch": {} for name in PER_ARCH_OPTIONS}}
+
+
+def _per_arch(path: Path, raw: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Take the ``NAME_ARCH`` keys out of ``raw``: ``{NAME_by_arch: {arch: value}}``."""
+    from adjutant.container.platforms import UnknownArch, platform_of
+
+    found: dict[str, dict[str, Any]] = {f"{name}_by_arch": {} for name in PER_ARCH_OPTIONS}
+    for key in [k for k in raw if k not in ADJUTANT_OPTIONS]:
+        for name, parse in PER_ARCH_OPTIONS.items():
+            if not key.startswith(f"{name}_"):
+                continue
+            text = raw.pop(key)
+            try:
+                arch = platform_of(key[len(name) + 1:]).arch
+                found[f"{name}_by_arch"][arch] = parse(text)
+            except (UnknownArch, ValueError) as exc:
+                raise ConfigError(f"{path}: [adjutant] {key} = {text!r}: {exc}") from None
+            break
+    return found
 
 
 def _parse_section(path: Path, section: str, raw: Mapping[str, str],
@@ -323,6 +377,17 @@ class WorkerConfig:
             **self.kojid, **self.adjutant, "plugins": plugins, "host_name": host_name,
             "daemon_pid": daemon_pid, "plugin_options": dict(self.plugin_options),
             "adjutant_settings": {**self.adjutant, **self.plugin_options}})
+
+
+def _check_emulated(path: Path, arches: Iterable[str]) -> None:
+    from adjutant.container.binfmt import runs_natively
+    from adjutant.container.platforms import host_arch, platform_of
+
+    native = [a for a in arches if runs_natively(platform_of(a))]
+    if native:
+        raise ConfigError(f"{path}: [adjutant] emulated_arches: {' '.join(native)} run "
+                          f"natively on this {host_arch()} host; list only the arches it "
+                          "runs through qemu-user")
 
 
 def _read(path: Path) -> configparser.ConfigParser:
@@ -380,8 +445,10 @@ def load_config(path: Path, plugin_options: Iterable[Any] = (),
                               f"in {path}")
         adjutant_raw.update(_section(own_parser, "adjutant"))
         sources.append(own)
+    by_arch = _per_arch(own or path, adjutant_raw)
     parsed = _parse_section(own or path, "adjutant", adjutant_raw, known)
     adjutant = {k: v for k, v in parsed.items() if k in ADJUTANT_OPTIONS}
+    adjutant.update(by_arch)
     plugin_values = {k: str(v) for k, v in parsed.items() if k in extra}
     for key, value in (overrides or {}).items():
         if value is None:
@@ -399,6 +466,7 @@ def load_config(path: Path, plugin_options: Iterable[Any] = (),
             not isinstance(logging.getLevelName(kojid["log_level"]), int):
         raise ConfigError(f"{path}: [kojid] log_level = {kojid['log_level']!r}: expected "
                           "DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    _check_emulated(own or path, adjutant["emulated_arches"])
     if require_hub:
         for key in ("server", "topurl"):
             if not kojid[key]:

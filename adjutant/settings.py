@@ -112,6 +112,15 @@ class WorkerSettings:
     buildroot_cache_enabled: bool
     buildroot_cache_max_images: int
     buildroot_cache_max_size: int
+    #: Foreign arches built under qemu-user, canonical (``aarch64``).
+    emulated_arches: Sequence[str]
+    emulation_timeout_factor: float
+    #: Package name patterns never built emulated / the only ones that may be (if any).
+    emulation_deny: Sequence[str]
+    emulation_allow: Sequence[str]
+    # [adjutant] per-arch keys (adjutant.config.PER_ARCH_OPTIONS), by canonical arch.
+    task_image_default_by_arch: Mapping[str, str]
+    emulation_timeout_factor_by_arch: Mapping[str, float]
     # Known at start-up, not read from a file.
     plugins: Plugins
     host_name: str

@@ -27,6 +27,7 @@ from adjutant.container import (
     Stream,
 )
 from adjutant.container.http import TIMEOUT_ERRORS, UNAVAILABLE_ERRORS
+from adjutant.container.platforms import from_oci
 from adjutant.container.refs import label_changes, split_ref
 
 log = logging.getLogger(__name__)
@@ -118,14 +119,14 @@ class DockerRuntime(ContainerRuntime):
             except docker.errors.ImageNotFound:
                 return None
         return ImageInfo(str(info["Id"]), dict((info.get("Config") or {}).get("Labels") or {}),
-                         int(info.get("Size") or 0))
+                         int(info.get("Size") or 0), from_oci(str(info.get("Architecture") or "")))
 
-    def pull(self, ref: str, timeout: float) -> str:
+    def pull(self, ref: str, timeout: float, platform: str | None = None) -> str:
         puller = docker.APIClient(base_url=self.url, timeout=int(timeout),
                                   version=self.api.api_version)
         try:
             repo, tag = split_ref(ref)
-            puller.pull(repo, tag=tag)
+            puller.pull(repo, tag=tag, platform=platform)
         except (docker.errors.APIError, requests.RequestException) as exc:
             raise ImageUnavailable(ref, f"docker pull failed: {exc}") from exc
         finally:
@@ -142,6 +143,12 @@ class DockerRuntime(ContainerRuntime):
             self._layers_api.import_image_from_file(
                 str(tarball), repository=repo, tag=tag, changes=label_changes(labels))
         return self._id_after(ref, "import of")
+
+    def load_archive(self, archive: Path, ref: str) -> str:
+        with self._engine_errors(f"loading {archive.name} as {ref}", "commit"), \
+                open(archive, "rb") as body:
+            self._layers_api.load_image(body)
+        return self._id_after(ref, "load of")
 
     def remove_image(self, ref: str, force: bool = True) -> None:
         with self._engine_errors(f"removing image {ref!r}", "commit"), \
@@ -183,7 +190,7 @@ class DockerRuntime(ContainerRuntime):
                     spec.image, command=list(spec.command), user=spec.user or "",
                     environment=dict(spec.environment), working_dir=spec.workdir,
                     labels=spec.all_labels(), name=spec.name, host_config=host_config,
-                    network_disabled=not spec.network,
+                    network_disabled=not spec.network, platform=spec.platform,
                 )
             except docker.errors.ImageNotFound as exc:
                 raise ImageUnavailable(spec.image, "not present locally") from exc

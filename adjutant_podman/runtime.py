@@ -33,6 +33,7 @@ from adjutant.container import (
 )
 from adjutant.container.frames import iter_frames
 from adjutant.container.http import TIMEOUT_ERRORS, UNAVAILABLE_ERRORS
+from adjutant.container.platforms import from_oci
 from adjutant.container.rawhttp import UnixStream
 from adjutant.container.refs import label_changes, split_ref
 from adjutant.container.sockets import socket_answers, socket_path, wait_for_socket
@@ -184,13 +185,17 @@ class PodmanRuntime(ContainerRuntime):
                 return None
         image_id = str(attrs["Id"])
         return ImageInfo(image_id if image_id.startswith("sha256:") else f"sha256:{image_id}",
-                         dict(attrs.get("Labels") or {}), int(attrs.get("Size") or 0))
+                         dict(attrs.get("Labels") or {}), int(attrs.get("Size") or 0),
+                         from_oci(str(attrs.get("Architecture") or "")))
 
-    def pull(self, ref: str, timeout: float) -> str:
+    def pull(self, ref: str, timeout: float, platform: str | None = None) -> str:
         try:
             # podman-py's pull ignores its timeout argument: a client of its own bounds it.
             with podman.PodmanClient(base_url=self.url, timeout=timeout) as puller:
-                puller.images.pull(ref)
+                if platform:
+                    puller.images.pull(ref, platform=platform)
+                else:
+                    puller.images.pull(ref)
         except _CALL_ERRORS as exc:
             raise ImageUnavailable(ref, f"podman pull failed: {exc}") from exc
         image_id = self.image_id(ref)
@@ -204,6 +209,13 @@ class PodmanRuntime(ContainerRuntime):
                           "commit", params={"reference": ref, "changes": label_changes(labels)},
                           data=body, headers={"Content-Type": "application/x-tar"})
         return self._id_after(ref, "import of")
+
+    def load_archive(self, archive: Path, ref: str) -> str:
+        # podman-py's load reads the whole archive into memory; this streams it.
+        with open(archive, "rb") as body:
+            self._request(f"loading {archive.name} as {ref}", "post", "/images/load",
+                          "commit", data=body, headers={"Content-Type": "application/x-tar"})
+        return self._id_after(ref, "load of")
 
     def remove_image(self, ref: str, force: bool = True) -> None:
         self._request(f"removing image {ref!r}", "delete",

@@ -68,7 +68,8 @@ class RunrootTask(ContainerTaskHandler):
             raise koji.GenericError(str(exc)) from None
         repo = self._repo(root, repo_id)
         build_config = self.session.getBuildConfig(root, event=repo["create_event"])
-        ctx = self.context(self._buildroot_arch(arch, root, build_config), build_config)
+        ctx = self.context(self._buildroot_arch(arch, root, build_config), build_config,
+                           emulate=True)
         image = choose_image(ctx)
         builddir = ctx.subdir("builddir")
         with HubBuildroot(ctx.session, repo["id"], ctx.arch, ctx.task_id) as record, \

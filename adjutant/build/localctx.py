@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from adjutant.build.local import LOCAL_LABEL
-from adjutant.config import ADJUTANT_OPTIONS, KOJID_OPTIONS, WorkerConfig
+from adjutant.config import ADJUTANT_OPTIONS, KOJID_OPTIONS, WorkerConfig, adjutant_defaults
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.logs.fanout import TaskLog
 from adjutant.plugin.manager import Plugins
@@ -46,7 +46,7 @@ def local_settings(plugins: Plugins, config: WorkerConfig | None = None,
         kojid = {k: o.default for k, o in KOJID_OPTIONS.items()}
         kojid["rlimits"] = {}
         kojid["topurls"] = []
-        adjutant = {k: o.default for k, o in ADJUTANT_OPTIONS.items()}
+        adjutant = adjutant_defaults()
         adjutant["cache_dir"] = str(default_cache_dir())
         plugin_options = {o.name: o.default for o in plugins.config_options()}
         config = WorkerConfig(Path("-"), kojid, adjutant, plugin_options)

@@ -109,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
     from adjutant.plugin.manager import PluginError
     from adjutant.worker import logsetup
     from adjutant.worker.daemon import run_worker
+    from adjutant.worker.emulation_check import EmulationUnavailable
     from adjutant.worker.session import LoginError
 
     log = logging.getLogger("adjutant.worker")
@@ -141,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         return run_worker(config, plugins, force_lock=args.force_lock, once=args.once,
                           skip_main=args.skip_main, debug_xmlrpc=args.debug_xmlrpc,
                           detach=not args.fg)
-    except (ConfigError, PluginError, LoginError, ContainerError) as exc:
+    except (ConfigError, PluginError, LoginError, ContainerError, EmulationUnavailable) as exc:
         fail(str(exc), code=1)
     except koji.GenericError as exc:
         fail(f"the hub refused: {exc} (is this user a build host? see 'koji add-host')",

@@ -57,6 +57,9 @@ class ImageInfo:
     id: str  # always "sha256:..."
     labels: Mapping[str, str] = field(default_factory=dict)
     size: int = 0
+    #: The image's arch as rpm names it (``aarch64``, from the OCI ``arm64``); None when
+    #: the engine does not say or names an arch adjutant has no platform for.
+    arch: str | None = None
 
 
 class OutputStream(abc.ABC):
@@ -128,12 +131,24 @@ class ContainerRuntime(abc.ABC):
         return info.id if info else None
 
     @abc.abstractmethod
-    def pull(self, ref: str, timeout: float) -> str:
-        """Pull ``ref`` from its registry and return its image id; ``ImageUnavailable`` if not."""
+    def pull(self, ref: str, timeout: float, platform: str | None = None) -> str:
+        """Pull ``ref`` from its registry and return its image id; ``ImageUnavailable`` if not.
+
+        ``platform`` (``linux/arm64``) picks that platform's image of a multi-arch ref;
+        None means the engine's own.
+        """
 
     @abc.abstractmethod
     def import_rootfs(self, tarball: Path, ref: str, labels: Mapping[str, str]) -> str:
-        """Import a root filesystem tarball as image ``ref`` and return its id."""
+        """Import a root filesystem tarball as image ``ref`` (of the engine's own arch) and
+        return its id."""
+
+    def load_archive(self, archive: Path, ref: str) -> str:
+        """Load a ``docker-archive`` tarball (what ``docker save`` writes) holding image
+        ``ref``, and return the loaded image's id. The archive's image config is kept as
+        it is, its arch included (how a foreign-arch image is brought in). Runtimes that
+        cannot load archives keep this default, which raises ContainerError."""
+        raise ContainerError(f"the {self.name} runtime cannot load image archives")
 
     def image_labels(self, ref: str) -> dict[str, str]:
         """The labels of local image ``ref`` (empty when it has none or is not present)."""

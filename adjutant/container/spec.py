@@ -71,7 +71,9 @@ class ContainerSpec:
     host's, for a hub only reachable there). ``capabilities`` lists the
     capabilities kept; every other one is dropped (the empty default drops all), and
     ``no-new-privileges`` is always set. ``timeout`` (seconds) bounds the run; the runner
-    kills the container when it passes.
+    kills the container when it passes. ``platform`` (``linux/arm64``) is set when the
+    image is of another arch than the host's, to be run under emulation; the engine is
+    told so where its API takes it.
     """
 
     image: str
@@ -87,6 +89,7 @@ class ContainerSpec:
     timeout: float | None = None
     capabilities: tuple[str, ...] = ()
     name: str | None = None
+    platform: str | None = None
 
     def all_labels(self) -> dict[str, str]:
         """The spec's labels, those of ``$ADJUTANT_CONTAINER_LABELS`` and the managed-by

@@ -7,7 +7,7 @@ import logging
 
 from adjutant.container.errors import ImageUnavailable
 from adjutant.container.runtime import ContainerRuntime
-from adjutant.image.default import DEFAULT_IMAGE, ensure_default_image
+from adjutant.image.default import default_image_arch, ensure_default_image
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +33,18 @@ def ensure_image(
     ref: str,
     policy: PullPolicy = PullPolicy.IF_NOT_PRESENT,
     pull_timeout: float = 300.0,
+    platform: str | None = None,
 ) -> str:
-    """Return the image id of ``ref`` in ``runtime``, pulling it if the policy allows.
+    """Return the image id of ``ref`` in ``runtime``, pulling it if the policy allows
+    (``platform``'s image of a multi-arch ref, when given).
 
-    The project's default image is never pulled: it is built locally (see
-    ``adjutant.image.default``). Raises ``ImageUnavailable`` naming the image otherwise.
+    The project's default images (one per arch) are never pulled: they are built locally
+    (see ``adjutant.image.default``). Raises ``ImageUnavailable`` naming the image
+    otherwise.
     """
-    if ref == DEFAULT_IMAGE:
-        return ensure_default_image(runtime, ref)
+    default_arch = default_image_arch(ref)
+    if default_arch is not None:
+        return ensure_default_image(runtime, ref, arch=default_arch)
     present = runtime.image_id(ref)
     if policy is PullPolicy.NEVER:
         if present is None:
@@ -49,4 +53,4 @@ def ensure_image(
     if present is not None and policy is PullPolicy.IF_NOT_PRESENT:
         return present
     log.info("pulling %s (policy %s, timeout %ss)", ref, policy.value, pull_timeout)
-    return runtime.pull(ref, pull_timeout)
+    return runtime.pull(ref, pull_timeout, platform)

@@ -11,6 +11,7 @@ second engine costs seconds; an image whose recipe label matches is left alone.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -21,7 +22,10 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
+from adjutant.container.binfmt import handler_problem, runs_natively
+from adjutant.container.platforms import Platform, host_arch, platform_of
 from adjutant.container.runtime import ContainerRuntime
+from adjutant.image.archive import write_archive
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +47,12 @@ def _data(name: str) -> Path:
     return Path(str(resources.files("adjutant.image") / "data" / name))
 
 
-def recipe_hash() -> str:
+def recipe_hash(debian_arch: str | None = None) -> str:
     """A digest of everything that goes into the image; a change means a rebuild."""
     h = hashlib.sha256()
     h.update(SUITE.encode())
+    if debian_arch:
+        h.update(f"\0arch={debian_arch}".encode())
     h.update("\0".join(PACKAGES).encode())
     for name in ("customize.sh", "adjutant-base-provides.spec"):
         h.update(_data(name).read_bytes())
@@ -73,8 +79,12 @@ def default_cache_dir() -> Path:
     return Path(base) / "koji-adjutant"
 
 
-def build_rootfs(dest: Path, mirror: str | None = None) -> None:
-    """Run mmdebstrap to write the image's root filesystem tarball to ``dest``."""
+def build_rootfs(dest: Path, mirror: str | None = None, debian_arch: str | None = None) -> None:
+    """Run mmdebstrap to write the image's root filesystem tarball to ``dest``.
+
+    ``debian_arch`` builds for another arch (``arm64``); its maintainer scripts then run
+    under qemu-user, which must be registered with binfmt_misc (a few times slower).
+    """
     if shutil.which("mmdebstrap") is None:
         raise ImageBuildError("mmdebstrap is not installed: apt-get install mmdebstrap")
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -82,6 +92,7 @@ def build_rootfs(dest: Path, mirror: str | None = None) -> None:
         partial = Path(tmp) / "rootfs.tar"
         cmd = [
             "mmdebstrap", "--quiet", "--variant=minbase", "--format=tar",
+            *([f"--arch={debian_arch}"] if debian_arch else []),
             f"--include={','.join(PACKAGES)}",
             f"--customize-hook=sh {_data('customize.sh')} \"$1\" "
             f"{_data('adjutant-base-provides.spec')}",
@@ -96,23 +107,69 @@ def build_rootfs(dest: Path, mirror: str | None = None) -> None:
         partial.rename(dest)
 
 
+def default_image_ref(arch: str | None = None) -> str:
+    """The default image's name for ``arch`` (any Koji spelling): :data:`DEFAULT_IMAGE` for
+    this host's own arch, ``DEFAULT_IMAGE-ARCH`` (``...:bookworm-aarch64``) for another."""
+    if arch is None or platform_of(arch).arch == host_arch():
+        return DEFAULT_IMAGE
+    return f"{DEFAULT_IMAGE}-{platform_of(arch).arch}"
+
+
+def default_image_arch(ref: str) -> str | None:
+    """The arch a default image name is for (this host's for :data:`DEFAULT_IMAGE`), or
+    None when ``ref`` is not a default image's name."""
+    if ref == DEFAULT_IMAGE:
+        return host_arch()
+    prefix = f"{DEFAULT_IMAGE}-"
+    if ref.startswith(prefix):
+        arch = ref[len(prefix):]
+        with contextlib.suppress(ValueError):
+            if default_image_ref(arch) == ref:
+                return platform_of(arch).arch
+    return None
+
+
 def ensure_default_image(
     runtime: ContainerRuntime,
     ref: str = DEFAULT_IMAGE,
     cache_dir: Path | None = None,
     mirror: str | None = None,
     force: bool = False,
+    arch: str | None = None,
 ) -> str:
     """Make sure ``ref`` exists in ``runtime`` built from the current recipe; return its id.
 
-    Quick (one API call) when the image is already there with the current recipe label.
+    ``arch`` builds it for another arch than the host's (its packages' maintainer scripts
+    then run under qemu-user, so the handler must be registered: ImageBuildError says how
+    when it is not); the image carries that arch. Quick (one API call) when the image is
+    already there with the current recipe label.
     """
-    digest = recipe_hash()
+    target: Platform | None = None
+    if arch is not None and platform_of(arch).arch != host_arch():
+        target = platform_of(arch)
+    foreign = target is not None and not runs_natively(target)
+    digest = recipe_hash(target.debian if target else None)
     info = None if force else runtime.inspect_image(ref)
     if info is not None and info.labels.get(RECIPE_LABEL) == digest:
         return info.id
-    tarball = (cache_dir or default_cache_dir()) / f"rootfs-{digest[:16]}.tar"
+    cache = cache_dir or default_cache_dir()
+    suffix = f"-{target.debian}" if target else ""
+    tarball = cache / f"rootfs-{digest[:16]}{suffix}.tar"
     if force or not tarball.exists():
-        build_rootfs(tarball, mirror)
-    log.info("importing %s into %s as %s", tarball.name, runtime.name, ref)
-    return runtime.import_rootfs(tarball, ref, {RECIPE_LABEL: digest})
+        if target is not None and foreign:
+            problem = handler_problem(target)
+            if problem:
+                raise ImageBuildError(f"cannot build the {target.arch} image: {problem}")
+        build_rootfs(tarball, mirror, target.debian if target else None)
+    labels = {RECIPE_LABEL: digest}
+    if target is None:
+        log.info("importing %s into %s as %s", tarball.name, runtime.name, ref)
+        return runtime.import_rootfs(tarball, ref, labels)
+    # An import would stamp the image with the host's arch: load it as an archive whose
+    # config names the target's.
+    log.info("loading %s into %s as %s (%s)", tarball.name, runtime.name, ref,
+             target.platform)
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        archive = Path(tmp) / f"{tarball.stem}.docker-archive.tar"
+        write_archive(tarball, archive, ref, target.oci, labels)
+        return runtime.load_archive(archive, ref)

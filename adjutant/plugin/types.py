@@ -127,7 +127,9 @@ class ImageRequest:
     ``build_config`` is the tag's build config from the hub (``getBuildConfig``, with
     inheritance applied, at the repo's event) when the task has one, else None.
     ``session`` is the task's hub session (a ``koji.ClientSession``) or None for local
-    builds. ``settings`` are the worker's ``[adjutant]`` config values.
+    builds. ``settings`` are the worker's ``[adjutant]`` config values. ``emulated``:
+    the task's containers run as ``arch`` under qemu-user on a host of another arch, so
+    the image must be of ``arch`` (the worker checks it before running anything).
     """
 
     method: str
@@ -137,6 +139,7 @@ class ImageRequest:
     build_config: Mapping[str, Any] | None = None
     session: Any = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+    emulated: bool = False
 
 
 @dataclass(frozen=True)

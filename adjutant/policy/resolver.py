@@ -6,17 +6,31 @@ that returns None defers to this.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from adjutant.container.platforms import canonical, host_arch
 from adjutant.plugin import ImageChoice, ImageRequest, hookimpl
 from adjutant.policy.cache import PolicyCache
 from adjutant.policy.rules import POLICY_KEY, parse_policy, select
 
 
+def config_default(settings: Mapping[str, Any], arch: str, emulated: bool,
+                   why: str = "") -> ImageChoice:
+    """The config's image for a task of ``arch``: ``task_image_default_ARCH`` for the arch
+    its containers run as (an emulated arch, or this host's own), else
+    ``task_image_default``. A task whose ``arch`` is only data (a repo's) runs natively."""
+    run_arch = canonical(arch) if emulated else host_arch()
+    by_arch = settings.get("task_image_default_by_arch") or {}
+    suffix = f" ({why})" if why else ""
+    if run_arch in by_arch:
+        return ImageChoice(by_arch[run_arch], f"config task_image_default_{run_arch}{suffix}")
+    return ImageChoice(settings["task_image_default"], f"config task_image_default{suffix}")
+
+
 def _config_default(request: ImageRequest, why: str) -> ImageChoice:
-    return ImageChoice(request.settings["task_image_default"],
-                       f"config task_image_default ({why})")
+    return config_default(request.settings, request.arch, request.emulated, why)
 
 
 def policy_cache(settings: Any) -> PolicyCache:

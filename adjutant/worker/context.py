@@ -19,6 +19,7 @@ from adjutant.container.untrusted import UntrustedDir
 from adjutant.logs.fanout import TaskLog
 from adjutant.plugin.manager import Plugins
 from adjutant.settings import WorkerSettings
+from adjutant.worker.emulation import Emulation
 from adjutant.worker.hublog import HubLogUploader
 
 #: The unprivileged user builds run as, in every image.
@@ -98,6 +99,9 @@ class TaskContext:
     uploadpath: str
     #: Host paths of what the task produced, reported once to the results observers.
     results: list[str] = field(default_factory=list)
+    #: Set when the task's containers run as ``arch`` under qemu-user (a foreign arch
+    #: in ``emulated_arches``); None when they run natively.
+    emulation: Emulation | None = None
 
     def summary(self) -> dict[str, Any]:
         """The ``task`` mapping observer hooks receive."""

@@ -28,6 +28,7 @@ from adjutant.container.runtime import ContainerRuntime
 from adjutant.engine import open_runtime
 from adjutant.plugin.manager import Plugins
 from adjutant.settings import WorkerSettings
+from adjutant.worker.emulation_check import require_emulated_arches
 from adjutant.worker.handlers import HANDLERS
 from adjutant.worker.manager import ContainerTaskManager
 from adjutant.worker.session import connect
@@ -145,6 +146,11 @@ def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
     settings = config.settings(plugins, daemon_pid=os.getpid())
     koji.pathinfo.topdir = settings.topdir
     runtime = wait_for_engine(settings)
+    try:
+        require_emulated_arches(settings, runtime)
+    except BaseException:
+        runtime.close()
+        raise
     os.makedirs(settings.workdir, exist_ok=True)
     session = connect(settings, force_lock=force_lock,
                       overrides={"debug_xmlrpc": True} if debug_xmlrpc else None)

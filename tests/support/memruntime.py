@@ -92,7 +92,7 @@ class MemoryRuntime(ContainerRuntime):
             return self.images[ref]
         return next((i for i in self.images.values() if i.id == ref), None)
 
-    def pull(self, ref: str, timeout: float) -> str:
+    def pull(self, ref: str, timeout: float, platform: str | None = None) -> str:
         raise ImageUnavailable(ref, "the memory runtime has no registry")
 
     def import_rootfs(self, tarball: Path, ref: str, labels: Mapping[str, str]) -> str:

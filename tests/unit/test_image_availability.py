@@ -22,7 +22,7 @@ class RecordingRuntime:
     def image_id(self, ref: str) -> str | None:
         return "sha256:abc" if self.present else None
 
-    def pull(self, ref: str, timeout: float) -> str:
+    def pull(self, ref: str, timeout: float, platform: str | None = None) -> str:
         self.pulls.append((ref, timeout))
         if self.pull_fails:
             raise ImageUnavailable(ref, "registry unreachable")

@@ -18,9 +18,11 @@ import koji
 
 from adjutant.config import engine_timeouts
 from adjutant.container.errors import ContainerError
+from adjutant.container.platforms import host_arch
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.engine import open_runtime
 from adjutant.worker.context import TaskContext, TaskLogs
+from adjutant.worker.emulation import NotBuiltHere, emulation_for
 from adjutant.worker.handlers.hubtask import HubTaskHandler
 
 log = logging.getLogger(__name__)
@@ -56,15 +58,34 @@ class ContainerTaskHandler(HubTaskHandler):
         return self._logs
 
     def context(self, arch: str, build_config: Mapping[str, Any] | None = None,
-                tag: str | None = None) -> TaskContext:
-        """The task's context, once the hub has said its arch and build tag."""
+                tag: str | None = None, emulate: bool = False) -> TaskContext:
+        """The task's context, once the hub has said its arch and build tag.
+
+        ``emulate``: the task builds for ``arch`` (its containers must run as that
+        platform), so a foreign arch runs under qemu-user when it is one of
+        ``emulated_arches``, and fails the task saying so when it is not. Without it the
+        containers run natively whatever ``arch`` is (a repo's arch is only data).
+        """
         self.arch = arch
+        emulation = None
+        if emulate:
+            try:
+                emulation = emulation_for(self.options, arch)
+            except NotBuiltHere as exc:
+                raise koji.BuildError(str(exc)) from None
         return TaskContext(
             task_id=self.id, method=self.method, arch=arch,
             tag=tag or (build_config["name"] if build_config else None),
             build_config=build_config, settings=self.options, workdir=Path(self.workdir),
             runtime=self.runtime, session=self.session, plugins=self.plugins,
-            logs=self.logs, uploadpath=self.getUploadDir(), results=self.collected)
+            logs=self.logs, uploadpath=self.getUploadDir(), results=self.collected,
+            emulation=emulation)
+
+    def find_arch(self, arch: str, host: Mapping[str, Any], tag: Mapping[str, Any],
+                  preferred_arch: str | None = None) -> str:
+        """koji's choice of a concrete arch for a noarch task, preferring this host's own
+        (an emulated arch would only be slower)."""
+        return str(super().find_arch(arch, host, tag, preferred_arch or host_arch()))
 
     def weigh_by_history(self, package: str) -> None:
         """kojid's weight for a build: more for packages that took long before."""

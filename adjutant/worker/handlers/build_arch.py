@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
 import koji
 
 from adjutant.worker.buildroot_record import HubBuildroot
+from adjutant.worker.emulation import NotBuiltHere, emulation_for, emulation_refusal
 from adjutant.worker.handlers.base import ContainerTaskHandler
 from adjutant.worker.steps.buildroot import prepared_buildroot
+from adjutant.worker.steps.emulation import refuse_emulated
 from adjutant.worker.steps.image import choose_image
 from adjutant.worker.steps.results import take_results, upload, upload_logs, write_noarch_digests
 from adjutant.worker.steps.rpmbuild import build_failure, run_rpmbuild, srpm_input
 from adjutant.worker.steps.sbom import TaskSbom
+
+log = logging.getLogger(__name__)
 
 
 class BuildArchTask(ContainerTaskHandler):
@@ -20,8 +26,25 @@ class BuildArchTask(ContainerTaskHandler):
     _taskWeight = 1.5
 
     def checkHost(self, hostdata: dict[str, Any]) -> bool:
-        """Take the task only if this host shares an arch with the build tag."""
-        return self.tag_shares_an_arch_with(self.params[1], hostdata)
+        """Take the task only if this host shares an arch with the build tag and builds
+        the task's arch: natively, or emulated for a package allowed to build emulated
+        (a refused task goes back to the hub, which gives it to another host)."""
+        if not self.tag_shares_an_arch_with(self.params[1], hostdata):
+            return False
+        why = self._why_not_here()
+        if why:
+            log.info("refusing task %s (buildArch): %s", self.id, why)
+        return why is None
+
+    def _why_not_here(self) -> str | None:
+        pkg, root, arch = self.params[:3]
+        try:
+            if emulation_for(self.options, arch) is None:
+                return None
+        except NotBuiltHere as exc:
+            return str(exc)
+        name = koji.parse_NVRA(os.path.basename(pkg))["name"]
+        return emulation_refusal(self.options, self.session.getBuildConfig(root), name, arch)
 
     def handler(self, pkg: str, root: Any, arch: str, keep_srpm: bool,
                 opts: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -32,7 +55,8 @@ class BuildArchTask(ContainerTaskHandler):
             self.taskinfo  # noqa: B018 - find_arch reads it; fetched here as kojid does
         build_config = self.session.getBuildConfig(root, event=repo["create_event"])
         ctx = self.context(self.find_arch(arch, self.session.host.getHost(), build_config),
-                           build_config)
+                           build_config, emulate=True)
+        refuse_emulated(ctx, header.name)
         image = choose_image(ctx)
         with HubBuildroot(ctx.session, repo["id"], ctx.arch, ctx.task_id) as record, \
                 ctx.logs.open("root.log") as root_log:

@@ -42,6 +42,8 @@ def prepared_buildroot(ctx: TaskContext, image: TaskImage, record: HubBuildroot,
     whatever happens. With ``buildroot_enabled`` off the image is used as it is. The
     build tag's ``mock.*`` settings shape the install; each is named in root.log."""
     write_provenance(root_log, image.choice, image.image_id, ctx.runtime.name)
+    if ctx.emulation is not None:
+        root_log.line(ctx.emulation.describe())
     settings = tag_settings(ctx.build_config)
     for note in settings.notes:
         root_log.line(note)

@@ -22,8 +22,10 @@ def container_spec(ctx: TaskContext, image: str, command: Sequence[str], *,
         -> ContainerSpec:
     """A spec carrying the task's labels, the site's extra mounts (``container_mounts``),
     the limits (``container_*``, kojid's ``RLIMIT_*``); the network only where a phase
-    asks for it and ``network_enabled`` allows it."""
+    asks for it and ``network_enabled`` allows it. An emulated task's containers get its
+    platform and a timeout stretched by its factor."""
     s = ctx.settings
+    emulation = ctx.emulation
     site_mounts = tuple(Mount(Path(src), dst, rw) for src, dst, rw in s.container_mounts)
     return ContainerSpec(
         image=image, command=tuple(command), environment=dict(environment or {}),
@@ -34,7 +36,9 @@ def container_spec(ctx: TaskContext, image: str, command: Sequence[str], *,
                       pids=s.container_pids,
                       ulimits=tuple((name.lower(), soft, hard)
                                     for name, (soft, hard) in sorted(s.rlimits.items()))),
-        timeout=timeout, capabilities=tuple(capabilities))
+        timeout=emulation.scaled(timeout) if emulation else timeout,
+        capabilities=tuple(capabilities),
+        platform=emulation.platform.platform if emulation else None)
 
 
 def run_in_container(ctx: TaskContext, spec: ContainerSpec, sink: OutputSink) -> RunResult:
