@@ -8,7 +8,8 @@ reported as skipped instead of failing a second time for the same cause.
 Nothing here changes the hub or the engine. The host logs in without the exclusive lock
 (a running worker keeps its session and never notices) and every hub query after the
 login goes through an anonymous session; images are looked up, never pulled; the engine
-service is never started.
+service is never started. The only container it runs is an emulated arch's one-second
+``uname -m`` probe, removed at once.
 """
 
 from __future__ import annotations
@@ -348,6 +349,39 @@ def check_host(doc: Doctor) -> Iterator[Finding]:
                       f"koji edit-host --arches=<arches> {name}")
     else:
         yield Finding("host", Status.OK, what, f"enabled; {facts}")
+        yield from _emulated_on_hub(doc, name, host["arches"].split())
+
+
+def _emulated_on_hub(doc: Doctor, name: str, hub_arches: list[str]) -> Iterator[Finding]:
+    """The hub's arches of the host include every emulated arch (else the hub never
+    hands it their tasks); a foreign arch the hub lists but this host does not emulate
+    would only be refused."""
+    from adjutant.container.binfmt import runs_natively
+    from adjutant.container.platforms import UnknownArch, canonical, platform_of
+
+    emulated = list(doc.settings.emulated_arches)
+    listed = [canonical(a) for a in hub_arches]
+    missing = [a for a in emulated if a not in listed]
+    if missing:
+        wanted = " ".join(dict.fromkeys([*hub_arches, *missing]))
+        yield Finding("host", Status.FAIL, f"host {name} arches",
+                      f"emulated_arches has {' '.join(missing)}, which the hub's entry "
+                      f"lacks ({' '.join(hub_arches)}): no such task comes here",
+                      f'koji edit-host --arches="{wanted}" {name}')
+    elif emulated:
+        yield Finding("host", Status.OK, f"host {name} arches",
+                      f"include the emulated {' '.join(emulated)}")
+    stray = []
+    for arch in listed:
+        with contextlib.suppress(UnknownArch):
+            if not runs_natively(platform_of(arch)) and arch not in emulated:
+                stray.append(arch)
+    if stray:
+        yield Finding("host", Status.WARN, f"host {name} arches",
+                      f"the hub lists {' '.join(stray)}, which this host neither runs "
+                      f"natively nor emulates: it refuses those builds",
+                      f"add {' '.join(stray)} to [adjutant] emulated_arches, or take them "
+                      "off the hub's entry")
 
 
 # -- 5. topdir -------------------------------------------------------------------------
@@ -506,7 +540,38 @@ def check_image(doc: Doctor) -> Iterator[Finding]:
                       f"{runtime.name} pull {ref}")
 
 
-# -- 9. image policies -----------------------------------------------------------------
+# -- 9. emulated arches ----------------------------------------------------------------
+
+def check_emulation(doc: Doctor) -> Iterator[Finding]:
+    """Each arch of ``emulated_arches`` runs: its qemu-user handler is registered with the
+    fix-binary flag and a trivial container of its platform (from the arch's image, if
+    present: never built or pulled here) runs as that arch."""
+    from adjutant.worker.emulation_check import check_arch
+
+    if doc.config is None or not doc.settings.emulated_arches:
+        return
+    runtime = doc.runtime()
+    for arch in doc.settings.emulated_arches:
+        what = f"emulated arch {arch}"
+        if runtime is None:
+            yield Finding("emulation", Status.SKIP, what, "needs an engine that answers")
+            continue
+        check = check_arch(doc.settings, runtime, arch, obtain=False)
+        if check.image_absent:
+            yield Finding("emulation", Status.WARN, what,
+                          f"the binfmt handler is registered; its image {check.image} is "
+                          "absent, so no container was tried",
+                          f"adjutant image build-default --arch {arch}, or pull "
+                          f"{check.image}")
+        elif check.problem:
+            yield Finding("emulation", Status.FAIL, what, check.problem,
+                          "see the message; 'adjutant run' refuses to start until it runs")
+        else:
+            yield Finding("emulation", Status.OK, what,
+                          f"a {check.platform.platform} container of {check.image} runs")
+
+
+# -- 10. image policies ----------------------------------------------------------------
 
 def _build_configs(hub: koji.ClientSession, tags: list[str]) -> dict[str, Any]:
     """``getBuildConfig`` of each tag in one multicall: tag → config, or the exception."""
@@ -573,4 +638,5 @@ def check_policies(doc: Doctor) -> Iterator[Finding]:
 
 #: Every check, in the order they run and report.
 CHECKS: tuple[Check, ...] = (check_config, check_hub, check_login, check_host, check_topdir,
-                             check_space, check_engine, check_image, check_policies)
+                             check_space, check_engine, check_image, check_emulation,
+                             check_policies)

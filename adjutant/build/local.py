@@ -62,6 +62,8 @@ class LocalBuildRequest:
     builddir: Path | None = None
     #: Added to the build's environment (a hub tag's ``rpm.env.*``).
     environment: Mapping[str, str] = field(default_factory=dict)
+    #: The platform to run the build as (``linux/arm64``) when it is emulated.
+    platform: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,10 +120,14 @@ def build_locally(runtime: ContainerRuntime, plugins: Plugins,
             labels={LOCAL_LABEL: "true"},
             limits=request.limits,
             timeout=request.timeout,
+            platform=request.platform,
         )
         with TaskLog.open(plugins, "build.log", request.log_sinks,
                           {"workdir": output, "task_id": "local"}) as build_log:
             build_log.line(f"adjutant: building {source.name} in {request.image} ({image_id})")
+            if request.platform:
+                build_log.line(f"adjutant: emulated build: the container runs as "
+                               f"{request.platform} under qemu-user")
             result = run_container(runtime, spec, build_log.write_output)
             built = UntrustedDir(workdir, build_log.line)
             rpms: list[Path] = []

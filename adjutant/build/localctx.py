@@ -22,6 +22,7 @@ from adjutant.logs.fanout import TaskLog
 from adjutant.plugin.manager import Plugins
 from adjutant.settings import WorkerSettings
 from adjutant.worker.context import TaskContext, TaskLogs
+from adjutant.worker.emulation import Emulation
 
 #: The host name local builds' containers and task images carry (``task_labels``): no
 #: worker's, so a worker's start-up sweep never takes them for its own leftovers.
@@ -83,8 +84,8 @@ class LocalLogs(TaskLogs):
 
 def local_context(runtime: ContainerRuntime, plugins: Plugins, settings: WorkerSettings,
                   workdir: Path, logdir: Path, arch: str, tag: str | None = None,
-                  build_config: Mapping[str, Any] | None = None, session: Any = None) \
-        -> TaskContext:
+                  build_config: Mapping[str, Any] | None = None, session: Any = None,
+                  emulation: Emulation | None = None) -> TaskContext:
     """The context the buildroot steps take, for one local build. ``session`` is an
     anonymous hub session when the build reproduces a hub tag, else None. The task id is
     this process's: it names the build's containers and its task image uniquely."""
@@ -93,4 +94,4 @@ def local_context(runtime: ContainerRuntime, plugins: Plugins, settings: WorkerS
     return TaskContext(task_id=os.getpid(), method="buildArch", arch=arch, tag=tag,
                        build_config=build_config, settings=settings, workdir=workdir,
                        runtime=runtime, session=session, plugins=plugins, logs=logs,
-                       uploadpath="")
+                       uploadpath="", emulation=emulation)

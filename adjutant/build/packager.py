@@ -37,6 +37,7 @@ from adjutant.image.availability import PullPolicy, ensure_image
 from adjutant.plugin.manager import Plugins
 from adjutant.plugin.types import BuildrootPackages, ImageChoice, ImageRequest
 from adjutant.settings import WorkerSettings
+from adjutant.worker.emulation import Emulation, NotBuiltHere, local_emulation
 
 #: Where ``--keep`` leaves the buildroot image, under a name of the package's.
 KEPT_REPO = "localhost/adjutant-kept-buildroot"
@@ -144,14 +145,19 @@ def build_for_packager(runtime: ContainerRuntime, plugins: Plugins,
         srpm, requirements = _input(runtime, plugins, request, source, workdir, progress)
         hub = source.hub
         arch = _arch(hub, request.target_arch)
+        emulation = _emulation(settings, arch)
         progress.start("image", "choosing the image")
-        choice, image_id = _image(runtime, plugins, source, request, settings, arch)
-        progress.done("image", f"{choice.image} ({image_id[:19]}), {choice.source}")
-
+        choice, image_id = _image(runtime, plugins, source, request, settings, arch,
+                                  emulation)
         ctx = local_context(runtime, plugins, settings, workdir, output, arch,
                             tag=hub.tag if hub else None,
                             build_config=hub.build_config if hub else None,
-                            session=source.session)
+                            session=source.session, emulation=emulation)
+        if emulation is not None:
+            _check_arch(ctx, choice, image_id)
+        progress.done("image", f"{choice.image} ({image_id[:19]}), {choice.source}"
+                      + (f"; {emulation.platform.platform} under qemu-user"
+                         if emulation else ""))
         macros: dict[str, str] = {}
         if source.installs:
             from adjutant.worker.buildroot import BuildrootPreparer
@@ -197,7 +203,9 @@ def build_for_packager(runtime: ContainerRuntime, plugins: Plugins,
                 request, source=srpm, image=build_image, pull_policy=PullPolicy.NEVER,
                 macros={**macros, **request.macros}, builddir=builddir,
                 environment={**environment, **request.environment},
-                target_arch=request.target_arch or (hub.target_arch if hub else None)))
+                target_arch=request.target_arch or (hub.target_arch if hub else None),
+                platform=emulation.platform.platform if emulation else None,
+                timeout=emulation.scaled(request.timeout) if emulation else request.timeout))
         except LocalBuildError as exc:
             write_sbom(())
             raise BuildFailed(exc.step, str(exc), kept) from None
@@ -236,6 +244,25 @@ def _arch(hub: HubBuild | None, target_arch: str | None) -> str:
     return str(koji.canonArch(target_arch or os.uname().machine))
 
 
+def _emulation(settings: WorkerSettings, arch: str) -> Emulation | None:
+    try:
+        return local_emulation(settings, arch)
+    except NotBuiltHere as exc:
+        raise LocalBuildError("image", str(exc)) from None
+
+
+def _check_arch(ctx: Any, choice: ImageChoice, image_id: str) -> None:
+    """An emulated build's image must be of its arch (the worker's own check)."""
+    import koji
+
+    from adjutant.worker.steps.image import TaskImage, check_image_arch
+
+    try:
+        check_image_arch(ctx, TaskImage(choice, image_id))
+    except koji.BuildError as exc:
+        raise LocalBuildError("image", str(exc)) from None
+
+
 def _input(runtime: ContainerRuntime, plugins: Plugins, request: LocalBuildRequest,
            source: BuildrootSource, workdir: Path, progress: Progress) \
         -> tuple[Path, tuple[str, ...]]:
@@ -262,38 +289,48 @@ def _input(runtime: ContainerRuntime, plugins: Plugins, request: LocalBuildReque
 
 
 def _image(runtime: ContainerRuntime, plugins: Plugins, source: BuildrootSource,
-           request: LocalBuildRequest, settings: WorkerSettings, arch: str) \
-        -> tuple[ImageChoice, str]:
+           request: LocalBuildRequest, settings: WorkerSettings, arch: str,
+           emulation: Emulation | None) -> tuple[ImageChoice, str]:
     """The base image: the one a hub task ran in (by id when it is still here), the one
-    the tag's policy picks, or ``--image`` / the default."""
+    the tag's policy picks, or ``--image`` / the default (of the arch, when emulated)."""
     hub = source.hub
     pull = float(settings.container_timeouts["pull"])
+    platform = emulation.platform.platform if emulation else None
     if hub is not None and hub.image is not None:
         why = f"the image task {hub.task_id} ran in (its root.log)"
         if hub.image_id and runtime.image_id(hub.image_id) == hub.image_id:
             return ImageChoice(hub.image, why), hub.image_id
-        found = ensure_image(runtime, hub.image, request.pull_policy, pull)
+        found = ensure_image(runtime, hub.image, request.pull_policy, pull, platform)
         if hub.image_id and found != hub.image_id:
             why += f"; note: {hub.image} is now {found}, the task had {hub.image_id}"
         return ImageChoice(hub.image, why), found
     if hub is not None:
         from adjutant.policy.errors import PolicyError, PolicyUnavailable
+        from adjutant.policy.resolver import config_default
 
         try:
             choice = plugins.resolve_image(ImageRequest(
                 method="buildArch", arch=arch, tag=hub.tag, build_config=hub.build_config,
-                session=source.session, settings=settings.adjutant_settings))
+                session=source.session, settings=settings.adjutant_settings,
+                emulated=emulation is not None))
         except (PolicyError, PolicyUnavailable) as exc:
             raise LocalBuildError("image", f"cannot choose the image of tag {hub.tag}: "
                                            f"{exc}") from None
-        choice = choice or ImageChoice(settings.task_image_default,
-                                       "config task_image_default")
-        return choice, ensure_image(runtime, choice.image, request.pull_policy, pull)
-    from adjutant.image.default import DEFAULT_IMAGE
+        choice = choice or config_default(settings.adjutant_settings, arch,
+                                          emulation is not None)
+        return choice, ensure_image(runtime, choice.image, request.pull_policy, pull,
+                                    platform)
+    from adjutant.image.default import DEFAULT_IMAGE, default_image_ref
 
-    why = "the default image" if request.image == DEFAULT_IMAGE else "--image"
-    return ImageChoice(request.image, why), \
-        ensure_image(runtime, request.image, request.pull_policy, pull)
+    if request.image != DEFAULT_IMAGE:
+        choice = ImageChoice(request.image, "--image")
+    elif emulation is not None:
+        arch_image = settings.task_image_default_by_arch.get(emulation.platform.arch)
+        choice = ImageChoice(arch_image, f"config task_image_default_{arch}") \
+            if arch_image else ImageChoice(default_image_ref(arch), f"the {arch} default image")
+    else:
+        choice = ImageChoice(request.image, "the default image")
+    return choice, ensure_image(runtime, choice.image, request.pull_policy, pull, platform)
 
 
 def _prepare(ctx: Any, preparer: Any, source: BuildrootSource, choice: ImageChoice,

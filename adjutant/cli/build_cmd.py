@@ -26,7 +26,9 @@ def register(sub: Any) -> None:
     p.add_argument("--image", default=None,
                    help="image to build in (default: the local adjutant buildroot image; "
                         "with --tag, the image the tag's policy picks)")
-    p.add_argument("--arch", dest="target_arch", default=None, help="rpmbuild --target arch")
+    p.add_argument("--arch", dest="target_arch", default=None,
+                   help="the arch to build for (rpmbuild --target); a foreign one "
+                        "(aarch64 on x86_64) builds in that arch's image under qemu-user")
     p.add_argument("-D", "--define", action="append", default=[], metavar="'NAME VALUE'",
                    help="define an rpm macro (repeatable)")
     p.add_argument("--srpm-only", action="store_true",

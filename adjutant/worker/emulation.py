@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adjutant.container.binfmt import runs_natively
+from adjutant.container.binfmt import handler_problem, runs_natively
 from adjutant.container.platforms import Platform, UnknownArch, host_arch, platform_of
 from adjutant.settings import WorkerSettings
 
@@ -64,6 +64,27 @@ def emulation_for(settings: WorkerSettings, arch: str) -> Emulation | None:
         raise NotBuiltHere(
             f"this {host_arch()} host does not build {platform.arch}: it is not in "
             f"[adjutant] emulated_arches ({' '.join(settings.emulated_arches) or 'empty'})")
+    factor = settings.emulation_timeout_factor_by_arch.get(
+        platform.arch, settings.emulation_timeout_factor)
+    return Emulation(platform, host_arch(), factor)
+
+
+def local_emulation(settings: WorkerSettings, arch: str) -> Emulation | None:
+    """A packager's build (``adjutant build --arch``): any arch this host can run through
+    qemu-user is built emulated, listed in ``emulated_arches`` or not. None when the arch
+    runs natively; NotBuiltHere naming the arch and the fix when it cannot run here."""
+    if arch == "noarch":
+        return None
+    try:
+        platform = platform_of(arch)
+    except UnknownArch as exc:
+        raise NotBuiltHere(str(exc)) from None
+    if runs_natively(platform):
+        return None
+    problem = handler_problem(platform)
+    if problem:
+        raise NotBuiltHere(f"cannot build {platform.arch} on this {host_arch()} host: "
+                           f"{problem}")
     factor = settings.emulation_timeout_factor_by_arch.get(
         platform.arch, settings.emulation_timeout_factor)
     return Emulation(platform, host_arch(), factor)

@@ -39,6 +39,8 @@ class ArchCheck:
     platform: Platform
     image: str
     problem: str | None
+    #: The probe could not run because the image is not here (and was not to be got).
+    image_absent: bool = False
 
 
 def probe(runtime: ContainerRuntime, image: str, platform: Platform) -> str | None:
@@ -67,13 +69,23 @@ def probe(runtime: ContainerRuntime, image: str, platform: Platform) -> str | No
     return None
 
 
-def check_arch(settings: WorkerSettings, runtime: ContainerRuntime, arch: str) -> ArchCheck:
-    """The check of one emulated arch (see the module)."""
+def check_arch(settings: WorkerSettings, runtime: ContainerRuntime, arch: str,
+               obtain: bool = True) -> ArchCheck:
+    """The check of one emulated arch (see the module). Without ``obtain`` the arch's
+    image is only looked up, never built or pulled (``adjutant doctor``)."""
     platform = platform_of(arch)
     image = config_default(settings.adjutant_settings, arch, emulated=True).image
     problem = handler_problem(platform)
     if problem:
         return ArchCheck(platform, image, problem)
+    if not obtain:
+        try:
+            present = runtime.image_id(image) is not None
+        except ContainerError as exc:
+            return ArchCheck(platform, image, f"{platform.arch}: {exc}")
+        if not present:
+            return ArchCheck(platform, image, f"{platform.arch}: its image {image} is not "
+                             "here yet", image_absent=True)
     try:
         ensure_image(runtime, image, PullPolicy(settings.image_pull_policy),
                      float(settings.container_timeouts["pull"]), platform.platform)
