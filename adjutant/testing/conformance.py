@@ -22,6 +22,7 @@ import os
 import signal
 import subprocess
 import sys
+import tarfile
 import textwrap
 import threading
 import time
@@ -30,10 +31,12 @@ from pathlib import Path
 import pytest
 
 from adjutant.container.errors import ContainerError
+from adjutant.container.platforms import host_arch
 from adjutant.container.refs import split_ref
 from adjutant.container.run import RunResult, run_container
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.container.spec import ContainerSpec, Limits, Mount, Stream
+from adjutant.image.archive import write_archive
 from adjutant.testing.engines import unique_label
 
 #: A memory limit small enough to reach at once, big enough for a shell and python3.
@@ -313,6 +316,33 @@ class ImageConformance:
         assert runtime.inspect_image(ref) is None and runtime.image_id(ref) is None
         assert runtime.image_size(ref) is None and runtime.image_labels(ref) == {}
         runtime.remove_image(ref)  # absent: not an error
+
+    def test_an_image_tells_its_arch(self, runtime: ContainerRuntime, image: str) -> None:
+        info = runtime.inspect_image(image)
+        assert info is not None and info.arch == host_arch()
+
+    def test_an_archive_of_another_arch_loads_with_its_arch(
+            self, runtime: ContainerRuntime, image: str, tmp_path: Path) -> None:
+        # How a foreign-arch default image comes in: an import would say the host's arch.
+        root = tmp_path / "root"
+        (root / "etc").mkdir(parents=True)
+        (root / "etc" / "marker").write_text("arm64 rootfs\n")
+        rootfs = tmp_path / "rootfs.tar"
+        with tarfile.open(rootfs, "w") as tar:
+            tar.add(root, arcname=".")
+        label = unique_label()["io.koji-adjutant.test"][:12]
+        ref = f"localhost/adjutant-conformance:arm64-{label}"
+        archive = tmp_path / "image.tar"
+        write_archive(rootfs, archive, ref, "arm64", {"io.koji-adjutant.test-load": label})
+        image_id = runtime.load_archive(archive, ref)
+        try:
+            info = runtime.inspect_image(ref)
+            assert info is not None and info.id == image_id and image_id.startswith("sha256:")
+            assert info.arch == "aarch64"
+            assert info.labels["io.koji-adjutant.test-load"] == label
+        finally:
+            runtime.remove_image(ref)
+        assert runtime.image_id(ref) is None
 
     def test_an_image_in_use_survives_a_non_forced_removal(self, runtime: ContainerRuntime,
                                                           image: str) -> None:
