@@ -19,13 +19,25 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # -- Debian packages ---------------------------------------------------------------------
 need=()
 for pkg in podman runc docker.io mmdebstrap rpm createrepo-c uidmap python3-venv git tmux libkrb5-dev gcc \
-           systemd; do  # systemd: systemd-analyze checks the shipped unit (no PID 1 needed)
+           systemd qemu-user-static binfmt-support; do  # systemd: systemd-analyze checks the shipped unit (no PID 1 needed)
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
     log "installing Debian packages: ${need[*]}"
     $as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# -- foreign arches: qemu-user through binfmt_misc (emulated_arches, build-default --arch)
+# qemu-user-static's handlers carry the F flag, so containers need no qemu inside them.
+binfmt=/proc/sys/fs/binfmt_misc
+if [ ! -e "$binfmt/register" ]; then
+    log "mounting binfmt_misc"
+    $as_root mount -t binfmt_misc binfmt_misc "$binfmt"
+fi
+if [ ! -e "$binfmt/qemu-aarch64" ]; then
+    log "registering the qemu-user handlers"
+    $as_root update-binfmts --enable >/dev/null
 fi
 
 # -- podman: runc (crun fails on hybrid cgroups here) and rlimits podman may grant -------

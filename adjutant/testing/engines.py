@@ -18,7 +18,7 @@ import pytest
 from adjutant.container.errors import ContainerError
 from adjutant.container.runtime import ContainerRuntime, EngineTimeouts
 from adjutant.engine import open_runtime
-from adjutant.image.default import DEFAULT_IMAGE, ensure_default_image
+from adjutant.image.default import DEFAULT_IMAGE, default_image_ref, ensure_default_image
 from adjutant.plugin.manager import LoadOptions, PluginError, load_plugins
 
 
@@ -48,6 +48,19 @@ def engine_with_default_image(name: str) -> Iterator[tuple[ContainerRuntime, str
     try:
         ensure_default_image(runtime)
         yield runtime, DEFAULT_IMAGE
+    finally:
+        runtime.close()
+
+
+def engine_with_arch_image(name: str, arch: str) -> Iterator[tuple[ContainerRuntime, str]]:
+    """Yield (runtime, ref of the default image for ``arch``), building that image when
+    needed (a foreign arch needs qemu-user registered: the build says how when it is
+    not)."""
+    runtime = open_engine(name)
+    try:
+        ref = default_image_ref(arch)
+        ensure_default_image(runtime, ref, arch=arch)
+        yield runtime, ref
     finally:
         runtime.close()
 

@@ -80,25 +80,22 @@ def comps_xml(groups: Mapping[str, Sequence[str]]) -> str:
 
 def make_koji_repo(hub: FakeHub, runtime: ContainerRuntime, tag: str, rpms: Sequence[Path],
                    groups: Mapping[str, Sequence[str]], arch: str = "x86_64",
-                   external: Mapping[str, Sequence[Path]] | None = None) -> int:
+                   external: Mapping[str, Sequence[Path]] | None = None,
+                   more_arches: Sequence[str] = ()) -> int:
     """A READY repo of ``tag`` holding ``rpms`` with comps ``groups`` → the repo id.
 
-    ``external`` (name → RPM files) makes plain repos under ``<topdir>/external/``, attaches
-    them to the tag as external repos (``file://`` URLs, reachable wherever the topdir is
-    mounted) and merges them in as a hub's createrepo does (``mergerepo_c --koji``), which
-    leaves the repo's ``pkgorigins``. Their packages are not koji rpms.
+    The repo has ``arch`` and ``more_arches``, each with the same (noarch) packages, as a
+    hub's newRepo writes one directory per tag arch. ``external`` (name → RPM files)
+    makes plain repos under ``<topdir>/external/``, attaches them to the tag as external
+    repos (``file://`` URLs, reachable wherever the topdir is mounted) and merges them in
+    as a hub's createrepo does (``mergerepo_c --koji``), which leaves the repo's
+    ``pkgorigins``. Their packages are not koji rpms.
     """
     external_urls = [make_external_repo(hub, runtime, tag, name, files, priority=5 * (i + 1))
                      for i, (name, files) in enumerate((external or {}).items())]
-    repo_id = hub.add_repo(tag, arches=[arch])
+    arches = [arch, *more_arches]
+    repo_id = hub.add_repo(tag, arches=arches)
     repodir = hub.repo_path(repo_id)
-    archdir = repodir / arch
-    # With external repos, createrepo_c indexes the tag's own packages in a premerge dir
-    # and the merge writes the arch dir's repodata, as kojid does.
-    indexdir = repodir / f"repo_{repo_id}_premerge" if external_urls else archdir
-    indexdir.mkdir(exist_ok=True)
-    for directory in {archdir, indexdir}:
-        os.symlink(hub.topdir, directory / "toplink")
     pkglist, rpmlist = [], []
     for _path, info, rel, build_id, rpm_id in register_packages(hub, rpms):
         pkglist.append(f"toplink/{rel}")
@@ -106,19 +103,27 @@ def make_koji_repo(hub: FakeHub, runtime: ContainerRuntime, tag: str, rpms: Sequ
                         "release": info.release, "epoch": info.epoch, "arch": info.arch,
                         "payloadhash": info.payloadhash, "size": info.size,
                         "buildtime": info.buildtime, "build_id": build_id})
-    for directory in {archdir, indexdir}:
-        (directory / "pkglist").write_text("".join(f"{p}\n" for p in pkglist))
-        os.chmod(directory, 0o777)
-    (archdir / "rpmlist.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rpmlist))
     (repodir / "groups").mkdir(exist_ok=True)
     comps = repodir / "groups" / "comps.xml"
     comps.write_text(comps_xml(groups))
-    _in_container(runtime, hub, (indexdir,), "createrepo_c", "--error-exit-val", "-q",
-                  "-i", str(indexdir / "pkglist"), "-g", str(comps), str(indexdir))
-    if external_urls:
-        repos = [arg for url in (f"file://{indexdir}/", *external_urls) for arg in ("-r", url)]
-        _in_container(runtime, hub, (archdir,), "mergerepo_c", "--koji", "-a", arch,
-                      "--arch-expand", "-g", str(comps), "-o", str(archdir), *repos)
+    for one in arches:
+        archdir = repodir / one
+        # With external repos, createrepo_c indexes the tag's own packages in a premerge
+        # dir and the merge writes the arch dir's repodata, as kojid does.
+        indexdir = repodir / f"repo_{repo_id}_premerge" if external_urls else archdir
+        indexdir.mkdir(exist_ok=True)
+        for directory in {archdir, indexdir}:
+            if not (directory / "toplink").is_symlink():
+                os.symlink(hub.topdir, directory / "toplink")
+            (directory / "pkglist").write_text("".join(f"{p}\n" for p in pkglist))
+            os.chmod(directory, 0o777)
+        (archdir / "rpmlist.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rpmlist))
+        _in_container(runtime, hub, (indexdir,), "createrepo_c", "--error-exit-val", "-q",
+                      "-i", str(indexdir / "pkglist"), "-g", str(comps), str(indexdir))
+        if external_urls:
+            repos = [a for url in (f"file://{indexdir}/", *external_urls) for a in ("-r", url)]
+            _in_container(runtime, hub, (archdir,), "mergerepo_c", "--koji", "-a", one,
+                          "--arch-expand", "-g", str(comps), "-o", str(archdir), *repos)
     return repo_id
 
 
