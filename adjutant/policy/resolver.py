@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from adjutant.container.platforms import canonical, host_arch
+from adjutant.image.default import DEFAULT_IMAGE, default_image_ref
 from adjutant.plugin import ImageChoice, ImageRequest, hookimpl
 from adjutant.policy.cache import PolicyCache
 from adjutant.policy.rules import POLICY_KEY, parse_policy, select
@@ -20,13 +21,25 @@ def config_default(settings: Mapping[str, Any], arch: str, emulated: bool,
                    why: str = "") -> ImageChoice:
     """The config's image for a task of ``arch``: ``task_image_default_ARCH`` for the arch
     its containers run as (an emulated arch, or this host's own), else
-    ``task_image_default``. A task whose ``arch`` is only data (a repo's) runs natively."""
+    ``task_image_default``. A task whose ``arch`` is only data (a repo's) runs natively.
+
+    An emulated arch without an image of its own gets adjutant's default image of that
+    arch when ``task_image_default`` is adjutant's default; any other
+    ``task_image_default`` is returned as it is, and the worker's arch check then names
+    the key to set (a multi-arch name cannot serve: an engine keeps one local image per
+    name, so pulling another arch's would replace the host's).
+    """
     run_arch = canonical(arch) if emulated else host_arch()
     by_arch = settings.get("task_image_default_by_arch") or {}
     suffix = f" ({why})" if why else ""
     if run_arch in by_arch:
         return ImageChoice(by_arch[run_arch], f"config task_image_default_{run_arch}{suffix}")
-    return ImageChoice(settings["task_image_default"], f"config task_image_default{suffix}")
+    default = settings["task_image_default"]
+    if emulated and default == DEFAULT_IMAGE:
+        return ImageChoice(default_image_ref(run_arch),
+                           f"adjutant's default image for {run_arch} (config "
+                           f"task_image_default is adjutant's default){suffix}")
+    return ImageChoice(default, f"config task_image_default{suffix}")
 
 
 def _config_default(request: ImageRequest, why: str) -> ImageChoice:

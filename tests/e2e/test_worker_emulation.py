@@ -6,7 +6,7 @@ packager's ``adjutant build --arch aarch64``."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,25 +81,13 @@ def emulating_tag(hub: FakeHub, runtime: ContainerRuntime, repo_packages: dict[s
     return {"id": tag_id, "name": "arm-build", "repo_id": repo_id}
 
 
-def start_emulating_worker(hub: FakeHub, tmp_path: Path, adjutant_extra: dict[str, Any]) \
-        -> WorkerProcess:
+def start_emulating_worker(hub: FakeHub, start_worker: Callable[..., WorkerProcess],
+                           adjutant_extra: dict[str, Any]) -> WorkerProcess:
+    """A worker of host ``builder-emu``, whose hub arches and config add aarch64."""
     hub.add_host("builder-emu", arches=["x86_64", "aarch64", "noarch"],
                  password=HOST_PASSWORD, channels=["default"])
-    base = tmp_path / "worker-emu"
-    base.mkdir()
-    config = write_config(base / "kojid.conf", server=hub.url, topurl=hub.topurl,
-                          topdir=hub.topdir, workdir=base / "work", user="builder-emu",
-                          password=HOST_PASSWORD, adjutant={"emulated_arches": "aarch64",
-                                                            **adjutant_extra})
-    return WorkerProcess(config, base / "worker.log").start()
-
-
-@pytest.fixture
-def workers() -> Iterator[list[WorkerProcess]]:
-    started: list[WorkerProcess] = []
-    yield started
-    for worker in started:
-        worker.stop()
+    return start_worker(host="builder-emu", add_host=False,
+                        adjutant={"emulated_arches": "aarch64", **adjutant_extra})
 
 
 def task_file(hub: FakeHub, task_id: int, name: str) -> Path:
@@ -108,13 +96,11 @@ def task_file(hub: FakeHub, task_id: int, name: str) -> Path:
 
 def test_an_aarch64_build_runs_emulated_in_the_policys_aarch64_image(
         hub: FakeHub, archinfo_srpm: Path, aarch64_image: str, repo_packages: dict[str, Path],
-        podman_runtime: ContainerRuntime, workers: list[WorkerProcess],
-        tmp_path: Path) -> None:
+        podman_runtime: ContainerRuntime, start_worker: Callable[..., WorkerProcess]) -> None:
     tag = emulating_tag(hub, podman_runtime, repo_packages, aarch64_image)
     task_id = build_arch_task(hub, upload_srpm(hub, archinfo_srpm), tag, arch="aarch64",
                               keep_srpm=False)
-    worker = start_emulating_worker(hub, tmp_path, {"emulation_timeout_factor": 6})
-    workers.append(worker)
+    worker = start_emulating_worker(hub, start_worker, {"emulation_timeout_factor": 6})
     task = wait_task(hub, task_id, timeout=1800)
     assert task["state_name"] == "CLOSED", worker.log()[-4000:]
     result = hub.task_result(task_id)
@@ -136,15 +122,13 @@ def test_an_aarch64_build_runs_emulated_in_the_policys_aarch64_image(
 
 def test_a_native_only_package_is_refused_emulated_and_built_natively(
         hub: FakeHub, archinfo_srpm: Path, aarch64_image: str, repo_packages: dict[str, Path],
-        podman_runtime: ContainerRuntime, workers: list[WorkerProcess],
-        tmp_path: Path) -> None:
+        podman_runtime: ContainerRuntime, start_worker: Callable[..., WorkerProcess]) -> None:
     tag = emulating_tag(hub, podman_runtime, repo_packages, aarch64_image,
                         extra={"adjutant_emulation_deny": "adjutant-archinfo"})
     srpm = upload_srpm(hub, archinfo_srpm)
     emulated = build_arch_task(hub, srpm, tag, arch="aarch64", keep_srpm=False)
     native = build_arch_task(hub, srpm, tag, arch="x86_64", keep_srpm=False)
-    worker = start_emulating_worker(hub, tmp_path, {})
-    workers.append(worker)
+    worker = start_emulating_worker(hub, start_worker, {})
     assert wait_task(hub, native, timeout=600)["state_name"] == "CLOSED", worker.log()[-3000:]
     wait_for(lambda: hub.refusals(emulated), 60, message="a refusal")
     (refusal,) = hub.refusals(emulated)

@@ -215,3 +215,18 @@ def test_the_config_default_follows_the_arch_containers_run_as(tmp_path: Path) -
     plain = dataclasses.replace(s, adjutant_settings={**adj, "task_image_default_by_arch": {}})
     assert config_default(plain.adjutant_settings, "aarch64", emulated=True).source == \
         "config task_image_default"
+
+
+def test_adjutants_own_default_has_an_image_per_arch(tmp_path: Path) -> None:
+    from adjutant.image.default import DEFAULT_IMAGE, default_image_arch, default_image_ref
+
+    s = settings(tmp_path, f"emulated_arches = aarch64\ntask_image_default = {DEFAULT_IMAGE}\n")
+    choice = config_default(s.adjutant_settings, "aarch64", emulated=True)
+    assert choice.image == default_image_ref("aarch64") == f"{DEFAULT_IMAGE}-aarch64"
+    assert "adjutant's default image for aarch64" in choice.source
+    assert config_default(s.adjutant_settings, "x86_64", emulated=False).image == DEFAULT_IMAGE
+    assert default_image_ref("x86_64") == DEFAULT_IMAGE
+    assert default_image_arch(f"{DEFAULT_IMAGE}-aarch64") == "aarch64"
+    assert default_image_arch(DEFAULT_IMAGE) == "x86_64"
+    assert default_image_arch(f"{DEFAULT_IMAGE}-vax") is None
+    assert default_image_arch("registry.example/el9:aarch64") is None
