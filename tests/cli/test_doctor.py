@@ -246,3 +246,39 @@ def test_absent_image_by_pull_policy(doctor: Doctor) -> None:
     assert later.returncode == 0, later.stdout
     assert (f"warn default image {ref}: absent; will be pulled on first use "
             "(policy if-not-present)") in later.stdout
+
+
+# -- emulated arches --------------------------------------------------------------------
+
+@pytest.fixture
+def aarch64_image(engine_name: str) -> Iterator[str]:
+    from adjutant.testing.engines import engine_with_arch_image
+
+    for _runtime, ref in engine_with_arch_image(engine_name, "aarch64"):
+        yield ref
+
+
+def test_an_emulated_arch_the_hub_lacks(doctor: Doctor, aarch64_image: str) -> None:
+    line = one_failure(doctor(adjutant_values={"emulated_arches": "aarch64"}),
+                       f"host {HOST} arches")
+    assert "emulated_arches has aarch64, which the hub's entry lacks (x86_64 noarch)" in line
+    assert line.endswith(f'-> fix: koji edit-host --arches="x86_64 noarch aarch64" {HOST}')
+
+
+def test_an_emulated_arch_that_runs(doctor: Doctor, hub: FakeHub, aarch64_image: str) -> None:
+    hub.set_host(1, arches=["x86_64", "aarch64", "noarch"])
+    proc = doctor(adjutant_values={"emulated_arches": "aarch64"})
+    assert proc.returncode == 0, proc.stdout
+    assert f"ok   host {HOST} arches: include the emulated aarch64" in proc.stdout
+    assert f"ok   emulated arch aarch64: a linux/arm64 container of {aarch64_image} runs" \
+        in proc.stdout
+
+
+def test_a_foreign_hub_arch_this_host_does_not_emulate(doctor: Doctor, hub: FakeHub) -> None:
+    hub.set_host(1, arches=["x86_64", "ppc64le", "noarch"])
+    proc = doctor()
+    assert proc.returncode == 0, proc.stdout
+    (warning,) = [ln for ln in lines(proc, "warn") if f"host {HOST} arches" in ln]
+    assert "the hub lists ppc64le, which this host neither runs natively nor emulates" \
+        in warning
+    assert "add ppc64le to [adjutant] emulated_arches" in warning
