@@ -60,6 +60,22 @@ def pick_key(keys: Sequence[str], available: Iterable[str]) -> str | None:
     return min(found, key=keys.index) if found else None
 
 
+def signing_targets(rows: Iterable[Mapping[str, Any]], keys: Sequence[str]) \
+        -> list[tuple[int, str]]:
+    """``(rpm id, key)`` for each rpm of the rows that has a signature by one of ``keys``
+    (the earliest): what ``--write-signed-rpms`` asks the hub to write a copy for."""
+    keys = [k.lower() for k in keys]
+    by_rpm: dict[int, list[str]] = {}
+    for row in rows:
+        by_rpm.setdefault(row["id"], []).append((row.get("sigkey") or "").lower())
+    targets = []
+    for rpm_id, available in sorted(by_rpm.items()):
+        key = pick_key(keys, available)
+        if key:
+            targets.append((rpm_id, key))
+    return targets
+
+
 def select(rows: Iterable[Mapping[str, Any]], builds: Iterable[Mapping[str, Any]],
            keys: Sequence[str], topdir: str, skip_missing_signatures: bool) -> Selection:
     """Choose each rpm's copy from listTaggedRPMS rows (``rpmsigs=True``) and builds; a

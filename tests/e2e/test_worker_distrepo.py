@@ -86,3 +86,35 @@ def test_dist_repo_has_both_packages_the_signed_one_from_the_signed_path(
     text = b"".join(output).decode()
     assert result.ok, text
     assert "adjutant-tool-1.0-1.noarch" in text and "adjutant-dep-1.0-1.noarch" in text
+
+
+def test_write_signed_rpms_has_the_hub_write_the_signed_copies_first(
+        hub: FakeHub, repo_packages: dict[str, Path],
+        start_worker: Callable[..., WorkerProcess]) -> None:
+    hub.add_tag("f-dist", arches="x86_64")
+    registered = register_packages(hub, [repo_packages["dep-1"], repo_packages["tool"]])
+    for _path, _info, _rel, build_id, _rpm_id in registered:
+        hub.tag_build("f-dist", build_id)
+    # The hub has the dep's signature by KEY (its stored header: here the rpm's own,
+    # digests only, as the hub keeps any header addRPMSig was given) but no signed copy.
+    dep_path, _info, _rel, _build, dep_id = registered[0]
+    hub.add_rpm_sig(dep_id, KEY, koji.rip_rpm_sighdr(str(dep_path)))
+    signed = hub.topdir / "packages/adjutant-dep/1.0/1" / koji.pathinfo.signed(
+        hub.client().getRPM(dep_id), KEY)
+    assert not signed.exists()
+    hub.add_user("releng", "pw", perms=["dist-repo"])
+    task_id = hub.client("releng", "pw").distRepo(
+        "f-dist", [KEY], arch=["x86_64"], inherit=False, latest=True, multilib=False,
+        split_debuginfo=False, skip_missing_signatures=False, allow_missing_signatures=True,
+        comps=None, delta=[], event=None, volume=None, zck=False, zck_dict_dir=None,
+        write_signed_rpms=True)
+    worker = start_worker()
+    assert wait_task(hub, task_id)["state_name"] == "CLOSED", worker.log()[-4000:]
+    assert signed.is_file()
+    assert koji.get_header_fields(str(signed), ["name"])["name"] == "adjutant-dep"
+    repo_id = hub.task(task_id)["request"][1]
+    packages = hub.repo_path(repo_id) / "x86_64" / "Packages" / "a"
+    assert (packages / "adjutant-dep-1.0-1.noarch.rpm").samefile(signed)
+    child, = hub.children(task_id)
+    log = hub.work_path(f"{koji.pathinfo.taskrelpath(child)}/written_signed_rpms.log")
+    assert log.read_text() == f"Signed RPM {dep_id} is written with {KEY} key.\n"

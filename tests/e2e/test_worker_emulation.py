@@ -6,6 +6,7 @@ packager's ``adjutant build --arch aarch64``."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -141,20 +142,34 @@ def test_a_native_only_package_is_refused_emulated_and_built_natively(
     assert read_rpm(hub.work_path(rpm_rel)).arch == "x86_64"
 
 
-@pytest.fixture
-def s390x_handler_disabled() -> Iterator[str]:
-    """The real qemu-s390x handler, disabled for the test and enabled again after."""
+@pytest.fixture(params=["disabled", "removed"])
+def s390x_handler_broken(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The real qemu-s390x handler disabled, or unregistered, for the test; registered
+    and enabled again after (as binfmt-support does at boot)."""
     entry = BINFMT / "qemu-s390x"
     assert entry.exists(), "qemu-user-static's s390x handler is not registered here"
-    entry.write_text("0")
+    entry.write_text("0" if request.param == "disabled" else "-1")
     try:
-        yield "s390x"
+        yield request.param
     finally:
-        entry.write_text("1")
+        if entry.exists():
+            entry.write_text("1")
+        else:
+            subprocess.run(["update-binfmts", "--enable", "qemu-s390x"], check=True)
+
+
+#: What start-up says of the s390x handler, by what was done to it.
+HANDLER_PROBLEMS = {
+    "disabled": "s390x: the qemu-s390x handler is registered but disabled; as root: "
+                "update-binfmts --enable qemu-s390x",
+    "removed": "s390x: no qemu-user handler is registered for it (no "
+               "/proc/sys/fs/binfmt_misc/qemu-s390x); install Debian's qemu-user-static "
+               "and binfmt-support",
+}
 
 
 def test_start_up_names_an_arch_whose_handler_is_missing(
-        hub: FakeHub, aarch64_image: str, s390x_handler_disabled: str,
+        hub: FakeHub, aarch64_image: str, s390x_handler_broken: str,
         tmp_path: Path) -> None:
     hub.add_host("builder1", arches=["x86_64", "aarch64", "s390x"], password=HOST_PASSWORD)
     config = write_config(tmp_path / "kojid.conf", server=hub.url, topurl=hub.topurl,
@@ -163,9 +178,8 @@ def test_start_up_names_an_arch_whose_handler_is_missing(
                           adjutant={"emulated_arches": "aarch64 s390x"})
     proc = adjutant("run", "-c", config, "--once")
     assert proc.returncode == 1
-    assert "emulated_arches lists arches this host cannot run:\n  s390x: the qemu-s390x " \
-           "handler is registered but disabled; as root: update-binfmts --enable " \
-           "qemu-s390x" in proc.stderr
+    assert "emulated_arches lists arches this host cannot run:\n  " \
+           + HANDLER_PROBLEMS[s390x_handler_broken] in proc.stderr
     assert "aarch64:" not in proc.stderr  # that one runs
     assert not hub.sessions("builder1")  # it stopped before logging in
 

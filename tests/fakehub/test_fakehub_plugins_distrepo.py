@@ -255,3 +255,64 @@ def test_dist_repo_move_needs_the_locked_host(hub: FakeHub, builder: Builder) ->
     repo_id, uploadpath, _ = dist_setup(hub, builder)
     with raises_fault(1002):
         user(hub, "bob", "admin").host.distRepoMove(repo_id, uploadpath, "x86_64")
+
+
+# -- host.writeSignedRPM (distRepo's --write-signed-rpms) -------------------------------------
+
+
+def unsigned_on_disk(hub: FakeHub, name: str = "one") -> tuple[int, Path]:
+    """A tagged noarch rpm whose unsigned file is on disk → (rpm id, its path)."""
+    hub.add_tag("f-dist")
+    _build_id, rpm_id = tagged_rpm(hub, "f-dist", name)
+    path = hub.topdir / f"packages/{name}/1.0/1/noarch/{name}-1.0-1.noarch.rpm"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not read before the checks pass")
+    return rpm_id, path
+
+
+def test_write_signed_rpm_needs_the_hubs_record_of_that_signature(
+        hub: FakeHub, builder: Builder) -> None:
+    rpm_id, _path = unsigned_on_disk(hub)
+    with raises_fault(1000) as info:
+        builder.session.host.writeSignedRPM(rpm_id, "ABCD1234")
+    assert "No cached signature for package one-1.0-1.noarch, key abcd1234" in str(info.value)
+
+
+@pytest.mark.parametrize("breakage", ["no rpm", "no file", "a link", "external"])
+def test_write_signed_rpm_checks_the_rpm_and_its_file(
+        hub: FakeHub, builder: Builder, breakage: str, tmp_path: Path) -> None:
+    rpm_id, path = unsigned_on_disk(hub)
+    hub.add_rpm_sig(rpm_id, "abcd1234", b"header")
+    if breakage == "no rpm":
+        rpm_id = 9999
+    elif breakage == "no file":
+        path.unlink()
+    elif breakage == "a link":
+        path.unlink()
+        (tmp_path / "elsewhere.rpm").write_bytes(b"x")
+        path.symlink_to(tmp_path / "elsewhere.rpm")
+    else:
+        hub.add_external_repo("upstream", "http://example.invalid/repo/")
+        rpm_id = hub.add_rpm("ext", "1.0", "1", "noarch", external_repo="upstream")
+    with raises_fault(1000):
+        builder.session.host.writeSignedRPM(rpm_id, "abcd1234")
+
+
+def test_write_signed_rpm_leaves_a_signed_copy_that_is_there(
+        hub: FakeHub, builder: Builder) -> None:
+    rpm_id, _path = unsigned_on_disk(hub)
+    hub.add_rpm_sig(rpm_id, "abcd1234", b"header")
+    rpms, _ = hub.client().listTaggedRPMS("f-dist", rpmsigs=True)
+    entry = next(r for r in rpms if r["sigkey"] == "abcd1234")
+    signed = hub.topdir / "packages/one/1.0/1" / koji.pathinfo.signed(entry, "abcd1234")
+    signed.parent.mkdir(parents=True)
+    signed.write_bytes(b"signed before")
+    assert builder.session.host.writeSignedRPM(rpm_id, "abcd1234") is None
+    assert signed.read_bytes() == b"signed before"
+
+
+def test_write_signed_rpm_is_a_host_call(hub: FakeHub) -> None:
+    rpm_id, _path = unsigned_on_disk(hub)
+    hub.add_rpm_sig(rpm_id, "abcd1234", b"header")
+    with raises_fault(1002):
+        user(hub, "alice", "admin").host.writeSignedRPM(rpm_id, "abcd1234")

@@ -10,7 +10,9 @@ A ``createdistrepo`` host needs the hub's topdir mounted (read-only is enough): 
 selects the tag's rpms (:mod:`adjutant.worker.distrepo`) on it, links them into its
 output directory and runs ``createrepo_c`` in a container where topdir is read-only and
 only that output directory is writable. Deltas (``--delta``) are made when the image's
-createrepo_c has DeltaRPM support, else skipped (said in ``createrepo.log``). The
+createrepo_c has DeltaRPM support, else skipped (said in ``createrepo.log``). With
+``write_signed_rpms`` the hub first writes the signed copy of each rpm that has a
+requested signature (``host.writeSignedRPM``; ``written_signed_rpms.log``). The
 repodata, ``pkglist``, ``kojipkgs`` and ``repo_manifest`` are uploaded as kojid does.
 """
 
@@ -28,7 +30,7 @@ from adjutant.build.rpmbuild import BUILD_USER
 from adjutant.container.spec import Mount
 from adjutant.logs.fanout import TaskLog
 from adjutant.worker.context import TaskContext
-from adjutant.worker.distrepo import COMPAT, MULTILIB, pkglist_lines, select
+from adjutant.worker.distrepo import COMPAT, MULTILIB, pkglist_lines, select, signing_targets
 from adjutant.worker.handlers.base import ContainerTaskHandler
 from adjutant.worker.handlers.hubtask import HubTaskHandler
 from adjutant.worker.provenance import write_provenance
@@ -143,9 +145,6 @@ class CreateDistRepoTask(ContainerTaskHandler):
                 "multilib dist repos are not supported by adjutant yet (kojid resolves "
                 "them with dnf's multilib method on the host); leave out --multilib or "
                 "use a kojid host for this tag")
-        if opts.get("write_signed_rpms"):
-            raise koji.GenericError("--write-signed-rpms is not supported by adjutant yet; "
-                                    "write the signed copies first (koji write-signed-rpm)")
 
     def _select(self, ctx: TaskContext, tag: Any, arch: str, keys: list[str],
                 opts: dict[str, Any]) -> Any:
@@ -157,6 +156,8 @@ class CreateDistRepoTask(ContainerTaskHandler):
                 inherit=opts.get("inherit", False), rpmsigs=True)
             rows += found
             builds += found_builds
+        if opts.get("write_signed_rpms"):
+            self._write_signed(ctx, rows, keys)
         skip = bool(opts.get("skip_missing_signatures"))
         selection = select(rows, builds, keys, self.options.topdir, skip)
         if selection.missing_files:
@@ -179,6 +180,27 @@ class CreateDistRepoTask(ContainerTaskHandler):
             if not skip and not opts.get("allow_missing_signatures"):
                 raise koji.GenericError("Unsigned packages found. See missing_signatures.log")
         return selection
+
+    def _write_signed(self, ctx: TaskContext, rows: list[dict[str, Any]],
+                      keys: list[str]) -> None:
+        """``--write-signed-rpms``: the hub writes the signed copy of each rpm that has a
+        requested signature (one multicall, as kojid); each outcome goes to
+        ``written_signed_rpms.log``. A failure is logged, and the copy it lacks is then
+        reported as missing by the selection, as in kojid."""
+        targets = signing_targets(rows, keys)
+        if not targets:
+            return
+        with self.session.multicall(batch=1000) as calls:
+            results = [calls.host.writeSignedRPM(rpm_id, key) for rpm_id, key in targets]
+        with ctx.logs.open("written_signed_rpms.log") as log:
+            for (rpm_id, key), call in zip(targets, results, strict=True):
+                try:
+                    call.result  # noqa: B018 - raises the call's fault
+                except koji.GenericError as exc:
+                    log.line(f"FAILED: Signed RPM {rpm_id} is not written with {key} key, "
+                             f"error: {exc}")
+                else:
+                    log.line(f"Signed RPM {rpm_id} is written with {key} key.")
 
     def _delta_dirs(self, opts: dict[str, Any]) -> list[str]:
         """The dist repos to make deltas against (kojid's checks)."""

@@ -18,7 +18,14 @@ Rules, as the real hub:
   each rpm is hard-linked into ``Packages/<first letter>/``: the signed copy
   (``data/signed/<sigkey>/<arch>/``) when the entry has a ``sigkey``, else the unsigned
   one; a file already there → 1000.
+- ``host.writeSignedRPM(an_rpm, sigkey, force=False)`` (kojid's ``--write-signed-rpms``):
+  the rpm must exist (1000), be internal (1000), its file be a regular file (1000) and the
+  hub know its signature by ``sigkey`` (``rpmsigs``, else "No cached signature" 1000).
+  A signed copy already there is left (unless ``force``); otherwise the stored signature
+  header (``data/sigcache/<key>/<arch>/<file>.sig``) is spliced onto the rpm with koji's
+  ``splice_rpm_sighdr`` and written at the signed path, as the hub does. Returns None.
 """
+
 
 import builtins
 import json
@@ -29,6 +36,7 @@ from typing import Any
 
 import koji
 
+from .api_buildroots import find_rpm
 from .api_repos import repo_dir
 from .context import CallContext
 from .registry import MethodTable
@@ -173,3 +181,38 @@ def dist_repo_move(ctx: CallContext, /, repo_id: Any, uploadpath: Any, arch: Any
             raise koji.GenericError(f"File already in repo: {dst}")
         os.link(src, dst)
 
+
+@api.method("host.writeSignedRPM")
+def write_signed_rpm(ctx: CallContext, /, an_rpm: Any, sigkey: Any,
+                     force: bool = False) -> None:
+    """Write an rpm's signed copy from its stored signature header (see module doc)."""
+    ctx.require_host()
+    db = ctx.db
+    sigkey = str(sigkey).lower()
+    rpm = find_rpm(db, an_rpm)
+    if rpm is None:
+        raise koji.GenericError(f"No such rpm: {an_rpm}")
+    if rpm.external_repo_id is not None or rpm.build_id is None:
+        raise koji.GenericError(f"Not an internal rpm: {an_rpm}")
+    build = db.builds[rpm.build_id]
+    info = {"name": rpm.name, "version": rpm.version, "release": rpm.release,
+            "arch": rpm.arch}
+    paths = koji.PathInfo(topdir=str(ctx.core.topdir))
+    builddir = Path(paths.build({"name": build.name, "version": build.version,
+                                 "release": build.release}))
+    rpm_path = builddir / paths.rpm(info)
+    nvra = f"{rpm.name}-{rpm.version}-{rpm.release}.{rpm.arch}"
+    if not rpm_path.exists():
+        raise koji.GenericError(f"No such path: {rpm_path}")
+    if not rpm_path.is_file() or rpm_path.is_symlink():
+        raise koji.GenericError(f"Not a regular file: {rpm_path}")
+    if sigkey not in rpm.sigkeys:
+        raise koji.GenericError(f"No cached signature for package {nvra}, key {sigkey}")
+    signed = builddir / paths.signed(info, sigkey)
+    if signed.exists():
+        if not force:
+            return
+        signed.unlink()
+    sighdr = (builddir / paths.sighdr(info, sigkey)).read_bytes()
+    signed.parent.mkdir(parents=True, exist_ok=True)
+    koji.splice_rpm_sighdr(sighdr, str(rpm_path), dst=str(signed))

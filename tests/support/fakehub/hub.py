@@ -553,13 +553,25 @@ class FakeHub:
             db.rpms[rpm.id] = rpm
             return rpm.id
 
-    def add_rpm_sig(self, rpm_id: int, sigkey: str) -> None:
+    def add_rpm_sig(self, rpm_id: int, sigkey: str, sighdr: bytes | None = None) -> None:
         """Record a signature of the rpm (the hub's ``rpmsigs``), as an import of a signed
-        copy would; the test writes the copy at ``koji.pathinfo.signed`` itself."""
+        copy would; the test writes the copy at ``koji.pathinfo.signed`` itself. With
+        ``sighdr`` the signature header is also stored where ``addRPMSig`` keeps it
+        (``koji.pathinfo.sighdr``), for ``writeSignedRPM``."""
         with self.core.lock:
             rpm = self.core.db.rpms[rpm_id]
             if sigkey.lower() not in rpm.sigkeys:
                 rpm.sigkeys.append(sigkey.lower())
+            if sighdr is not None and rpm.build_id is not None:
+                build = self.core.db.builds[rpm.build_id]
+                paths = koji.PathInfo(topdir=str(self.topdir))
+                info = {"name": rpm.name, "version": rpm.version, "release": rpm.release,
+                        "arch": rpm.arch}
+                path = Path(paths.build({"name": build.name, "version": build.version,
+                                         "release": build.release})) \
+                    / paths.sighdr(info, sigkey.lower())
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(sighdr)
 
     def build(self, build_id: int | str) -> dict[str, Any]:
         """``getBuild`` plus ``rpms`` (their ``N-V-R.A``)."""
