@@ -367,7 +367,7 @@ def _prepare(ctx: Any, preparer: Any, source: BuildrootSource, choice: ImageChoi
         base_image=choice.image, base_image_id=image_id, arch=ctx.arch,
         repo_id=hub.repo_id if hub else None, repo_url=key_url, groups=tuple(groups),
         packages=tuple(requirements), settings=ctx.settings.adjutant_settings,
-        install_options=tag.install)
+        install_options=tag.install, environment=tag.environment)
     with ctx.logs.open("root.log") as root_log:
         write_provenance(root_log, choice, image_id, ctx.runtime.name)
         for note in tag.notes:

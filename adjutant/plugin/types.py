@@ -160,7 +160,9 @@ class BuildrootRequest:
     further requirements (an SRPM's BuildRequires, as ``name >= version`` strings);
     ``settings`` the worker's ``[adjutant]`` values; ``install_options`` what the build
     tag's ``mock.*`` settings ask of the install (``package_manager``, ``module_hotfixes``,
-    ``best``, ``releasever``, ``module_setup``; see :mod:`adjutant.worker.tagsettings`).
+    ``best``, ``releasever``, ``module_setup``; see :mod:`adjutant.worker.tagsettings`);
+    ``environment`` the tag's ``rpm.env.*``, which the install runs with too (as mock's
+    package manager runs with its ``environment``).
     """
 
     base_image: str
@@ -172,11 +174,12 @@ class BuildrootRequest:
     packages: tuple[str, ...] = ()
     settings: Mapping[str, Any] = field(default_factory=dict)
     install_options: Mapping[str, str] = field(default_factory=dict)
+    environment: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
         """What identifies the buildroot: base image id, repo (id and location, which names
-        the hub), arch, groups, requirements and install options.
+        the hub), arch, groups, requirements, install options and environment.
 
         A repo id names immutable content, so equal keys resolve to the same installed
         package set: the key of a cached buildroot.
@@ -190,6 +193,8 @@ class BuildrootRequest:
                 "groups": sorted(self.groups), "packages": sorted(self.packages)}
         if self.install_options:  # absent when unset: the keys of plain tags stay as they were
             data["install"] = dict(self.install_options)
+        if self.environment:
+            data["environment"] = dict(self.environment)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 

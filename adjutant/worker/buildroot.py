@@ -135,10 +135,11 @@ def repo_file(request: BuildrootRequest, url: str, proxy: str | None = None) -> 
 
 
 def install_environment(request: BuildrootRequest) -> dict[str, str]:
-    """install.sh's environment for the tag's install options (checked values only:
-    :func:`adjutant.worker.tagsettings.tag_settings` made them)."""
+    """install.sh's environment: the tag's ``rpm.env.*``, then the variables that pass the
+    tag's install options (checked values only: :func:`adjutant.worker.tagsettings.
+    tag_settings` made them), which win over a tag variable of the same name."""
     options = request.install_options
-    env: dict[str, str] = {}
+    env: dict[str, str] = dict(request.environment)
     if "package_manager" in options:
         env["ADJUTANT_PACKAGE_MANAGER"] = options["package_manager"]
     pm_opts = []

@@ -2,7 +2,8 @@
 
 kojid hands a tag's extras to mock: ``rpm.macro.NAME`` become macros (here:
 :mod:`adjutant.worker.macros`), ``rpm.env.NAME`` mock's ``environment`` (the environment of
-the commands mock runs in the chroot: the build and an SCM checkout's source command), and
+the commands mock runs in the chroot, its package manager's included: the buildroot
+install, the build and an SCM checkout's source command), and
 a few ``mock.*`` keys mock's config. Here each ``mock.*`` key with a container meaning is
 honoured where the buildroot is installed; every other one is named in ``root.log`` as not
 applicable, never dropped silently.
@@ -10,7 +11,8 @@ applicable, never dropped silently.
 =============================  ============================================================
 tag extra                      here
 =============================  ============================================================
-``rpm.env.NAME``               ``NAME`` in the environment of rpmbuild and the source command
+``rpm.env.NAME``               ``NAME`` in the environment of the buildroot install,
+                               rpmbuild and the source command
 ``mock.package_manager``       the buildroot install's package manager (dnf, dnf5, yum,
                                microdnf)
 ``mock.yum.module_hotfixes``   ``module_hotfixes=1`` in the buildroot's repo file
@@ -100,7 +102,8 @@ def tag_settings(build_config: Mapping[str, Any] | None) -> TagSettings:
             if "\0" in text:
                 raise _bad(key, value, "an environment value cannot hold a NUL byte")
             environment[name] = text
-            notes.append(f"tag setting {key}: in the build's environment")
+            notes.append(f"tag setting {key}: in the environment of the buildroot install "
+                         "and the build")
         elif key.startswith(MOCK):
             note = _mock_setting(key, value, install)
             notes.append(f"tag setting {key} = {value!r}: {note}")

@@ -46,7 +46,8 @@ def test_rpm_env_reaches_the_build_and_mock_settings_are_named(
     # with it: stdout and stderr are one log).
     assert re.search(r"(?<!echo )ACME is \[1\]", log_of(hub, task_id, "build.log"))
     root_log = log_of(hub, task_id, "root.log")
-    assert "tag setting rpm.env.ACME: in the build's environment" in root_log
+    assert "tag setting rpm.env.ACME: in the environment of the buildroot install and the " \
+           "build" in root_log
     assert "tag setting mock.package_manager = 'dnf': the buildroot is installed with dnf" \
         in root_log
     assert "tag setting mock.yum.module_hotfixes = 1: module_hotfixes=1 in the buildroot's " \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -32,8 +33,9 @@ def test_a_tag_without_extras_asks_nothing() -> None:
 def test_rpm_env_becomes_the_build_environment_as_strings() -> None:
     found = settings(**{"rpm.env.ACME": 1, "rpm.env.LANG": "C", "rpm.macro.dist": ".x"})
     assert found.environment == {"ACME": "1", "LANG": "C"}
-    assert found.notes == ("tag setting rpm.env.ACME: in the build's environment",
-                           "tag setting rpm.env.LANG: in the build's environment")
+    where = "in the environment of the buildroot install and the build"
+    assert found.notes == (f"tag setting rpm.env.ACME: {where}",
+                           f"tag setting rpm.env.LANG: {where}")
 
 
 @pytest.mark.parametrize("name", ["1ACME", "A-B", "A B", ""])
@@ -127,3 +129,13 @@ def test_install_options_are_part_of_the_buildroot_key_only_when_set() -> None:
         repo_url="file:///repo", groups=("build",)).key
     assert request(module_hotfixes="1").key != plain.key
     assert request(package_manager="yum").key != request(package_manager="dnf").key
+
+
+def test_rpm_env_is_the_install_environment_too_and_part_of_the_key() -> None:
+    plain = request(package_manager="dnf5")
+    with_env = dataclasses.replace(plain, environment={"ACME": "1",
+                                                       "ADJUTANT_PACKAGE_MANAGER": "yum"})
+    # The tag's variables are there; the install options' own variables win over them.
+    assert install_environment(with_env) == {"ACME": "1", "ADJUTANT_PACKAGE_MANAGER": "dnf5"}
+    assert with_env.key != plain.key
+    assert dataclasses.replace(plain, environment={}).key == plain.key

@@ -62,7 +62,7 @@ def prepared_buildroot(ctx: TaskContext, image: TaskImage, record: HubBuildroot,
             base_image=image.ref, base_image_id=image.image_id, arch=ctx.arch,
             repo_id=repo_id, repo_url=access.url, groups=groups,
             packages=tuple(requirements), settings=ctx.settings.adjutant_settings,
-            install_options=settings.install)
+            install_options=settings.install, environment=settings.environment)
         prepared = preparer.prepare(request, access, root_log)
         record.set_installed(prepared.packages.initial)
         record.building()
