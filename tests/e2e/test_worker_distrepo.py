@@ -15,6 +15,7 @@ from adjutant.container.runtime import ContainerRuntime
 from adjutant.container.spec import ContainerSpec, Mount
 from adjutant.image.default import DEFAULT_IMAGE
 from adjutant.plugin.manager import LoadOptions, load_plugins
+from adjutant.rpm.header import read_rpm
 from adjutant.worker.buildroot import INSTALL_CAPABILITIES
 from tests.support.fakehub import FakeHub
 from tests.support.kojirepo import build_package, package_spec, register_packages
@@ -111,7 +112,9 @@ def test_write_signed_rpms_has_the_hub_write_the_signed_copies_first(
     worker = start_worker()
     assert wait_task(hub, task_id)["state_name"] == "CLOSED", worker.log()[-4000:]
     assert signed.is_file()
-    assert koji.get_header_fields(str(signed), ["name"])["name"] == "adjutant-dep"
+    # The stored header spliced back onto the rpm: the same rpm, byte for byte.
+    assert read_rpm(signed).name == "adjutant-dep"
+    assert signed.read_bytes() == Path(dep_path).read_bytes()
     repo_id = hub.task(task_id)["request"][1]
     packages = hub.repo_path(repo_id) / "x86_64" / "Packages" / "a"
     assert (packages / "adjutant-dep-1.0-1.noarch.rpm").samefile(signed)
