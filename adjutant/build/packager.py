@@ -37,7 +37,7 @@ from adjutant.image.availability import PullPolicy, ensure_image
 from adjutant.plugin.manager import Plugins
 from adjutant.plugin.types import BuildrootPackages, ImageChoice, ImageRequest
 from adjutant.settings import WorkerSettings
-from adjutant.worker.emulation import Emulation, NotBuiltHere, local_emulation
+from adjutant.worker.emulation import Emulation, NotBuiltHere, emulation_for
 
 #: Where ``--keep`` leaves the buildroot image, under a name of the package's.
 KEPT_REPO = "localhost/adjutant-kept-buildroot"
@@ -246,7 +246,7 @@ def _arch(hub: HubBuild | None, target_arch: str | None) -> str:
 
 def _emulation(settings: WorkerSettings, arch: str) -> Emulation | None:
     try:
-        return local_emulation(settings, arch)
+        return emulation_for(settings, arch, local=True)
     except NotBuiltHere as exc:
         raise LocalBuildError("image", str(exc)) from None
 

@@ -48,10 +48,12 @@ class Emulation:
                 f"x{self.timeout_factor:g}")
 
 
-def emulation_for(settings: WorkerSettings, arch: str) -> Emulation | None:
-    """None when this host runs ``arch`` natively (``noarch`` included); the Emulation
-    when ``arch`` is one of ``emulated_arches``. Raises NotBuiltHere for any other arch,
-    saying how to make this host build it."""
+def emulation_for(settings: WorkerSettings, arch: str, local: bool = False) \
+        -> Emulation | None:
+    """None when this host runs ``arch`` natively (``noarch`` included), else how it
+    emulates it. A worker emulates only the arches of ``emulated_arches`` (checked at
+    start-up); a packager's build (``local``: ``adjutant build --arch``) any arch whose
+    qemu-user handler is registered. Raises NotBuiltHere naming the arch and the fix."""
     if arch == "noarch":
         return None
     try:
@@ -60,31 +62,15 @@ def emulation_for(settings: WorkerSettings, arch: str) -> Emulation | None:
         raise NotBuiltHere(str(exc)) from None
     if runs_natively(platform):
         return None
-    if platform.arch not in settings.emulated_arches:
+    if local:
+        problem = handler_problem(platform)
+        if problem:
+            raise NotBuiltHere(f"cannot build {platform.arch} on this {host_arch()} host: "
+                               f"{problem}")
+    elif platform.arch not in settings.emulated_arches:
         raise NotBuiltHere(
             f"this {host_arch()} host does not build {platform.arch}: it is not in "
             f"[adjutant] emulated_arches ({' '.join(settings.emulated_arches) or 'empty'})")
-    factor = settings.emulation_timeout_factor_by_arch.get(
-        platform.arch, settings.emulation_timeout_factor)
-    return Emulation(platform, host_arch(), factor)
-
-
-def local_emulation(settings: WorkerSettings, arch: str) -> Emulation | None:
-    """A packager's build (``adjutant build --arch``): any arch this host can run through
-    qemu-user is built emulated, listed in ``emulated_arches`` or not. None when the arch
-    runs natively; NotBuiltHere naming the arch and the fix when it cannot run here."""
-    if arch == "noarch":
-        return None
-    try:
-        platform = platform_of(arch)
-    except UnknownArch as exc:
-        raise NotBuiltHere(str(exc)) from None
-    if runs_natively(platform):
-        return None
-    problem = handler_problem(platform)
-    if problem:
-        raise NotBuiltHere(f"cannot build {platform.arch} on this {host_arch()} host: "
-                           f"{problem}")
     factor = settings.emulation_timeout_factor_by_arch.get(
         platform.arch, settings.emulation_timeout_factor)
     return Emulation(platform, host_arch(), factor)

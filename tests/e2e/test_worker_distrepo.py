@@ -39,6 +39,17 @@ def _signed_copy(hub: FakeHub, runtime: ContainerRuntime, tmp_path: Path,
     return path
 
 
+def dist_repo_task(hub: FakeHub, write_signed_rpms: bool) -> int:
+    """``koji dist-repo f-dist KEY --allow-missing-signatures`` by a releng user, with the
+    options koji's CLI sends."""
+    hub.add_user("releng", "pw", perms=["dist-repo"])
+    return int(hub.client("releng", "pw").distRepo(
+        "f-dist", [KEY], arch=["x86_64"], inherit=False, latest=True, multilib=False,
+        split_debuginfo=False, skip_missing_signatures=False, allow_missing_signatures=True,
+        comps=None, delta=[], event=None, volume=None, zck=False, zck_dict_dir=None,
+        write_signed_rpms=write_signed_rpms))
+
+
 def test_dist_repo_has_both_packages_the_signed_one_from_the_signed_path(
         hub: FakeHub, repo_packages: dict[str, Path], podman_runtime: ContainerRuntime,
         tmp_path: Path, start_worker: Callable[..., WorkerProcess]) -> None:
@@ -49,13 +60,7 @@ def test_dist_repo_has_both_packages_the_signed_one_from_the_signed_path(
     unsigned_tool = hub.topdir / registered[1][2]
     dep_row = hub.client().getRPM(registered[0][4])
     signed = _signed_copy(hub, podman_runtime, tmp_path, dep_row)
-    hub.add_user("releng", "pw", perms=["dist-repo"])
-
-    task_id = hub.client("releng", "pw").distRepo(
-        "f-dist", [KEY], arch=["x86_64"], inherit=False, latest=True, multilib=False,
-        split_debuginfo=False, skip_missing_signatures=False, allow_missing_signatures=True,
-        comps=None, delta=[], event=None, volume=None, zck=False, zck_dict_dir=None,
-        write_signed_rpms=False)
+    task_id = dist_repo_task(hub, write_signed_rpms=False)
     worker = start_worker()
     task = wait_task(hub, task_id)
     assert task["state_name"] == "CLOSED", worker.log()[-4000:]
@@ -103,12 +108,7 @@ def test_write_signed_rpms_has_the_hub_write_the_signed_copies_first(
     signed = hub.topdir / "packages/adjutant-dep/1.0/1" / koji.pathinfo.signed(
         hub.client().getRPM(dep_id), KEY)
     assert not signed.exists()
-    hub.add_user("releng", "pw", perms=["dist-repo"])
-    task_id = hub.client("releng", "pw").distRepo(
-        "f-dist", [KEY], arch=["x86_64"], inherit=False, latest=True, multilib=False,
-        split_debuginfo=False, skip_missing_signatures=False, allow_missing_signatures=True,
-        comps=None, delta=[], event=None, volume=None, zck=False, zck_dict_dir=None,
-        write_signed_rpms=True)
+    task_id = dist_repo_task(hub, write_signed_rpms=True)
     worker = start_worker()
     assert wait_task(hub, task_id)["state_name"] == "CLOSED", worker.log()[-4000:]
     assert signed.is_file()
