@@ -78,17 +78,14 @@ def check_arch(settings: WorkerSettings, runtime: ContainerRuntime, arch: str,
     problem = handler_problem(platform)
     if problem:
         return ArchCheck(platform, image, problem)
-    if not obtain:
-        try:
-            present = runtime.image_id(image) is not None
-        except ContainerError as exc:
-            return ArchCheck(platform, image, f"{platform.arch}: {exc}")
-        if not present:
-            return ArchCheck(platform, image, f"{platform.arch}: its image {image} is not "
-                             "here yet", image_absent=True)
     try:
-        ensure_image(runtime, image, PullPolicy(settings.image_pull_policy),
-                     float(settings.container_timeouts["pull"]), platform.platform)
+        if not obtain:
+            if runtime.image_id(image) is None:
+                return ArchCheck(platform, image, f"{platform.arch}: its image {image} is "
+                                 "not here yet", image_absent=True)
+        else:
+            ensure_image(runtime, image, PullPolicy(settings.image_pull_policy),
+                         float(settings.container_timeouts["pull"]), platform.platform)
     except (ContainerError, ImageBuildError) as exc:
         return ArchCheck(platform, image, f"{platform.arch}: its image {image} is not "
                          f"here: {exc}; build it (adjutant image build-default --arch "
