@@ -27,6 +27,8 @@ NAME, VERSION, RELEASE, EPOCH = 1000, 1001, 1002, 1003
 BUILDTIME, SIZE = 1006, 1009
 VENDOR, PACKAGER, DISTRIBUTION = 1011, 1015, 1010
 ARCH, SOURCERPM = 1022, 1044
+OLDFILENAMES, PROVIDENAME = 1027, 1047
+DIRINDEXES, BASENAMES, DIRNAMES = 1116, 1117, 1118
 REQUIREFLAGS, REQUIRENAME, REQUIREVERSION = 1048, 1049, 1050
 EXCLUDEARCH, EXCLUSIVEARCH = 1059, 1061
 SOURCEPACKAGE = 1106
@@ -109,6 +111,10 @@ class RpmInfo:
     distribution: str | None
     #: ``(time, author line, text)``, newest first, as in the spec's %changelog.
     changelog: tuple[tuple[int, str, str], ...] = ()
+    #: The names the package provides (its own name among them).
+    provides: tuple[str, ...] = ()
+    #: The paths of the package's files and directories.
+    files: tuple[str, ...] = ()
 
     @property
     def nvr(self) -> str:
@@ -141,6 +147,21 @@ def _requirements(main: Mapping[int, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(result))
 
 
+def _files(main: Mapping[int, Any]) -> tuple[str, ...]:
+    """The package's paths: rebuilt from its compressed file list (a directory index
+    per base name), or the old flat list of packages that predate it."""
+    basenames = main.get(BASENAMES) or []
+    if not basenames:
+        return tuple(main.get(OLDFILENAMES) or ())
+    dirnames = main.get(DIRNAMES) or []
+    indexes = main.get(DIRINDEXES) or []
+    try:
+        return tuple(dirnames[index] + base
+                     for base, index in zip(basenames, indexes, strict=True))
+    except (IndexError, ValueError):
+        raise RpmHeaderError("damaged file list (directory index out of range)") from None
+
+
 def _first(values: Mapping[int, Any], tag: int) -> Any:
     value = values.get(tag)
     if isinstance(value, list):
@@ -157,6 +178,7 @@ def read_rpm(path: Path) -> RpmInfo:
                 raise RpmHeaderError("not an RPM package (bad lead)")
             sig = _read_header(fh, pad=True)
             main = _read_header(fh, pad=False)
+        files = _files(main)
     except RpmHeaderError as exc:
         raise RpmHeaderError(f"{path.name}: {exc}") from None
     md5 = sig.get(SIG_MD5)
@@ -176,4 +198,5 @@ def read_rpm(path: Path) -> RpmInfo:
         distribution=main.get(DISTRIBUTION),
         changelog=tuple(zip(main.get(CHANGELOGTIME) or (), main.get(CHANGELOGNAME) or (),
                             main.get(CHANGELOGTEXT) or (), strict=False)),
+        provides=tuple(main.get(PROVIDENAME) or ()), files=files,
     )

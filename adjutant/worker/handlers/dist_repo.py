@@ -7,9 +7,10 @@ the hub move each arch's upload into ``repos-dist/<tag>/<id>/<arch>/``
 (``host.distRepoMove``) and marks the repo done.
 
 A ``createdistrepo`` host needs the hub's topdir mounted (read-only is enough): it
-selects the tag's rpms (:mod:`adjutant.worker.distrepo`) on it, links them into its
-output directory and runs ``createrepo_c`` in a container where topdir is read-only and
-only that output directory is writable. Deltas (``--delta``) are made when the image's
+selects the tag's rpms (:mod:`adjutant.worker.distrepo`) on it, adds with ``multilib``
+the 32-bit packages a 64-bit arch carries (:mod:`adjutant.worker.steps.multilib`), links
+them into its output directory and runs ``createrepo_c`` in a container where topdir is
+read-only and only that output directory is writable. Deltas (``--delta``) are made when the image's
 createrepo_c has DeltaRPM support, else skipped (said in ``createrepo.log``). With
 ``write_signed_rpms`` the hub first writes the signed copy of each rpm that has a
 requested signature (``host.writeSignedRPM``; ``written_signed_rpms.log``). The
@@ -36,6 +37,7 @@ from adjutant.worker.handlers.hubtask import HubTaskHandler
 from adjutant.worker.provenance import write_provenance
 from adjutant.worker.steps.containers import container_spec, run_in_container
 from adjutant.worker.steps.image import TaskImage, choose_image
+from adjutant.worker.steps.multilib import add_multilib
 from adjutant.worker.steps.results import take_results, upload_logs
 from adjutant.worker.steps.rpmbuild import build_failure
 
@@ -99,11 +101,13 @@ class CreateDistRepoTask(ContainerTaskHandler):
         if not (topdir / "packages").is_dir():
             raise koji.tasks.RefuseTask(f"no access to {topdir / 'packages'}: the hub's topdir "
                                         "is not mounted on this host")
-        self._refuse_unsupported(arch, opts)
         paths = koji.PathInfo(topdir=str(topdir))
         hubrepo = Path(paths.distrepo(repo_id, rinfo["tag_name"]))
         ctx = self.context(arch, tag=rinfo["tag_name"])
         selection = self._select(ctx, tag, arch, keys, opts)
+        image = choose_image(ctx)
+        if opts.get("multilib") and arch in MULTILIB:
+            add_multilib(ctx, image, arch, selection.kojipkgs, hubrepo, str(opts["multilib"]))
         outdir = ctx.subdir("repo", build_user=True)
         meta = ctx.subdir("distrepo")
         lists = pkglist_lines(selection.kojipkgs, bool(opts.get("split_debuginfo")))
@@ -120,7 +124,6 @@ class CreateDistRepoTask(ContainerTaskHandler):
                                     and not p.is_symlink())):
             directory.chmod(0o777)
 
-        image = choose_image(ctx)
         oldrepo = self.session.getRepo(tag, dist=True, state=koji.REPO_READY)
         oldpkgs = self._delta_dirs(opts)
         with ctx.logs.open("createrepo.log") as log:
@@ -137,14 +140,6 @@ class CreateDistRepoTask(ContainerTaskHandler):
             self._createrepo(ctx, image, outdir, subrepo, hubrepo / "groups" / "comps.xml",
                              old, oldpkgs, opts)
         self._upload(ctx, outdir, meta, list(lists), not selection.kojipkgs)
-
-    @staticmethod
-    def _refuse_unsupported(arch: str, opts: dict[str, Any]) -> None:
-        if opts.get("multilib") and arch in MULTILIB:
-            raise koji.GenericError(
-                "multilib dist repos are not supported by adjutant yet (kojid resolves "
-                "them with dnf's multilib method on the host); leave out --multilib or "
-                "use a kojid host for this tag")
 
     def _select(self, ctx: TaskContext, tag: Any, arch: str, keys: list[str],
                 opts: dict[str, Any]) -> Any:
