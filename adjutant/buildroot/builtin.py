@@ -1,5 +1,7 @@
 """The built-in buildroot cache plugin: answers the buildroot hook with a cached image on a
-hit, and stores freshly installed buildroots when they are ready.
+hit, with the closest cached buildroot of the request's family on a near miss (the
+missing requirements are then installed on top of it, sharing its layers), and stores
+freshly installed buildroots when they are ready.
 
 Replace it with another ``adjutant_prepare_buildroot`` implementation (a non-``trylast``
 one answers first), or switch it off with ``buildroot_cache_enabled = false``.
@@ -41,15 +43,28 @@ def adjutant_prepare_buildroot(request: BuildrootRequest,
     if cache is None or request.repo_url is None:
         return None
     entry = cache.lookup(request.key, runtime)
-    if entry is None:
+    if entry is not None:
+        return BuildrootPlan(
+            image=entry.image, install=False,
+            note=f"buildroot cache hit {request.key[:12]}: {entry.image} "
+                 f"({len(entry.installed)} packages from repo {entry.repo_id}, used "
+                 f"{entry.hits} time(s)); no dnf install",
+            packages=_packages(entry))
+    near = cache.closest(request.family, request.packages, runtime)
+    if near is None:
         return None
+    missing = tuple(p for p in request.packages if p not in near.requirements)
     return BuildrootPlan(
-        image=entry.image, install=False,
-        note=f"buildroot cache hit {request.key[:12]}: {entry.image} "
-             f"({len(entry.installed)} packages from repo {entry.repo_id}, used "
-             f"{entry.hits} time(s)); no dnf install",
-        packages=BuildrootPackages(tuple(entry.initial), tuple(entry.added),
-                                   tuple(entry.image_only)))
+        image=near.image, install=True,
+        note=f"buildroot cache near miss {request.key[:12]}: starting from {near.image} "
+             f"({len(near.installed)} packages from repo {near.repo_id}); installing only "
+             f"{', '.join(missing)}",
+        packages=_packages(near), requirements=missing)
+
+
+def _packages(entry: CacheEntry) -> BuildrootPackages:
+    return BuildrootPackages(tuple(entry.initial), tuple(entry.added),
+                             tuple(entry.image_only))
 
 
 @hookimpl
@@ -64,14 +79,19 @@ def adjutant_buildroot_ready(task: Mapping[str, Any], runtime: ContainerRuntime,
     packages = buildroot.packages
     installed = sorted(entry_nvra(p) for p in (*packages.initial, *packages.added))
     now = time.time()
+    size = runtime.image_size(ref) or 0
+    parent = buildroot.plan.image if buildroot.plan.requirements is not None \
+        else request.base_image
+    parent_size = runtime.image_size(parent) or 0
     cache.store(CacheEntry(
         key=request.key, image=ref, image_id=buildroot.image_id, runtime=runtime.name,
         base_image=request.base_image, base_image_id=request.base_image_id,
         repo_id=request.repo_id, arch=request.arch, groups=list(request.groups),
         requirements=list(request.packages), installed=installed,
         initial=[dict(p) for p in packages.initial], added=[dict(p) for p in packages.added],
-        image_only=list(packages.image_only), size=runtime.image_size(ref) or 0,
-        created=now, last_used=now))
+        image_only=list(packages.image_only), size=size, created=now, last_used=now,
+        family=request.family, own_size=max(size - parent_size, 0),
+        parent_id=(runtime.image_id(parent) or "") if parent != request.base_image else ""))
     max_size = request.settings.get("buildroot_cache_max_size")
     removed = cache.prune(runtime, request.settings.get("buildroot_cache_max_images"),
                           int(max_size) * 1024 * 1024 if max_size else None)

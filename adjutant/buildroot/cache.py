@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -53,6 +53,17 @@ class CacheEntry:
     created: float = 0.0
     last_used: float = 0.0
     hits: int = 0
+    #: The request's family (its key without the requirements; see BuildrootRequest).
+    family: str = ""
+    #: The cached image this one was installed on top of ("" when on the base image).
+    parent_id: str = ""
+    #: The bytes this image adds to its parent (or to the base image): its own layers.
+    own_size: int = 0
+
+    @property
+    def shared_size(self) -> int:
+        """The bytes it shares with the image it was built on."""
+        return max(self.size - self.own_size, 0)
 
 
 def _index_key(runtime: str, key: str) -> str:
@@ -117,6 +128,28 @@ class BuildrootCache:
             self._save(entries)
             return entry
 
+    def closest(self, family: str, requirements: Sequence[str],
+                runtime: ContainerRuntime) -> CacheEntry | None:
+        """The entry of ``family`` in ``runtime`` holding the most of ``requirements`` and
+        nothing else beyond its groups (a near miss to install the rest on), or None.
+        Marks it used."""
+        wanted = set(requirements)
+        with self._flock("index.lock"):
+            entries = self._load()
+            candidates = sorted(
+                (e for e in entries.values() if e.runtime == runtime.name and e.family
+                 and e.family == family and set(e.requirements) <= wanted),
+                key=lambda e: (len(set(e.requirements)), e.last_used), reverse=True)
+            for entry in candidates:
+                if runtime.image_id(entry.image) != entry.image_id:
+                    del entries[_index_key(entry.runtime, entry.key)]
+                    continue
+                entry.last_used = time.time()
+                self._save(entries)
+                return entry
+            self._save(entries)
+            return None
+
     def store(self, entry: CacheEntry) -> None:
         with self._flock("index.lock"):
             entries = self._load()
@@ -136,20 +169,30 @@ class BuildrootCache:
             entries = self._load()
             mine = sorted((e for e in entries.values() if e.runtime == runtime.name),
                           key=lambda e: e.last_used)
-            total = sum(e.size for e in mine)
-            for entry in mine:
-                over_count = max_images is not None and len(mine) - len(removed) > max_images
-                over_size = max_bytes is not None and total > max_bytes
-                if not (over_count or over_size):
-                    break
-                try:
-                    runtime.remove_image(entry.image, force=False)
-                except ContainerError as exc:
-                    log.info("keeping cached buildroot %s: %s", entry.image, exc)
-                    continue
-                del entries[_index_key(entry.runtime, entry.key)]
-                inventories.remove(entry.image_id)
-                total -= entry.size
-                removed.append(entry)
+            # Layers shared with a parent are counted once, with the parent.
+            total = sum(e.own_size or e.size for e in mine)
+            # A layer a kept image was built on cannot go before that image: its eviction
+            # fails, and is tried again in the next pass once its children are gone.
+            pending = list(mine)
+            progress = True
+            while progress:
+                progress = False
+                for entry in list(pending):
+                    over_count = max_images is not None \
+                        and len(mine) - len(removed) > max_images
+                    over_size = max_bytes is not None and total > max_bytes
+                    if not (over_count or over_size):
+                        break
+                    try:
+                        runtime.remove_image(entry.image, force=False)
+                    except ContainerError as exc:
+                        log.info("keeping cached buildroot %s: %s", entry.image, exc)
+                        continue
+                    pending.remove(entry)
+                    del entries[_index_key(entry.runtime, entry.key)]
+                    inventories.remove(entry.image_id)
+                    total -= entry.own_size or entry.size
+                    removed.append(entry)
+                    progress = True
             self._save(entries)
         return removed

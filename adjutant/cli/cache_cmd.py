@@ -60,18 +60,31 @@ def list_cache(args: argparse.Namespace) -> int:
     cache, _ = _cache(args)
     entries = cache.entries()
     if args.json:
-        print(json.dumps([asdict(e) for e in entries], indent=2))
+        print(json.dumps([dict(asdict(e), shared_size=e.shared_size) for e in entries],
+                         indent=2))
         return 0
     if not entries:
         print(f"no cached buildroots in {cache.directory}")
         return 0
-    print(f"{'KEY':13} {'RUNTIME':7} {'REPO':>6} {'PKGS':>5} {'SIZE':>9} {'HITS':>5} "
-          f"{'LAST USED':19} IMAGE")
+    by_image = {e.image_id: e for e in entries}
+    print(f"{'KEY':13} {'RUNTIME':7} {'REPO':>6} {'PKGS':>5} {'SIZE':>9} {'OWN':>9} "
+          f"{'SHARED':>9} {'ON':13} {'HITS':>5} {'LAST USED':19} IMAGE")
     for e in entries:
         used = datetime.datetime.fromtimestamp(e.last_used).strftime("%Y-%m-%d %H:%M:%S")
+        parent = by_image.get(e.parent_id)
+        on = parent.key[:12] if parent else ("(gone)" if e.parent_id else "base image")
         print(f"{e.key[:12]:13} {e.runtime:7} {e.repo_id!s:>6} {len(e.installed):>5} "
-              f"{e.size / 1e6:>7.1f}MB {e.hits:>5} {used:19} {e.image}")
+              f"{_mb(e.size)} {_mb(e.own_size)} {_mb(e.shared_size)} {on:13} {e.hits:>5} "
+              f"{used:19} {e.image}")
+    own = sum(e.own_size for e in entries)
+    print(f"{len(entries)} cached buildroots: {own / 1e6:.1f} MB of their own layers "
+          f"(SIZE counts the layers an image shares with the one it is ON, and with the "
+          f"base image, again)")
     return 0
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:>7.1f}MB"
 
 
 def prune_cache(args: argparse.Namespace) -> int:

@@ -184,13 +184,23 @@ class BuildrootRequest:
         A repo id names immutable content, so equal keys resolve to the same installed
         package set: the key of a cached buildroot.
         """
+        return self._digest(with_packages=True)
+
+    @property
+    def family(self) -> str:
+        """The key without the requirements: buildroots of one family differ only in what
+        was installed beyond the groups, so one can be prepared on top of another."""
+        return self._digest(with_packages=False)
+
+    def _digest(self, with_packages: bool) -> str:
         import hashlib
         import json
 
         data: dict[str, Any] = {"base": self.base_image_id, "repo": self.repo_id,
-                                "url": self.repo_url,
-                "arch": self.arch,
-                "groups": sorted(self.groups), "packages": sorted(self.packages)}
+                                "url": self.repo_url, "arch": self.arch,
+                                "groups": sorted(self.groups)}
+        if with_packages:
+            data["packages"] = sorted(self.packages)
         if self.install_options:  # absent when unset: the keys of plain tags stay as they were
             data["install"] = dict(self.install_options)
         if self.environment:
@@ -217,13 +227,18 @@ class BuildrootPlan:
     """How to obtain the buildroot: run in ``image``; ``install`` says dnf work is needed.
 
     A cache plugin answers with a ready image, ``install=False`` and the ``packages`` it
-    recorded when it stored that image.
+    recorded when it stored that image. Or, for a near miss, with a prepared buildroot of
+    the request's family (:attr:`BuildrootRequest.family`) to install into: ``install=True``,
+    the ``packages`` that image holds, and ``requirements``, the ones it still lacks (no
+    groups are installed then). ``requirements=None`` with ``install=True``: the groups
+    and all requirements go into ``image``, the base image.
     """
 
     image: str
     install: bool
     note: str = ""
     packages: BuildrootPackages | None = None
+    requirements: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import gzip
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +177,12 @@ def check_requirements(requirements: Sequence[str]) -> None:
                                   "name or dependency")
 
 
+def _layered(request: BuildrootRequest) -> bool:
+    """Whether buildroots are prepared in layers: when the buildroot cache keeps them."""
+    return bool(request.settings.get("buildroot_cache_enabled", True)) \
+        and request.repo_url is not None
+
+
 def default_plan(request: BuildrootRequest) -> BuildrootPlan:
     """What happens when no plugin answers the buildroot hook."""
     if request.repo_url is None:
@@ -196,33 +202,57 @@ class BuildrootPreparer:
 
     def prepare(self, request: BuildrootRequest, access: RepoAccess, root_log: TaskLog) \
             -> PreparedBuildroot:
-        """Run the plan for ``request``; the result's packages go to the hub listing."""
-        ctx = self.ctx
-        with key_lock(request.settings["cache_dir"], request.key) as lock:
-            plan = ctx.plugins.prepare_buildroot(request, self.runtime, lock) \
-                or default_plan(request)
-            root_log.line(f"buildroot: {plan.note}")
-            if plan.install:
-                image, image_id, packages = self._install(request, access, root_log)
-            else:
-                image = plan.image
-                resolved = self.runtime.image_id(image)
-                if resolved is None:
-                    raise koji.BuildError(f"buildroot image {image} of the plan "
-                                          f"({plan.note}) is not present")
-                image_id = resolved
-                packages = plan.packages or BuildrootPackages()
-                if image != request.base_image:
-                    # A name of the task's own keeps the image while the task uses it,
-                    # whatever a cache prune decides meanwhile.
-                    self.task_image = self._task_ref()
-                    self.runtime.tag_image(image_id, self.task_image)
-            prepared = PreparedBuildroot(request, plan, image, image_id, packages)
-            ctx.plugins.buildroot_ready(ctx.summary(), self.runtime, prepared)
-        if packages.image_only:
+        """Run the plan for ``request``; the result's packages go to the hub listing.
+
+        With the buildroot cache on, a buildroot with requirements is prepared in two
+        layers: the groups alone first (a buildroot of its own, which the cache keeps),
+        then the requirements on top of it. Any later request of the same family then
+        starts from that layer, or from a closer one, and installs only what it lacks."""
+        prepared = self._prepare(request, access, root_log)
+        if prepared.packages.image_only:
             root_log.line(f"left out of the hub's buildroot listing (provided by the image "
                           f"{request.base_image}, not by a Koji repo): "
-                          f"{', '.join(packages.image_only)}")
+                          f"{', '.join(prepared.packages.image_only)}")
+        return prepared
+
+    def _prepare(self, request: BuildrootRequest, access: RepoAccess, root_log: TaskLog) \
+            -> PreparedBuildroot:
+        with key_lock(request.settings["cache_dir"], request.key) as lock:
+            plan = self.ctx.plugins.prepare_buildroot(request, self.runtime, lock) \
+                or default_plan(request)
+            if plan.install and plan.requirements is None and request.packages \
+                    and _layered(request):
+                root_log.line(f"buildroot: {plan.note}; the groups first, as a layer of "
+                              "their own")
+                group = self._prepare(replace(request, packages=()), access, root_log)
+                # By id: the task's image name moves on to the layer about to be committed.
+                plan = BuildrootPlan(
+                    group.image_id, install=True, packages=group.packages,
+                    requirements=request.packages,
+                    note=f"installing the requirements on the groups' layer {group.image}")
+            return self._run_plan(request, plan, access, root_log)
+
+    def _run_plan(self, request: BuildrootRequest, plan: BuildrootPlan, access: RepoAccess,
+                  root_log: TaskLog) -> PreparedBuildroot:
+        ctx = self.ctx
+        root_log.line(f"buildroot: {plan.note}")
+        if plan.install:
+            image, image_id, packages = self._install(request, plan, access, root_log)
+        else:
+            image = plan.image
+            resolved = self.runtime.image_id(image)
+            if resolved is None:
+                raise koji.BuildError(f"buildroot image {image} of the plan "
+                                      f"({plan.note}) is not present")
+            image_id = resolved
+            packages = plan.packages or BuildrootPackages()
+            if image != request.base_image:
+                # A name of the task's own keeps the image while the task uses it,
+                # whatever a cache prune decides meanwhile.
+                self.task_image = self._task_ref()
+                self.runtime.tag_image(image_id, self.task_image)
+        prepared = PreparedBuildroot(request, plan, image, image_id, packages)
+        ctx.plugins.buildroot_ready(ctx.summary(), self.runtime, prepared)
         return prepared
 
     def release(self) -> None:
@@ -235,22 +265,35 @@ class BuildrootPreparer:
                             exc_info=True)
             self.task_image = None
 
-    def _install(self, request: BuildrootRequest, access: RepoAccess, root_log: TaskLog) \
-            -> tuple[str, str, BuildrootPackages]:
+    def _install(self, request: BuildrootRequest, plan: BuildrootPlan, access: RepoAccess,
+                 root_log: TaskLog) -> tuple[str, str, BuildrootPackages]:
+        """dnf in a container of the plan's image, committed as the task's image: the
+        groups and requirements into the base image, or (a layer on a prepared buildroot)
+        only the plan's requirements."""
         ctx = self.ctx
+        on_layer = plan.requirements is not None
+        start_id = self.runtime.image_id(plan.image) if on_layer else request.base_image_id
+        if start_id is None:
+            raise koji.BuildError(f"buildroot image {plan.image} of the plan ({plan.note}) "
+                                  "is not present")
         repos = ctx.subdir("buildroot/repos")
         lists = ctx.subdir("buildroot/lists")
         origins_href = _origin_href(_repo_file(access, "repodata/repomd.xml"))
         (repos / "koji.repo").write_text(
             repo_file(request, access.url, ctx.settings.yum_proxy)
             + more_repo_files(access.more_urls, ctx.settings.yum_proxy))
+        environment = install_environment(request)
+        if on_layer:
+            environment.pop("ADJUTANT_MODULE_SETUP", None)  # done in the layer below
+        groups = "" if on_layer else ",".join(request.groups)
         spec = container_spec(
             ctx,
-            request.base_image_id,
-            ("sh", INSTALL_SCRIPT, LISTS_DIR, ",".join(request.groups), *request.packages),
+            start_id,
+            ("sh", INSTALL_SCRIPT, LISTS_DIR, groups,
+             *(plan.requirements if plan.requirements is not None else request.packages)),
             # A merged repo (the tag has external repos) needs the network either way:
             # dnf fetches external packages from their own repos' URLs.
-            user="0:0", environment=install_environment(request),
+            user="0:0", environment=environment,
             network=access.network or origins_href is not None,
             network_mode=ctx.settings.install_network,
             capabilities=INSTALL_CAPABILITIES,
@@ -278,7 +321,10 @@ class BuildrootPreparer:
             image_id, read_inventory(UntrustedDir(lists, root_log.line)))
         ids = _hub_rpm_ids(access)
         external = self._external_origins(request, access, origins_href)
-        initial, added_later = added(group, base), added(final, group)
+        if on_layer:
+            initial, added_later = [], added(final, base)
+        else:
+            initial, added_later = added(group, base), added(final, group)
 
         def entry(p: InstalledPackage) -> dict[str, Any]:
             origin = external.get(p.nvra)
@@ -292,10 +338,11 @@ class BuildrootPreparer:
         # (older hubs), every repo package is listed by N-V-R.A.
         unknown = [p for p in (*initial, *added_later)
                    if ids and p.nvra not in ids and p.nvra not in external]
+        below = plan.packages if on_layer and plan.packages else BuildrootPackages()
         packages = BuildrootPackages(
-            initial=tuple(entry(p) for p in initial if p not in unknown),
-            added=tuple(entry(p) for p in added_later if p not in unknown),
-            image_only=tuple(p.nvra for p in base))
+            initial=(*below.initial, *(entry(p) for p in initial if p not in unknown)),
+            added=(*below.added, *(entry(p) for p in added_later if p not in unknown)),
+            image_only=below.image_only if on_layer else tuple(p.nvra for p in base))
         used = sorted(f"{p.nvra} ({external[p.nvra].name})"
                       for p in (*initial, *added_later) if p.nvra in external)
         if used:

@@ -117,18 +117,62 @@ def test_the_same_dependencies_hit_the_cache_and_run_no_dnf(
 
     listed = adjutant("cache", "list", "--json", "--cache-dir", tmp_path / "worker-builder1"
                       / "cache")
-    entries = json.loads(listed.stdout)
-    assert len(entries) == 1 and entries[0]["repo_id"] == build_tag["repo_id"]
-    assert entries[0]["installed"] == ["adjutant-buildsys-1.0-1.noarch",
-                                       "adjutant-dep-1.0-1.noarch", "adjutant-tool-1.0-1.noarch"]
-    assert entries[0]["hits"] == 1
-    assert podman_runtime.image_id(entries[0]["image"]) == entries[0]["image_id"]
+    # Two layers: the build group's buildroot, and the requirements on top of it.
+    entries = {tuple(e["requirements"]): e for e in json.loads(listed.stdout)}
+    assert sorted(entries) == [(), ("adjutant-tool",)]
+    group, full = entries[()], entries[("adjutant-tool",)]
+    assert group["repo_id"] == full["repo_id"] == build_tag["repo_id"]
+    assert group["installed"] == ["adjutant-buildsys-1.0-1.noarch"]
+    assert full["installed"] == ["adjutant-buildsys-1.0-1.noarch",
+                                 "adjutant-dep-1.0-1.noarch", "adjutant-tool-1.0-1.noarch"]
+    assert full["hits"] == 1 and group["hits"] == 0
+    assert full["parent_id"] == group["image_id"] and group["parent_id"] == ""
+    assert full["shared_size"] == group["size"] and 0 < full["own_size"] < full["size"]
+    for entry in entries.values():
+        assert podman_runtime.image_id(entry["image"]) == entry["image_id"]
+    table = adjutant("cache", "list", "--cache-dir", tmp_path / "worker-builder1" / "cache")
+    assert f"{group['key'][:12]} " in table.stdout.splitlines()[2] \
+        or f"{group['key'][:12]} " in table.stdout.splitlines()[1]
+    assert "2 cached buildroots:" in table.stdout
 
     pruned = adjutant("cache", "prune", "--all", "--runtime", "podman", "--cache-dir",
                       tmp_path / "worker-builder1" / "cache")
     assert pruned.returncode == 0, pruned.stderr
-    assert "1 evicted, 0 kept" in pruned.stdout
-    assert podman_runtime.image_id(entries[0]["image"]) is None
+    assert "2 evicted, 0 kept" in pruned.stdout
+    for entry in entries.values():
+        assert podman_runtime.image_id(entry["image"]) is None
+
+def test_a_near_miss_installs_only_the_missing_requirement_on_the_closest_buildroot(
+        hub: FakeHub, build_tag: dict[str, Any], needs_tool_srpm: Path, tmp_path: Path,
+        start_worker: StartWorker, podman_runtime: ContainerRuntime) -> None:
+    needs_dep = make_srpm(package_spec("needs-dep", build_requires=["adjutant-dep"]),
+                          tmp_path / "needs-dep")
+    first = build_arch_task(hub, upload_srpm(hub, needs_dep), build_tag)
+    worker = start_worker()
+    assert wait_task(hub, first)["state_name"] == "CLOSED", worker.log()[-3000:]
+    # adjutant-dep and adjutant-tool: one more requirement than the cached buildroot.
+    both = make_srpm(package_spec("needs-both", build_requires=["adjutant-dep",
+                                                                 "adjutant-tool"]),
+                     tmp_path / "needs-both")
+    second = build_arch_task(hub, upload_srpm(hub, both), build_tag)
+    assert wait_task(hub, second)["state_name"] == "CLOSED", worker.log()[-3000:]
+    root_log = log_of(hub, second, "root.log")
+    assert "buildroot cache near miss" in root_log
+    assert "installing only adjutant-tool" in root_log
+    assert "installing group build" not in root_log
+    assert "adjutant: installing build requirements: adjutant-tool\n" in root_log
+    # Listed as a cold preparation would list them: the group's, then the requirements.
+    assert sorted(listing(hub, second)) == [
+        ("adjutant-buildsys-1.0-1.noarch", False), ("adjutant-dep-1.0-1.noarch", True),
+        ("adjutant-tool-1.0-1.noarch", True)]
+    entries = json.loads(adjutant("cache", "list", "--json", "--cache-dir",
+                                  tmp_path / "worker-builder1" / "cache").stdout)
+    by_reqs = {tuple(sorted(e["requirements"])): e for e in entries}
+    assert sorted(by_reqs) == [(), ("adjutant-dep",), ("adjutant-dep", "adjutant-tool")]
+    assert by_reqs[("adjutant-dep", "adjutant-tool")]["parent_id"] == \
+        by_reqs[("adjutant-dep",)]["image_id"]
+    assert podman_runtime.image_id(by_reqs[()]["image"]) == by_reqs[()]["image_id"]
+
 
 def builds_before_and_after_a_new_dep(
         hub: FakeHub, build_tag: dict[str, Any], repo_packages: dict[str, Path],
