@@ -9,7 +9,7 @@ import sys
 
 from bench.common import ROOT
 
-ALL = ["local_build", "worker", "buildroot", "concurrency", "logflood"]
+ALL = ["local_build", "worker", "buildroot", "concurrency", "logflood", "bigroot", "cachedisk"]
 #: Run only when named: they take many minutes (``soak``: about 10 for 200 tasks;
 #: ``emulation``: builds under qemu-user, and the aarch64 image if it is not there yet).
 ON_REQUEST = ["soak", "emulation"]
