@@ -10,15 +10,16 @@ from typing import Any
 
 import koji
 
-from adjutant.container.run import run_container
 from adjutant.container.runtime import ContainerRuntime
-from adjutant.container.spec import ContainerSpec, Mount
-from adjutant.image.default import DEFAULT_IMAGE
 from adjutant.plugin.manager import LoadOptions, load_plugins
 from adjutant.rpm.header import read_rpm
-from adjutant.worker.buildroot import INSTALL_CAPABILITIES
 from tests.support.fakehub import FakeHub
-from tests.support.kojirepo import build_package, package_spec, register_packages
+from tests.support.kojirepo import (
+    build_package,
+    install_from_repo,
+    package_spec,
+    register_packages,
+)
 from tests.support.kojisetup import wait_task
 from tests.support.worker import WorkerProcess
 
@@ -80,17 +81,8 @@ def test_dist_repo_has_both_packages_the_signed_one_from_the_signed_path(
     logs = hub.work_path(koji.pathinfo.taskrelpath(child))
     assert "adjutant-tool-1.0-1.noarch" in (logs / "missing_signatures.log").read_text()
 
-    output: list[bytes] = []
-    spec = ContainerSpec(
-        image=DEFAULT_IMAGE, user="0:0", capabilities=INSTALL_CAPABILITIES,
-        mounts=(Mount(archdir, "/repo"),),
-        command=("sh", "-c", "dnf -y -q --disablerepo='*' --repofrompath=dist,file:///repo "
-                 "--enablerepo=dist --setopt=dist.gpgcheck=0 --nodocs "
-                 "--setopt=skip_if_unavailable=False install adjutant-tool "
-                 "&& rpm -q adjutant-tool adjutant-dep"))
-    result = run_container(podman_runtime, spec, lambda _s, data: output.append(data))
-    text = b"".join(output).decode()
-    assert result.ok, text
+    text = install_from_repo(podman_runtime, archdir, ["adjutant-tool"],
+                             "rpm -q adjutant-tool adjutant-dep")
     assert "adjutant-tool-1.0-1.noarch" in text and "adjutant-dep-1.0-1.noarch" in text
 
 

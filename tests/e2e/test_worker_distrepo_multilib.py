@@ -12,15 +12,12 @@ import koji
 import pytest
 
 from adjutant.build.local import LocalBuildRequest, build_locally
-from adjutant.container.run import run_container
 from adjutant.container.runtime import ContainerRuntime
-from adjutant.container.spec import ContainerSpec, Mount
 from adjutant.engine import open_runtime
 from adjutant.image.default import DEFAULT_IMAGE
 from adjutant.plugin.manager import LoadOptions, load_plugins
-from adjutant.worker.buildroot import INSTALL_CAPABILITIES
 from tests.support.fakehub import FakeHub
-from tests.support.kojirepo import register_packages
+from tests.support.kojirepo import install_from_repo, register_packages
 from tests.support.kojisetup import wait_task
 from tests.support.worker import WorkerProcess
 
@@ -149,17 +146,9 @@ def test_multilib_dist_repo_carries_the_selected_i686_packages_and_their_deps(
     assert "dnf depsolve successfully finished" in log
 
     # dnf installs the 32-bit packages from the x86_64 repo.
-    output: list[bytes] = []
-    spec = ContainerSpec(
-        image=DEFAULT_IMAGE, user="0:0", capabilities=INSTALL_CAPABILITIES,
-        mounts=(Mount(hub.repo_path(repo_id) / "x86_64", "/repo"),),
-        command=("sh", "-c", "dnf -y -q --disablerepo='*' --repofrompath=dist,file:///repo "
-                 "--enablerepo=dist --setopt=dist.gpgcheck=0 --nodocs "
-                 "install mlfoo-devel.i686 mlfoo-libs.i686 mlfoo-common.i686 "
-                 "&& rpm -qa 'mlfoo*' | sort"))
-    result = run_container(podman_runtime, spec, lambda _s, data: output.append(data))
-    text = b"".join(output).decode()
-    assert result.ok, text
+    text = install_from_repo(
+        podman_runtime, hub.repo_path(repo_id) / "x86_64",
+        ["mlfoo-devel.i686", "mlfoo-libs.i686", "mlfoo-common.i686"], "rpm -qa 'mlfoo*' | sort")
     assert "mlfoo-common-1.0-1.i686\nmlfoo-devel-1.0-1.i686\nmlfoo-libs-1.0-1.i686" in text
 
 

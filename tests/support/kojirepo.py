@@ -19,6 +19,7 @@ from adjutant.container.spec import ContainerSpec, Mount
 from adjutant.image.default import DEFAULT_IMAGE
 from adjutant.plugin.manager import Plugins
 from adjutant.rpm.header import RpmInfo, read_rpm
+from adjutant.worker.buildroot import INSTALL_CAPABILITIES
 from tests.support.fakehub import FakeHub
 
 #: The comps groups of the test repos: the build group's member comes from the repo.
@@ -189,3 +190,22 @@ def _hub_rpm(hub: FakeHub, info: RpmInfo, build_id: int) -> int:
     return hub.add_rpm(info.name, info.version, info.release, info.arch, epoch=info.epoch,
                        payloadhash=info.payloadhash, size=info.size,
                        buildtime=info.buildtime, build_id=build_id)
+
+
+def install_from_repo(runtime: ContainerRuntime, repodir: Path, packages: Sequence[str],
+                      then: str) -> str:
+    """``dnf install packages`` from the repo at ``repodir`` alone, then the shell command
+    ``then`` (a query), in a container of the default image → their output (asserts the
+    container succeeded)."""
+    output: list[bytes] = []
+    spec = ContainerSpec(
+        image=DEFAULT_IMAGE, user="0:0", capabilities=INSTALL_CAPABILITIES,
+        mounts=(Mount(repodir, "/repo"),),
+        command=("sh", "-c", "dnf -y -q --disablerepo='*' --repofrompath=dist,file:///repo "
+                 "--enablerepo=dist --setopt=dist.gpgcheck=0 --nodocs "
+                 f"--setopt=skip_if_unavailable=False install {' '.join(packages)} "
+                 f"&& {then}"))
+    result = run_container(runtime, spec, lambda _s, data: output.append(data))
+    text = b"".join(output).decode()
+    assert result.ok, text
+    return text
