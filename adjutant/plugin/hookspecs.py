@@ -286,7 +286,10 @@ def adjutant_buildroot_ready(task: Mapping[str, Any], runtime: ContainerRuntime,
     """The buildroot for a task is ready to build in.
 
     Called with the buildroot's key locked, so a cache storing it here cannot race another
-    task preparing the same buildroot.
+    task preparing the same buildroot. With the buildroot cache on, a task whose buildroot
+    has requirements may prepare it in two layers, the groups' buildroot then the
+    requirements on it (``plan.requirements``): each layer is reported here, the groups'
+    one first, with its own request (no ``packages``).
 
     :param task: as for ``adjutant_task_started``.
     :param runtime: the task's container runtime.
