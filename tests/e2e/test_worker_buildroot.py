@@ -33,11 +33,13 @@ def needs_tool_srpm(podman_ready: None, tmp_path_factory: pytest.TempPathFactory
 
 
 def markers(build_log: str) -> tuple[str, ...]:
-    """(tool version, dep version, build uid) as %build printed them. The shell's trace
-    goes to stderr, so it may interleave with them in any order: it is skipped."""
+    """(tool version, dep version, build uid) as %build printed them. The engine reads
+    stdout and stderr apart, so the shell's trace (stderr) may land before or after them:
+    only %build's stdout lines that look like a marker count, in their (stdout) order."""
     lines = build_log.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("+ cat /usr/share/"))
-    return tuple([line for line in lines[start + 1:] if not line.startswith("+ ")][:3])
+    start = next(i for i, line in enumerate(lines) if line.startswith("Executing(%build)"))
+    wanted = re.compile(r"^(\d+\.\d+-\d+|\d+)$")
+    return tuple([line for line in lines[start + 1:] if wanted.match(line)][:3])
 
 
 def log_of(hub: FakeHub, task_id: int, name: str) -> str:
