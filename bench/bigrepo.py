@@ -31,7 +31,7 @@ def name(i: int) -> str:
 
 def _requires(rng: random.Random, i: int) -> list[str]:
     if i not in GROUP:
-        below = [j for j in range(min(i, POOL))]
+        below = list(range(min(i, POOL)))
         return [name(j) for j in rng.sample(below, min(len(below), rng.randint(0, 2)))]
     picks = rng.sample(range(POOL), 4)
     kinds = [f"{name(picks[0])}", f"bpvirt({picks[1]})", f"/usr/bin/{name(picks[2])}",

@@ -140,15 +140,20 @@ class BuildrootCache:
                 (e for e in entries.values() if e.runtime == runtime.name and e.family
                  and e.family == family and set(e.requirements) <= wanted),
                 key=lambda e: (len(set(e.requirements)), e.last_used), reverse=True)
+            found = None
+            lost = []
             for entry in candidates:
-                if runtime.image_id(entry.image) != entry.image_id:
-                    del entries[_index_key(entry.runtime, entry.key)]
-                    continue
-                entry.last_used = time.time()
+                if runtime.image_id(entry.image) == entry.image_id:
+                    found = entry
+                    break
+                lost.append(entry)
+            for entry in lost:
+                del entries[_index_key(entry.runtime, entry.key)]
+            if found is not None:
+                found.last_used = time.time()
+            if found is not None or lost:  # the index is rewritten only when it changed
                 self._save(entries)
-                return entry
-            self._save(entries)
-            return None
+            return found
 
     def store(self, entry: CacheEntry) -> None:
         with self._flock("index.lock"):

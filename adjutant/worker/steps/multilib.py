@@ -46,9 +46,8 @@ _RESULT_LIMIT = 16 << 20
 
 def _counterpart(row: dict[str, Any], ml_arch: str) -> str:
     """The 32-bit file name of a 64-bit repo's rpm (a noarch rpm is its own)."""
-    if row["arch"] == "noarch":
-        return f"{row['name']}-{row['version']}-{row['release']}.noarch.rpm"
-    return f"{row['name']}-{row['version']}-{row['release']}.{ml_arch}.rpm"
+    arch = "noarch" if row["arch"] == "noarch" else ml_arch
+    return f"{row['name']}-{row['version']}-{row['release']}.{arch}.rpm"
 
 
 def _ml_packages(mldir: Path, ml_arch: str) -> dict[str, dict[str, Any]]:
