@@ -104,6 +104,7 @@ class TaskLog:
 
     def line(self, text: str) -> None:
         """Write one line of adjutant's own (e.g. the image used, a cache hit)."""
+        self._release()  # a container's held output comes before what adjutant says next
         self.write(f"{text.rstrip()}\n".encode())
 
     def close(self) -> None:

@@ -52,3 +52,13 @@ def test_a_line_that_never_ends_holds_the_other_stream_only_so_long() -> None:
 def test_held_output_is_written_when_the_log_closes() -> None:
     assert merged([(OUT, b"no newline at the end"), (ERR, b"warning\n")]) == \
         b"no newline at the endwarning\n"
+
+
+def test_held_output_comes_before_a_line_of_adjutants_own() -> None:
+    sink = Memory()
+    log = TaskLog("root.log", [("file", sink)])
+    log.write_output(OUT, b"last words")
+    log.write_output(ERR, b"error\n")
+    log.line("buildroot: done")
+    log.close()
+    assert bytes(sink.data) == b"last wordserror\nbuildroot: done\n"
