@@ -33,6 +33,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+#: The ``[adjutant]`` key naming the config file, and its default (kojid's own path).
+CONFIG_KEY = "runroot_config"
+DEFAULT_CONFIG = "/etc/kojid/plugins/runroot.conf"
+
 NETWORK_MODES = ("none", "bridge", "host")
 
 

@@ -7,12 +7,11 @@ for task handlers, so that listing plugins stays cheap.
 from __future__ import annotations
 
 from adjutant.plugin import ConfigOption, TaskHandlerProvider, hookimpl
+from adjutant_runroot.config import CONFIG_KEY, DEFAULT_CONFIG
 
 
 @hookimpl
 def adjutant_config_options() -> list[ConfigOption]:
-    from adjutant_runroot.task import CONFIG_KEY, DEFAULT_CONFIG
-
     return [ConfigOption(CONFIG_KEY, DEFAULT_CONFIG,
                          "kojid's runroot plugin config: mounts, safe roots, network")]
 

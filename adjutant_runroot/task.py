@@ -41,11 +41,16 @@ from adjutant.plugin.tasks import (
     upload,
 )
 from adjutant.plugin.tasks import upload_logs as upload_task_logs
-from adjutant_runroot.config import BindMount, RunrootConfig, RunrootConfigError, read_config
+from adjutant_runroot.config import (
+    CONFIG_KEY,
+    DEFAULT_CONFIG,
+    BindMount,
+    RunrootConfig,
+    RunrootConfigError,
+    read_config,
+)
 
 #: kojid's path of the runroot plugin config; the ``[adjutant]`` key overrides it.
-DEFAULT_CONFIG = "/etc/kojid/plugins/runroot.conf"
-CONFIG_KEY = "runroot_config"
 BUILDDIR = "/builddir"
 CAPABILITIES = ("CHOWN", "DAC_OVERRIDE", "FOWNER")
 

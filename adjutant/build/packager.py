@@ -20,9 +20,8 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from adjutant.build.hubsource import HubBuild, buildroot_arch
 from adjutant.build.local import (
     LocalBuildError,
     LocalBuildRequest,
@@ -38,6 +37,9 @@ from adjutant.plugin.manager import Plugins
 from adjutant.plugin.types import BuildrootPackages, ImageChoice, ImageRequest
 from adjutant.settings import WorkerSettings
 from adjutant.worker.emulation import Emulation, NotBuiltHere, emulation_for
+
+if TYPE_CHECKING:  # hubsource imports koji, which a build with no hub need not load
+    from adjutant.build.hubsource import HubBuild
 
 #: Where ``--keep`` leaves the buildroot image, under a name of the package's.
 KEPT_REPO = "localhost/adjutant-kept-buildroot"
@@ -236,12 +238,14 @@ def _caching(settings: WorkerSettings) -> bool:
 
 def _arch(hub: HubBuild | None, target_arch: str | None) -> str:
     if hub is not None:
+        from adjutant.build.hubsource import buildroot_arch
+
         return buildroot_arch(hub, target_arch)
     import os
 
-    import koji
+    from adjutant.container.platforms import canonical
 
-    return str(koji.canonArch(target_arch or os.uname().machine))
+    return canonical(target_arch or os.uname().machine)
 
 
 def _emulation(settings: WorkerSettings, arch: str) -> Emulation | None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from adjutant.build.hubsource import HubBuild
 from adjutant.plugin.types import BuildrootPackages, ImageChoice
 from adjutant.sbom.facts import document_facts, package_origins, write_document
 from adjutant.sbom.spdx import SBOM_NAME, Origin
 from adjutant.worker.context import TaskContext
 from adjutant.worker.inventory import buildroot_inventory
 from adjutant.worker.steps.buildroot import tag_repo_origin
+
+if TYPE_CHECKING:  # hubsource imports koji; a build with no hub does not load it
+    from adjutant.build.hubsource import HubBuild
 
 
 def repo_origin(ctx: TaskContext, hub: HubBuild | None, repos: Sequence[str]) \

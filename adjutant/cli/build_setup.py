@@ -15,7 +15,6 @@ from adjutant.settings import WorkerSettings
 def settings_for(args: argparse.Namespace, plugins: Plugins) -> WorkerSettings:
     """The option namespace of the build: ``-c``'s kojid.conf or the defaults, the hub of
     ``--profile``, and the command line's limits and cache dir."""
-    from adjutant.build.hubsource import HubSourceError, profile_endpoints
     from adjutant.build.localctx import local_settings
     from adjutant.config import ConfigError, load_config
 
@@ -31,6 +30,9 @@ def settings_for(args: argparse.Namespace, plugins: Plugins) -> WorkerSettings:
         "rpmbuild_timeout": int(args.timeout), "image_pull_policy": args.pull,
     }
     if args.profile is not None:
+        # hubsource (and so koji) is imported only for a build that reads a hub.
+        from adjutant.build.hubsource import HubSourceError, profile_endpoints
+
         try:
             hub = profile_endpoints(args.profile)
         except HubSourceError as exc:
@@ -41,7 +43,6 @@ def settings_for(args: argparse.Namespace, plugins: Plugins) -> WorkerSettings:
 
 def hub_source(args: argparse.Namespace, settings: WorkerSettings) -> Any:
     """The BuildrootSource the options ask for; a usage error says what is missing."""
-    from adjutant.build.hubsource import HubSourceError, anonymous_session, for_tag, for_task
     from adjutant.build.packager import BuildrootSource
 
     if args.root is not None:
@@ -65,6 +66,8 @@ def hub_source(args: argparse.Namespace, settings: WorkerSettings) -> Any:
     if not settings.topurl and not settings.topdir:
         fail("the hub's repos are read from topurl (or a mounted topdir): set topurl in "
              "the profile or kojid.conf")
+    from adjutant.build.hubsource import HubSourceError, anonymous_session, for_tag, for_task
+
     session = anonymous_session(settings.server)
     try:
         hub = for_tag(session, args.tag) if args.tag is not None else \

@@ -16,8 +16,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import koji
-
 from adjutant.buildroot.locks import key_lock
 from adjutant.buildroot.origins import (
     ExternalOrigin,
@@ -38,6 +36,7 @@ from adjutant.plugin import (
     PreparedBuildroot,
 )
 from adjutant.worker.context import TaskContext
+from adjutant.worker.errors import build_error
 from adjutant.worker.inventory import (
     INVENTORY_SCRIPT,
     inventory_store,
@@ -173,7 +172,7 @@ def check_requirements(requirements: Sequence[str]) -> None:
     for requirement in requirements:
         if not requirement.strip() or requirement.startswith(("-", "@")) \
                 or any(c in requirement for c in "\n\r\0"):
-            raise koji.BuildError(f"refusing BuildRequires {requirement!r}: not a package "
+            raise build_error(f"refusing BuildRequires {requirement!r}: not a package "
                                   "name or dependency")
 
 
@@ -242,7 +241,7 @@ class BuildrootPreparer:
             image = plan.image
             resolved = self.runtime.image_id(image)
             if resolved is None:
-                raise koji.BuildError(f"buildroot image {image} of the plan "
+                raise build_error(f"buildroot image {image} of the plan "
                                       f"({plan.note}) is not present")
             image_id = resolved
             packages = plan.packages or BuildrootPackages()
@@ -274,7 +273,7 @@ class BuildrootPreparer:
         on_layer = plan.requirements is not None
         start_id = self.runtime.image_id(plan.image) if on_layer else request.base_image_id
         if start_id is None:
-            raise koji.BuildError(f"buildroot image {plan.image} of the plan ({plan.note}) "
+            raise build_error(f"buildroot image {plan.image} of the plan ({plan.note}) "
                                   "is not present")
         repos = ctx.subdir("buildroot/repos")
         lists = ctx.subdir("buildroot/lists")
@@ -306,7 +305,7 @@ class BuildrootPreparer:
         try:
             result = run_container(self.runtime, spec, root_log.write_output, keep=True)
         except ContainerError as exc:
-            raise koji.BuildError(f"buildroot container failure: {exc}") from exc
+            raise build_error(f"buildroot container failure: {exc}") from exc
         try:
             if not result.ok:
                 raise self._install_failure(request, result.exit_code)
@@ -365,7 +364,7 @@ class BuildrootPreparer:
                     parse_rpm_list(written.read_text("final.tsv")))
         except UnsafeFile as exc:
             written.refuse(exc.relpath, exc.reason)
-            raise koji.BuildError(f"the buildroot's package list was refused: {exc}") \
+            raise build_error(f"the buildroot's package list was refused: {exc}") \
                 from None
 
     def _external_origins(self, request: BuildrootRequest, access: RepoAccess,
@@ -385,12 +384,12 @@ class BuildrootPreparer:
     def _task_ref(self) -> str:
         return task_image_ref(self.ctx.settings.host_name, self.ctx.task_id)
 
-    def _install_failure(self, request: BuildrootRequest, exit_code: int) -> koji.BuildError:
+    def _install_failure(self, request: BuildrootRequest, exit_code: int) -> Exception:
         text = self.ctx.logs.path("root.log").read_text(errors="replace")
         problems = list(dict.fromkeys(m.strip() for m in _DNF_PROBLEM.findall(text)))
         tail = "\n".join(text.rstrip().splitlines()[-15:])
         summary = "\n".join(problems[-10:]) or f"the install exited with status {exit_code}"
-        return koji.BuildError(
+        return build_error(
             f"buildroot installation from repo {request.repo_id} failed "
             f"(groups {', '.join(request.groups) or 'none'}; requirements "
             f"{', '.join(request.packages) or 'none'}):\n{summary}\n"

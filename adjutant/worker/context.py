@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.container.untrusted import UntrustedDir
@@ -20,7 +20,9 @@ from adjutant.logs.fanout import TaskLog
 from adjutant.plugin.manager import Plugins
 from adjutant.settings import WorkerSettings
 from adjutant.worker.emulation import Emulation
-from adjutant.worker.hublog import HubLogUploader
+
+if TYPE_CHECKING:  # hublog imports koji, which a local build (no hub) need not load
+    from adjutant.worker.hublog import HubLogUploader
 
 #: The unprivileged user builds run as, in every image.
 BUILD_UID = 1000
@@ -43,6 +45,8 @@ class TaskLogs:
 
     def _live(self) -> HubLogUploader:
         if self._uploader is None:
+            from adjutant.worker.hublog import HubLogUploader
+
             self.directory.mkdir(parents=True, exist_ok=True)
             self._uploader = HubLogUploader(self.session, self.directory, self.uploadpath,
                                             self.interval).start()

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import koji
-
 from adjutant.container.spec import Mount
 from adjutant.container.untrusted import UnsafeFile, UntrustedDir, private_dir
 from adjutant.logs.fanout import TaskLog
@@ -23,6 +21,7 @@ from adjutant.sbom.inventory import (
 )
 from adjutant.settings import WorkerSettings
 from adjutant.worker.context import TaskContext
+from adjutant.worker.errors import build_error
 from adjutant.worker.scripts import staged_script
 from adjutant.worker.steps.containers import container_spec, run_in_container
 
@@ -45,7 +44,7 @@ def read_inventory(written: UntrustedDir) -> BuildrootInventory:
             texts[name] = written.read_text(name, _LIST_LIMIT)
         except UnsafeFile as exc:
             written.refuse(exc.relpath, exc.reason)
-            raise koji.BuildError(f"the buildroot's inventory was refused: {exc}") from None
+            raise build_error(f"the buildroot's inventory was refused: {exc}") from None
     return parse_inventory(texts)
 
 
@@ -62,7 +61,7 @@ def buildroot_inventory(ctx: TaskContext, image_id: str, log: TaskLog) -> Buildr
                                                  Mount(out, _OUT, writable=True)))
     result = run_in_container(ctx, spec, log.write_output)
     if not result.ok:
-        raise koji.BuildError(f"taking the inventory of the buildroot failed (exit "
+        raise build_error(f"taking the inventory of the buildroot failed (exit "
                               f"{result.exit_code}); see {log.name}")
     inventory = read_inventory(UntrustedDir(out, log.line))
     store.put(image_id, inventory)

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import koji
+from adjutant.worker.errors import build_error
 
 RPM_ENV = "rpm.env."
 MOCK = "mock."
@@ -175,6 +175,6 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
-def _bad(key: str, value: Any, what: str) -> koji.BuildError:
-    return koji.BuildError(f"the build tag's setting {key} = {value!r} cannot be honoured: "
-                           f"{what}; fix it with koji edit-tag")
+def _bad(key: str, value: Any, what: str) -> Exception:
+    return build_error(f"the build tag's setting {key} = {value!r} cannot be honoured: "
+                       f"{what}; fix it with koji edit-tag")

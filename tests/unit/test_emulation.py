@@ -55,6 +55,16 @@ def test_koji_arches_map_to_oci_and_debian_names() -> None:
     assert from_oci("mips") is None
 
 
+def test_each_platform_arch_is_its_own_canonical_arch_in_koji() -> None:
+    """canonical() answers a table key without importing koji; koji must agree."""
+    import koji
+
+    from adjutant.container.platforms import _TABLE
+
+    for arch in _TABLE:
+        assert koji.canonArch(arch) == arch == canonical(arch)
+
+
 def test_an_unknown_arch_names_the_known_ones() -> None:
     with pytest.raises(UnknownArch, match="no container platform is known for arch 'vax'; "
                                           "known: aarch64 armhfp i386"):

@@ -6,8 +6,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import koji
-
 from adjutant.logs.fanout import TaskLog
 from adjutant.plugin.types import BuildrootPackages, BuildrootRequest
 from adjutant.sbom.spdx import Origin
@@ -18,6 +16,8 @@ from adjutant.worker.provenance import write_provenance
 from adjutant.worker.steps.image import TaskImage
 from adjutant.worker.tagsettings import tag_settings
 
+# koji is imported where it is used: ``adjutant build`` loads this module and, with no
+# hub, should not pay for koji's import (a tenth of a second).
 
 @dataclass(frozen=True)
 class Buildroot:
@@ -75,5 +75,7 @@ def prepared_buildroot(ctx: TaskContext, image: TaskImage, record: HubBuildroot,
 
 def tag_repo_origin(topurl: str | None, tag: str, repo_id: int, arch: str) -> Origin:
     """The SBOM's origin of the packages a tag's repo installed: its URL under topurl."""
+    import koji
+
     url = f"{koji.PathInfo(topdir=topurl).repo(repo_id, tag)}/{arch}" if topurl else None
     return Origin("tag-repo", f"repo {repo_id} of tag {tag}", url)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import koji
-
 from adjutant.container.errors import ContainerError
 from adjutant.container.run import OutputSink, RunResult, run_container
 from adjutant.container.spec import ContainerSpec, Limits, Mount
 from adjutant.worker.context import TaskContext
+from adjutant.worker.errors import build_error
 from adjutant.worker.labels import task_labels
 
 
@@ -46,4 +45,4 @@ def run_in_container(ctx: TaskContext, spec: ContainerSpec, sink: OutputSink) ->
     try:
         return run_container(ctx.runtime, spec, sink)
     except ContainerError as exc:
-        raise koji.BuildError(f"container failure: {exc}") from exc
+        raise build_error(f"container failure: {exc}") from exc

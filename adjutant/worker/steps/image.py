@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import koji
-
 from adjutant.container.errors import ContainerError
 from adjutant.image.availability import PullPolicy, ensure_image
 from adjutant.plugin.types import ImageChoice, ImageRequest
 from adjutant.policy.errors import PolicyError, PolicyUnavailable
 from adjutant.policy.resolver import config_default
 from adjutant.worker.context import TaskContext
+from adjutant.worker.errors import build_error
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ def choose_image(ctx: TaskContext) -> TaskImage:
     try:
         choice = ctx.plugins.resolve_image(request)
     except (PolicyError, PolicyUnavailable) as exc:
-        raise koji.BuildError(f"cannot choose the container image: {exc}") from exc
+        raise build_error(f"cannot choose the container image: {exc}") from exc
     if choice is None:
         choice = config_default(ctx.settings.adjutant_settings, ctx.arch, emulated)
     image = TaskImage(choice, local_image(ctx, choice.image))
@@ -55,7 +54,7 @@ def local_image(ctx: TaskContext, ref: str) -> str:
         return ensure_image(ctx.runtime, ref, PullPolicy(ctx.settings.image_pull_policy),
                             float(ctx.settings.container_timeouts["pull"]), platform)
     except ContainerError as exc:
-        raise koji.BuildError(f"cannot get container image: {exc}") from exc
+        raise build_error(f"cannot get container image: {exc}") from exc
 
 
 def check_image_arch(ctx: TaskContext, image: TaskImage) -> None:
@@ -67,10 +66,10 @@ def check_image_arch(ctx: TaskContext, image: TaskImage) -> None:
     try:
         info = ctx.runtime.inspect_image(image.image_id)
     except ContainerError as exc:
-        raise koji.BuildError(f"cannot inspect container image: {exc}") from exc
+        raise build_error(f"cannot inspect container image: {exc}") from exc
     found = info.arch if info else None
     if found != want:
-        raise koji.BuildError(
+        raise build_error(
             f"image {image.ref} ({image.choice.source}) is for {found or 'an unknown arch'}, "
             f"but this task builds {want} under emulation: name a {want} image in a "
             f"tag_arch rule of the tag's adjutant_image_policy or in [adjutant] "
