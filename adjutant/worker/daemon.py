@@ -195,10 +195,12 @@ def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
     try:
         while True:
             try:
-                if not taken:
-                    manager.updateBuildroots()
+                # kojid sweeps buildroots first; here the sweep (hub and engine calls)
+                # follows the take, so that a slot freed by a task's end is filled first.
                 manager.updateTasks()
                 taken = manager.getNextTask()
+                if not taken or once:
+                    manager.updateBuildroots()
             except (koji.AuthExpired, koji.AuthError) as exc:
                 log.error("session lost: %s; exiting (restart with --force-lock)", exc)
                 status = 1

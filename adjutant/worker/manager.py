@@ -132,8 +132,9 @@ class ContainerTaskManager(koji.daemon.TaskManager):
         # once (the hub refuses the task's reports by now anyway). At shutdown the task
         # process must go first: a build stopped under it would be reported as failed,
         # where the task is to be freed for another host. Containers again afterwards, in
-        # case the task created one in between.
-        if not self.shutting_down:
+        # case the task created one in between. koji passes wait=False only for a task
+        # whose process has already exited: nothing is left to stop, one sweep will do.
+        if wait and not self.shutting_down:
             self.remove_task_containers(task_id)
         done = bool(super().cleanupTask(task_id, wait=wait))
         self.remove_task_containers(task_id)
