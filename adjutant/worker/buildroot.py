@@ -173,7 +173,7 @@ def check_requirements(requirements: Sequence[str]) -> None:
         if not requirement.strip() or requirement.startswith(("-", "@")) \
                 or any(c in requirement for c in "\n\r\0"):
             raise build_error(f"refusing BuildRequires {requirement!r}: not a package "
-                                  "name or dependency")
+                              "name or dependency")
 
 
 def _layered(request: BuildrootRequest) -> bool:
@@ -242,7 +242,7 @@ class BuildrootPreparer:
             resolved = self.runtime.image_id(image)
             if resolved is None:
                 raise build_error(f"buildroot image {image} of the plan "
-                                      f"({plan.note}) is not present")
+                                  f"({plan.note}) is not present")
             image_id = resolved
             packages = plan.packages or BuildrootPackages()
             if image != request.base_image:
@@ -274,7 +274,7 @@ class BuildrootPreparer:
         start_id = self.runtime.image_id(plan.image) if on_layer else request.base_image_id
         if start_id is None:
             raise build_error(f"buildroot image {plan.image} of the plan ({plan.note}) "
-                                  "is not present")
+                              "is not present")
         repos = ctx.subdir("buildroot/repos")
         lists = ctx.subdir("buildroot/lists")
         origins_href = _origin_href(_repo_file(access, "repodata/repomd.xml"))

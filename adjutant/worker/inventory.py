@@ -62,7 +62,7 @@ def buildroot_inventory(ctx: TaskContext, image_id: str, log: TaskLog) -> Buildr
     result = run_in_container(ctx, spec, log.write_output)
     if not result.ok:
         raise build_error(f"taking the inventory of the buildroot failed (exit "
-                              f"{result.exit_code}); see {log.name}")
+                          f"{result.exit_code}); see {log.name}")
     inventory = read_inventory(UntrustedDir(out, log.line))
     store.put(image_id, inventory)
     return inventory
