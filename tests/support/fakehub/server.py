@@ -11,6 +11,7 @@ import html
 import mimetypes
 import os
 import shutil
+import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,13 @@ class HubHTTPServer(ThreadingHTTPServer):
         super().__init__(address, HubRequestHandler)
         self.dispatcher = dispatcher
         self.topdir = topdir
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up before its reply (a worker stopped mid-call) is no error
+        of the hub's; anything else is printed as the base class does."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class HubRequestHandler(BaseHTTPRequestHandler):
