@@ -113,7 +113,18 @@ def _flood_task(hub: Any, tag: dict[str, Any], srpm_rel: str, worker: Any) -> di
     log = hub.work_path(f"{koji.pathinfo.taskrelpath(task_id)}/build.log").read_bytes()
     numbers = [int(m.group(1)) for m in _LINE.finditer(log)]
     return {"state": state, "lines": len(numbers), "in_order": numbers == list(range(LINES)),
-            "lags": watcher.lags, "rss_growth": peak - rss_before, "cpu": cpu}
+            "lags": watcher.lags, "rss_growth": peak - rss_before, "cpu": cpu,
+            "broken": _first_broken(log, numbers)}
+
+
+def _first_broken(log: bytes, numbers: list[int]) -> str | None:
+    """Where the hub's copy first departs from the printed lines: the bytes around the
+    first line missing or out of place, for the report (None when every line is there)."""
+    wrong = next((i for i, n in enumerate(numbers) if n != i), len(numbers))
+    if wrong == LINES:
+        return None
+    found = log.find(f"flood {wrong - 1} ".encode()) if wrong else 0
+    return repr(log[max(found, 0):max(found, 0) + 160])
 
 
 def _big_task(hub: Any, tag: dict[str, Any], srpm_rel: str) -> bool:
@@ -153,6 +164,8 @@ def _engine(name: str) -> list[tuple[str, str]]:
         with WorkerProcess(config, tmp / "worker.log") as worker:
             result = _flood_task(hub, tag, flood, worker)
             big_ok = _big_task(hub, tag, big)
+        output_warnings = [line for line in (tmp / "worker.log").read_text(
+            errors="replace").splitlines() if "WARNING" in line and "output" in line]
         BuildrootCache(tmp / "cache" / "buildroots").prune(runtime, max_images=0)
     runtime.close()
     podman.close()
@@ -170,7 +183,9 @@ def _engine(name: str) -> list[tuple[str, str]]:
         (f"{name}: worker CPU per million lines", f"{result['cpu'] * 1e6 / LINES:.2f} s"),
         (f"{name}: 20 MB line, invalid UTF-8, marker: bytes identical on the hub",
          str(big_ok)),
-    ]
+    ] + ([(f"{name}: the hub's copy departs from the printed lines at", result["broken"])]
+         if result["broken"] else []) \
+      + [(f"{name}: worker warning", line[-200:]) for line in output_warnings[:5]]
 
 
 def main() -> None:
