@@ -289,6 +289,7 @@ ADJUTANT_OPTIONS: Mapping[str, Option] = {
     "buildroot_cache_enabled": Option(True, _bool),
     "buildroot_cache_max_images": Option(20, _int),
     "buildroot_cache_max_size": Option(20480, _int),
+    "repo_metadata_cache_entries": Option(4, _int),
     "emulated_arches": Option([], _arches),
     "emulation_timeout_factor": Option(4.0, _factor),
     "emulation_deny": Option([], _words),

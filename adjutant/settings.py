@@ -112,6 +112,7 @@ class WorkerSettings:
     buildroot_cache_enabled: bool
     buildroot_cache_max_images: int
     buildroot_cache_max_size: int
+    repo_metadata_cache_entries: int
     #: Foreign arches built under qemu-user, canonical (``aarch64``).
     emulated_arches: Sequence[str]
     emulation_timeout_factor: float

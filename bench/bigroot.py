@@ -6,8 +6,8 @@ the fake hub, measured on the hub from ``newBuildRoot`` (INIT) to BUILDING:
 - warm: the same SRPM again (cache hit);
 - near miss: an SRPM with one BuildRequires more (starts from the warm buildroot).
 
-Targets: warm <= 0.05 x cold, near miss <= 0.3 x cold. Also printed: how often the
-install containers read each repo id's metadata (dnf runs per repo id).
+Targets: warm <= 0.05 x cold, near miss <= 0.3 x cold, and each repo id's metadata
+fetched at most once on the host (counted from dnf's own download lines in root.log).
 """
 
 from __future__ import annotations
@@ -29,11 +29,14 @@ def _preparation(hub: Any, task_id: int) -> float:
     return float(times["BUILDING"] - times["INIT"])
 
 
-def _dnf_runs(hub: Any, task_id: int) -> int:
+def _metadata_reads(hub: Any, task_id: int) -> tuple[int, int]:
+    """(times dnf fetched the repo's metadata, dnf install runs) in the task's root.log."""
     import koji
 
+    from tests.support.kojirepo import metadata_fetches
+
     log = hub.work_path(f"{koji.pathinfo.taskrelpath(task_id)}/root.log").read_text()
-    return log.count("adjutant: installing group ") \
+    return metadata_fetches(log), log.count("adjutant: installing group ") \
         + log.count("adjutant: installing build requirements")
 
 
@@ -56,6 +59,7 @@ def main() -> None:
     cold: list[float] = []
     warm: list[float] = []
     near: list[float] = []
+    fetches: list[int] = []
     dnf_runs: list[int] = []
     with tempfile.TemporaryDirectory() as tmp_name, \
             FakeHub(Path(tmp_name) / "topdir", RunInterval=0) as hub:
@@ -71,13 +75,16 @@ def main() -> None:
             for _ in range(ROUNDS):
                 tag = {"name": "bench-build",
                        "repo_id": make_koji_repo(hub, runtime, "bench-build", rpms, groups())}
-                runs = 0
+                reads = runs = 0
                 for srpm, times in ((srpms[0], cold), (srpms[0], warm), (srpms[1], near)):
                     task_id = build_arch_task(hub, srpm, tag)
                     if wait_task(hub, task_id, timeout=900)["state_name"] != "CLOSED":
                         raise RuntimeError(f"task {task_id} failed; see {tmp}/worker.log")
                     times.append(_preparation(hub, task_id))
-                    runs += _dnf_runs(hub, task_id)
+                    task_reads, task_runs = _metadata_reads(hub, task_id)
+                    reads += task_reads
+                    runs += task_runs
+                fetches.append(reads)
                 dnf_runs.append(runs)
                 installed = len(hub.buildroot(hub.task_result(task_id)["brootid"])["listing"])
         BuildrootCache(tmp / "cache" / "buildroots").prune(runtime, max_images=0)
@@ -89,8 +96,8 @@ def main() -> None:
         ("near miss (one BuildRequires more)", spread(near)),
         ("warm / cold (target <= 0.05)", f"{median(warm) / median(cold):.3f}"),
         ("near miss / cold (target <= 0.30)", f"{median(near) / median(cold):.3f}"),
-        ("dnf runs reading a repo id's metadata, per repo id over its 3 tasks "
-         "(target 1)", f"{max(dnf_runs)}"),
+        ("times a repo id's metadata was fetched on this host, over its 3 tasks' "
+         f"{max(dnf_runs)} dnf installs (target 1)", f"{max(fetches)}"),
     ])
 
 

@@ -42,6 +42,7 @@ from adjutant.worker.inventory import (
     inventory_store,
     read_inventory,
 )
+from adjutant.worker.repometa import shared_metadata
 from adjutant.worker.scripts import staged_script
 from adjutant.worker.steps.containers import container_spec
 
@@ -285,22 +286,31 @@ class BuildrootPreparer:
         if on_layer:
             environment.pop("ADJUTANT_MODULE_SETUP", None)  # done in the layer below
         groups = "" if on_layer else ",".join(request.groups)
+        # A merged repo (the tag has external repos) needs the network either way:
+        # dnf fetches external packages from their own repos' URLs.
+        network = access.network or origins_href is not None
+        repo_mounts = (*access.mounts,
+                       Mount(staged_script(ctx.workdir, "install.sh"), INSTALL_SCRIPT),
+                       Mount(repos, REPOS_DIR))
+        metadata = shared_metadata(ctx, start_id, INSTALL_SCRIPT,
+                                   (repos / "koji.repo").read_text(), environment,
+                                   repo_mounts, network, request.repo_id is not None,
+                                   root_log)
+        if metadata is not None:
+            environment.update(metadata.environment)
         spec = container_spec(
             ctx,
             start_id,
             ("sh", INSTALL_SCRIPT, LISTS_DIR, groups,
              *(plan.requirements if plan.requirements is not None else request.packages)),
-            # A merged repo (the tag has external repos) needs the network either way:
-            # dnf fetches external packages from their own repos' URLs.
-            user="0:0", environment=environment,
-            network=access.network or origins_href is not None,
+            user="0:0", environment=environment, network=network,
             network_mode=ctx.settings.install_network,
             capabilities=INSTALL_CAPABILITIES,
             timeout=float(ctx.settings.rpmbuild_timeout),
-            mounts=(*access.mounts,
-                    Mount(staged_script(ctx.workdir, "install.sh"), INSTALL_SCRIPT),
+            mounts=(*repo_mounts,
                     Mount(staged_script(ctx.workdir, "inventory.sh"), INVENTORY_SCRIPT),
-                    Mount(repos, REPOS_DIR), Mount(lists, LISTS_DIR, writable=True)),
+                    Mount(lists, LISTS_DIR, writable=True),
+                    *((metadata.mount,) if metadata is not None else ())),
         )
         try:
             result = run_container(self.runtime, spec, root_log.write_output, keep=True)

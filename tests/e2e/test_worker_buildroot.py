@@ -15,7 +15,7 @@ import pytest
 from adjutant.container.runtime import ContainerRuntime
 from tests.support.cli import adjutant
 from tests.support.fakehub import FakeHub
-from tests.support.kojirepo import GROUPS, make_koji_repo, package_spec
+from tests.support.kojirepo import GROUPS, make_koji_repo, metadata_fetches, package_spec
 from tests.support.kojisetup import build_arch_task, make_srpm, upload_srpm, wait_task
 from tests.support.worker import WorkerProcess
 
@@ -159,6 +159,14 @@ def test_a_near_miss_installs_only_the_missing_requirement_on_the_closest_buildr
     second = build_arch_task(hub, upload_srpm(hub, both), build_tag)
     assert wait_task(hub, second)["state_name"] == "CLOSED", worker.log()[-3000:]
     root_log = log_of(hub, second, "root.log")
+    # The repo id's metadata was fetched once on this host, by the first task's makecache
+    # container: its two install layers and the near miss started from that cache.
+    first_log = log_of(hub, first, "root.log")
+    assert metadata_fetches(first_log) == 1, first_log
+    assert first_log.count("caching the repos' metadata on this host") == 1
+    assert first_log.count("starting from this host's cached metadata") == 2
+    assert metadata_fetches(root_log) == 0, root_log
+    assert "starting from this host's cached metadata" in root_log
     assert "buildroot cache near miss" in root_log
     assert "installing only adjutant-tool" in root_log
     assert "installing group build" not in root_log

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,16 @@ from tests.support.fakehub import FakeHub
 #: The comps groups of the test repos: the build group's member comes from the repo.
 GROUPS: Mapping[str, Sequence[str]] = {"build": ["adjutant-buildsys"],
                                        "srpm-build": ["adjutant-buildsys"]}
+
+
+#: dnf's line for a repo whose metadata it fetched ("Koji repo 1 (x86_64)  1 MB/s | 2 kB").
+_METADATA_FETCH = re.compile(r"^Koji repo \d+ \(\w+\) +[\d.]+ +\w?B/s +\|", re.MULTILINE)
+
+
+def metadata_fetches(root_log: str) -> int:
+    """How many times dnf fetched a Koji repo's metadata, by what it printed in root.log
+    (a run that found the metadata in its cache prints no such line)."""
+    return len(_METADATA_FETCH.findall(root_log))
 
 
 def package_spec(name: str, version: str = "1.0", requires: Sequence[str] = (),
