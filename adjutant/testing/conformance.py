@@ -59,6 +59,15 @@ class _Collect:
         return self.data[stream].decode()
 
 
+def _first_difference(stream: Stream, got: list[str], want: list[str]) -> str:
+    """Where ``got`` first departs from ``want``, with the lines around it."""
+    at = next((i for i, (g, w) in enumerate(zip(got, want, strict=False)) if g != w),
+              min(len(got), len(want)))
+    return (f"{stream.name}: {len(got)} lines, {len(want)} expected; first difference at "
+            f"line {at}: got {got[max(at - 2, 0):at + 3]}, expected "
+            f"{want[max(at - 2, 0):at + 3]}")
+
+
 def _run(runtime: ContainerRuntime, image: str, script: str, **kwargs: object) \
         -> tuple[RunResult, _Collect]:
     sink = _Collect()
@@ -113,10 +122,10 @@ class RuntimeConformance:
         spec = ContainerSpec(image=image, command=("python3", "-c", program))
         result = run_container(runtime, spec, sink)
         assert result.exit_code == 0
-        out = sink.text(Stream.STDOUT).splitlines()
-        err = sink.text(Stream.STDERR).splitlines()
-        assert out == [f"line {i}" for i in range(0, lines, 2)]
-        assert err == [f"line {i}" for i in range(1, lines, 2)]
+        for stream, first in ((Stream.STDOUT, 0), (Stream.STDERR, 1)):
+            got = sink.text(stream).splitlines()
+            want = [f"line {i}" for i in range(first, lines, 2)]
+            assert got == want, _first_difference(stream, got, want)
 
     def test_output_arrives_while_the_container_runs(self, runtime: ContainerRuntime,
                                                      image: str) -> None:
