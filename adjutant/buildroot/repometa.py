@@ -80,8 +80,12 @@ class RepoMetadataCache:
         """The ready entries' keys, most recently used first."""
         if not self.root.is_dir():
             return []
-        stamps = [(p.stat().st_mtime, p.name.removesuffix(".ready"))
-                  for p in self.root.glob("*.ready") if p.is_file()]
+        stamps = []
+        for stamp in self.root.glob("*.ready"):
+            try:  # another task's prune may remove it meanwhile
+                stamps.append((stamp.stat().st_mtime, stamp.name.removesuffix(".ready")))
+            except FileNotFoundError:
+                continue
         return [key for _, key in sorted(stamps, reverse=True)]
 
     def prune(self, keep: int) -> list[str]:

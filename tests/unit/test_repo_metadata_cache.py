@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from adjutant.buildroot.repometa import RepoMetadataCache
 
 REPO = "[koji]\nname=Koji repo 7 (x86_64)\nbaseurl=file:///mnt/koji/repos/f-build/7/x86_64\n"
@@ -60,3 +62,23 @@ def test_removing_an_entry_leaves_what_its_links_point_to(tmp_path: Path) -> Non
     cache.discard(key)
     assert not entry.exists() and not cache.ready(key)
     assert (outside / "precious").read_text() == "keep me"
+
+
+def test_a_stamp_another_task_pruned_meanwhile_is_passed_over(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = RepoMetadataCache(tmp_path)
+    key = cache.key(REPO, "")
+    cache.empty_entry(key)
+    cache.mark_ready(key)
+    real_glob = Path.glob
+    gone = tmp_path / "repometa" / "0123.ready"  # listed, then removed before its stat
+
+    def glob(self: Path, pattern: str) -> list[Path]:
+        return [gone, *real_glob(self, pattern)]
+
+    real_is_file = Path.is_file
+    monkeypatch.setattr(Path, "glob", glob)
+    # Still there when looked at, gone by the time its time is read.
+    monkeypatch.setattr(Path, "is_file", lambda self: self == gone or real_is_file(self))
+    assert cache.entries() == [key]
+    assert cache.prune(0) == [key]
