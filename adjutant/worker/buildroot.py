@@ -279,9 +279,9 @@ class BuildrootPreparer:
         repos = ctx.subdir("buildroot/repos")
         lists = ctx.subdir("buildroot/lists")
         origins_href = _origin_href(_repo_file(access, "repodata/repomd.xml"))
-        (repos / "koji.repo").write_text(
-            repo_file(request, access.url, ctx.settings.yum_proxy)
-            + more_repo_files(access.more_urls, ctx.settings.yum_proxy))
+        repo_text = (repo_file(request, access.url, ctx.settings.yum_proxy)
+                     + more_repo_files(access.more_urls, ctx.settings.yum_proxy))
+        (repos / "koji.repo").write_text(repo_text)
         environment = install_environment(request)
         if on_layer:
             environment.pop("ADJUTANT_MODULE_SETUP", None)  # done in the layer below
@@ -292,8 +292,7 @@ class BuildrootPreparer:
         repo_mounts = (*access.mounts,
                        Mount(staged_script(ctx.workdir, "install.sh"), INSTALL_SCRIPT),
                        Mount(repos, REPOS_DIR))
-        metadata = shared_metadata(ctx, start_id, INSTALL_SCRIPT,
-                                   (repos / "koji.repo").read_text(), environment,
+        metadata = shared_metadata(ctx, start_id, INSTALL_SCRIPT, repo_text, environment,
                                    repo_mounts, network, request.repo_id is not None,
                                    root_log)
         if metadata is not None:
