@@ -25,31 +25,45 @@ def iter_frames(chunks: Iterable[bytes]) -> Iterator[tuple[Stream, bytes]]:
     Raises ContainerError when the data does not follow the frame format (for instance a
     container created with a TTY), rather than delivering garbage as output.
     """
-    buf = bytearray()
+    buf = b""
+    waiting: list[bytes] = []   # chunks held until the frame they continue is whole
+    held = 0                    # their length, with buf's
+    need = _HEADER.size         # bytes buf must hold before its first frame can be read
     for chunk in chunks:
         if not chunk:
             continue
-        buf += chunk
+        if held + len(chunk) < need:
+            waiting.append(chunk)
+            held += len(chunk)
+            continue
+        buf = b"".join([buf, *waiting, chunk]) if buf or waiting else chunk
+        waiting.clear()
         pos = 0
-        run_stream: int | None = None
-        run = bytearray()
-        while len(buf) - pos >= _HEADER.size:
+        n = len(buf)
+        run_stream = 0
+        run: list[bytes] = []
+        need = _HEADER.size
+        while n - pos >= _HEADER.size:
             stream_id, size = _HEADER.unpack_from(buf, pos)
-            if stream_id not in (0, 1, 2):
+            if stream_id > 2:
                 raise ContainerError(f"unexpected output frame header (stream id {stream_id})")
-            end = pos + _HEADER.size + size
-            if len(buf) < end:
+            start = pos + _HEADER.size
+            end = start + size
+            if end > n:
+                need = _HEADER.size + size
                 break
             if size:
                 sid = 2 if stream_id == 2 else 1
-                if run_stream is not None and sid != run_stream:
-                    yield Stream(run_stream), bytes(run)
-                    run.clear()
-                run_stream = sid
-                run += buf[pos + _HEADER.size:end]
+                if sid != run_stream:
+                    if run:
+                        yield Stream(run_stream), b"".join(run)
+                        run = []
+                    run_stream = sid
+                run.append(buf[start:end])
             pos = end
-        if run_stream is not None and run:
-            yield Stream(run_stream), bytes(run)
-        del buf[:pos]
-    if buf:
-        raise ContainerError(f"output ended inside a frame ({len(buf)} bytes left over)")
+        if run:
+            yield Stream(run_stream), b"".join(run)
+        buf = buf[pos:] if pos < n else b""
+        held = len(buf)
+    if buf or waiting:
+        raise ContainerError(f"output ended inside a frame ({held} bytes left over)")

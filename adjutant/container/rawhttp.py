@@ -84,44 +84,65 @@ def _raw(sock: socket.socket, first: bytes) -> Iterator[bytes]:
 
 
 def _dechunk(sock: socket.socket, first: bytes) -> Iterator[bytes]:
-    """The body of a chunked response, decoded as it arrives (trailers ignored)."""
-    buf = bytearray(first)
-    remaining = 0        # bytes left in the current chunk
-    crlf = False         # the CRLF after a chunk's data is still to be skipped
+    """The body of a chunked response, decoded as it arrives (trailers ignored).
+
+    Each received block is yielded as one piece: the data of every chunk complete in it,
+    and the start of one that is not. A chunk wholly inside the block (the common case:
+    podman sends one line per chunk) costs one find, one int and one slice.
+    """
+    buf = first
+    pos = 0
+    remaining = 0        # data bytes of the current chunk still to come
+    crlf = 0             # bytes of the CRLF after a chunk's data still to skip
     while True:
-        out = bytearray()
-        pos = 0
-        while True:
+        pieces: list[bytes] = []
+        n = len(buf)
+        while pos < n:
             if remaining:
-                take = min(remaining, len(buf) - pos)
-                out += buf[pos:pos + take]
+                take = min(remaining, n - pos)
+                pieces.append(buf[pos:pos + take])
                 pos += take
                 remaining -= take
                 if remaining:
                     break
-                crlf = True
+                crlf = 2
             if crlf:
-                if len(buf) - pos < 2:
+                skip = min(crlf, n - pos)
+                pos += skip
+                crlf -= skip
+                if crlf:
                     break
-                pos += 2
-                crlf = False
             end = buf.find(b"\r\n", pos)
             if end < 0:
                 break
-            try:
-                size = int(bytes(buf[pos:end]).split(b";", 1)[0], 16)
-            except ValueError:
-                raise ContainerError("malformed chunked response from the engine") from None
-            pos = end + 2
+            size = _chunk_size(buf[pos:end])
             if size == 0:
-                if out:
-                    yield bytes(out)
+                if pieces:
+                    yield b"".join(pieces)
                 return
-            remaining = size
-        del buf[:pos]
-        if out:
-            yield bytes(out)
+            pos = end + 2
+            stop = pos + size
+            if stop + 2 <= n:
+                pieces.append(buf[pos:stop])
+                pos = stop + 2
+            else:
+                remaining = size
+        if pieces:
+            yield b"".join(pieces)
         data = sock.recv(_BLOCK)
         if not data:
             return
-        buf += data
+        # What is left is at most a chunk's size line or CRLF: copying it is cheap.
+        buf = buf[pos:] + data if pos < n else data
+        pos = 0
+
+
+def _chunk_size(line: bytes) -> int:
+    try:
+        return int(line, 16)
+    except ValueError:
+        pass
+    try:
+        return int(line.split(b";", 1)[0], 16)  # with a chunk extension
+    except ValueError:
+        raise ContainerError("malformed chunked response from the engine") from None
