@@ -4,12 +4,20 @@ kojid tails each log about once a second and uploads what is new with koji's
 ``incremental_upload`` (offset = bytes already sent, overwrite), so anyone can read the
 log on the hub during the build. This does the same from a thread; the files themselves
 are written by the ``file`` log sink, so back-pressure never reaches the build.
+
+One difference: a log with a full upload piece waiting goes up at once instead of at its
+next second. A log flood then reaches the hub as fast as it is written, and no call is
+added: each still carries a full piece, and a log that trickles is still sent once a
+second.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,18 +25,29 @@ from koji.daemon import incremental_upload
 
 log = logging.getLogger(__name__)
 
+#: What ``incremental_upload`` sends in one call: a log with this much waiting is due.
+UPLOAD_PIECE = 65536
+#: How many times per interval the thread looks for logs with a full piece waiting.
+CHECKS_PER_INTERVAL = 4
+
 
 class HubLogUploader:
-    """Uploads every file named in ``names`` under ``directory`` to ``uploadpath``."""
+    """Uploads every file named in ``names`` under ``directory`` to ``uploadpath``.
+
+    A log is due ``interval`` seconds after its last upload, or as soon as a full upload
+    piece of it waits; ``clock`` is the monotonic clock those times are read from.
+    """
 
     def __init__(self, session: Any, directory: Path, uploadpath: str,
-                 interval: float = 1.0) -> None:
+                 interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._session = session
         self._dir = directory
         self._uploadpath = uploadpath
         self._interval = interval
+        self._clock = clock
         self._names: list[str] = []
         self._files: dict[str, IO[bytes]] = {}
+        self._sent_at: dict[str, float] = {}
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="hub-logs", daemon=True)
@@ -44,11 +63,17 @@ class HubLogUploader:
         return self
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
+        while not self._stop.wait(self._interval / CHECKS_PER_INTERVAL):
             self.upload_new()
 
+    def _due(self, name: str, fh: IO[bytes], now: float) -> bool:
+        if now - self._sent_at.get(name, -self._interval) >= self._interval:
+            return True
+        return os.fstat(fh.fileno()).st_size - fh.tell() >= UPLOAD_PIECE
+
     def upload_new(self, final: bool = False) -> None:
-        """Upload whatever was appended to each log since the last pass.
+        """Upload whatever was appended to each due log since its last upload (every
+        log on the final pass).
 
         The final pass raises when an upload fails (the logs would be incomplete) and
         creates empty logs on the hub too (an incremental upload sends nothing for them).
@@ -61,6 +86,10 @@ class HubLogUploader:
                     if not path.exists():
                         continue
                     fh = self._files[name] = open(path, "rb")  # noqa: SIM115
+                now = self._clock()
+                if not final and not self._due(name, fh, now):
+                    continue
+                self._sent_at[name] = now
                 start = fh.tell()
                 try:
                     if final and start == 0 and (self._dir / name).stat().st_size == 0:

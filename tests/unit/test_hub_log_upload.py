@@ -1,0 +1,68 @@
+"""Live log uploads: when a log is due to go to the hub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from koji import util
+
+from adjutant.worker.hublog import UPLOAD_PIECE, HubLogUploader
+
+
+class Session:
+    """Records koji's fast uploads the way the hub would answer them."""
+
+    def __init__(self) -> None:
+        self.opts = {"use_fast_upload": True}
+        self.received: list[tuple[int, int]] = []
+
+    def rawUpload(self, data: bytes, offset: int, path: str, name: str,
+                  overwrite: bool = False) -> dict[str, Any]:
+        self.received.append((offset, len(data)))
+        return {"hexdigest": util.adler32_constructor(data).hexdigest()}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_log_goes_up_once_an_interval_unless_a_full_piece_waits(tmp_path: Path) -> None:
+    session, clock = Session(), Clock()
+    uploader = HubLogUploader(session, tmp_path, "tasks/1", interval=1.0, clock=clock)
+    uploader.add("build.log")
+    log = tmp_path / "build.log"
+    log.write_bytes(b"first line\n")
+    uploader.upload_new()
+    assert session.received == [(0, 11)]
+
+    with log.open("ab") as fh:
+        fh.write(b"a few more bytes\n")
+    clock.now += 0.3
+    uploader.upload_new()
+    assert session.received == [(0, 11)], "a trickle waits for its interval"
+
+    with log.open("ab") as fh:
+        fh.write(b"x" * UPLOAD_PIECE)
+    clock.now += 0.2
+    uploader.upload_new()
+    assert session.received == [(0, 11), (11, UPLOAD_PIECE), (11 + UPLOAD_PIECE, 17)], \
+        "a full piece waiting goes up at once, with everything before it"
+
+    with log.open("ab") as fh:
+        fh.write(b"tail\n")
+    clock.now += 0.9
+    uploader.upload_new()
+    assert len(session.received) == 3
+    clock.now += 0.1
+    uploader.upload_new()
+    assert session.received[-1] == (11 + UPLOAD_PIECE + 17, 5)
+
+    with log.open("ab") as fh:
+        fh.write(b"last\n")
+    uploader.stop()
+    assert session.received[-1] == (11 + UPLOAD_PIECE + 22, 5), "the final pass sends all"
