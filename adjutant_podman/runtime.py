@@ -31,12 +31,13 @@ from adjutant.container import (
     OutputStream,
     Stream,
 )
-from adjutant.container.frames import iter_frames
+from adjutant.container.frames import after_delivered, iter_frames
 from adjutant.container.http import TIMEOUT_ERRORS, UNAVAILABLE_ERRORS
 from adjutant.container.platforms import from_oci
 from adjutant.container.rawhttp import UnixStream
 from adjutant.container.refs import label_changes, split_ref
 from adjutant.container.sockets import socket_answers, socket_path, wait_for_socket
+from adjutant_podman.logfile import K8sLogFollow, LogFileError, k8s_log_path, read_k8s_log
 from adjutant_podman.ulimits import with_defaults
 
 log = logging.getLogger(__name__)
@@ -295,12 +296,50 @@ class PodmanRuntime(ContainerRuntime):
                           self.timeouts.api)
 
     def output(self, container_id: str) -> OutputStream:
+        """The output followed in podman's log file when it is a ``k8s-file`` on this host
+        (see ``logfile``: podman's own follower can cut a line), else through the API."""
+        path = self._log_file(container_id)
+        if path is not None:
+            return K8sLogFollow(path, lambda: self._exited(container_id))
         stream = self._log_stream(container_id, follow=True)
         if stream is not None:
             return _SocketLogFollow(stream)
         return _LogFollow(self.client, container_id, self.timeouts.api)
 
     def read_output(self, container_id: str) -> Iterator[tuple[Stream, bytes]]:
+        """The whole output: from podman's log file when it is a ``k8s-file`` on this
+        host, else, or for what the file could not give, through the API."""
+        from_file = {Stream.STDOUT: 0, Stream.STDERR: 0}
+        path = self._log_file(container_id)
+        if path is not None:
+            try:
+                for stream, data in read_k8s_log(path):
+                    from_file[stream] += len(data)
+                    yield stream, data
+                return
+            except LogFileError as exc:
+                log.warning("reading the log file of %s failed (%s); reading its output "
+                            "through the API", container_id[:12], exc)
+        yield from after_delivered(self._read_output_api(container_id), from_file)
+
+    def _log_file(self, container_id: str) -> str | None:
+        """The container's k8s-file log when podman is on this host, else None."""
+        if socket_path(self.url) is None:
+            return None
+        response = self._request(f"inspecting {container_id}", "get",
+                                 f"/containers/{container_id}/json")
+        return k8s_log_path(response.json())
+
+    def _exited(self, container_id: str) -> bool:
+        """True once podman has the container's exit status (conmon wrote it after the
+        last of the output); an engine that does not answer says nothing yet."""
+        try:
+            state = self.container_state(container_id)
+        except ContainerError:
+            return False
+        return str(state.get("Status", "")).lower() in ("exited", "stopped")
+
+    def _read_output_api(self, container_id: str) -> Iterator[tuple[Stream, bytes]]:
         stream = self._log_stream(container_id, follow=False)
         if stream is not None:
             what = f"reading the output of {container_id}"

@@ -8,7 +8,7 @@ length, then the payload. Chunks from the HTTP body split frames anywhere.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from adjutant.container.errors import ContainerError
 from adjutant.container.spec import Stream
@@ -67,3 +67,15 @@ def iter_frames(chunks: Iterable[bytes]) -> Iterator[tuple[Stream, bytes]]:
         held = len(buf)
     if buf or waiting:
         raise ContainerError(f"output ended inside a frame ({held} bytes left over)")
+
+
+def after_delivered(output: Iterable[tuple[Stream, bytes]],
+                    delivered: Mapping[Stream, int]) -> Iterator[tuple[Stream, bytes]]:
+    """``output`` (a container's whole output, read again from the start) without the
+    first ``delivered[stream]`` bytes of each stream, which a reader already passed on."""
+    seen = {Stream.STDOUT: 0, Stream.STDERR: 0}
+    for stream, data in output:
+        skip = delivered.get(stream, 0) - seen[stream]
+        seen[stream] += len(data)
+        if skip < len(data):
+            yield stream, data[max(skip, 0):]

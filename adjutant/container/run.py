@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from adjutant.container.cgroups import OomWatch
 from adjutant.container.errors import ContainerError, EngineTimeout, EngineUnavailable
+from adjutant.container.frames import after_delivered
 from adjutant.container.runtime import ContainerRuntime, OutputStream
 from adjutant.container.spec import ContainerSpec, Stream
 
@@ -271,9 +272,5 @@ def _finish_output(
     delivered = reader.stop()
     if reader.error is not None:
         raise reader.error
-    seen = {Stream.STDOUT: 0, Stream.STDERR: 0}
-    for stream, data in runtime.read_output(container_id):
-        skip = delivered[stream] - seen[stream]
-        seen[stream] += len(data)
-        if skip < len(data):
-            sink(stream, data[max(skip, 0):])
+    for stream, data in after_delivered(runtime.read_output(container_id), delivered):
+        sink(stream, data)

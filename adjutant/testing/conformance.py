@@ -127,6 +127,38 @@ class RuntimeConformance:
             want = [f"line {i}" for i in range(first, lines, 2)]
             assert got == want, _first_difference(stream, got, want)
 
+    def test_read_output_after_exit_is_every_byte(self, runtime: ContainerRuntime,
+                                                  image: str) -> None:
+        """``read_output`` of a finished container: both streams byte for byte, with a
+        line longer than any engine's log record, an empty line and a last line with no
+        newline. (Bytes that are not UTF-8 are not asked of it: docker keeps its logs in
+        JSON and reads them back with U+FFFD in their place; the live output carries
+        them exactly, which the log-flood bench checks on both engines.)"""
+        program = textwrap.dedent("""
+            import sys
+            out, err = sys.stdout.buffer, sys.stderr.buffer
+            out.write(b"first\\n\\n"); out.flush()
+            err.write(b"to stderr\\n"); err.flush()
+            out.write(b"<" + b"y" * 100000 + b">\\n"); out.flush()
+            err.write(b"partial "); err.flush()
+            err.write(b"end"); err.flush()
+            out.write(b"no newline at the end")
+        """)
+        expected = {Stream.STDOUT: b"first\n\n<" + b"y" * 100000 + b">\n"
+                                   b"no newline at the end",
+                    Stream.STDERR: b"to stderr\npartial end"}
+        container_id = runtime.create(ContainerSpec(image=image,
+                                                    command=("python3", "-c", program)))
+        try:
+            runtime.start(container_id)
+            assert runtime.wait(container_id, 60.0) == 0
+            got = {Stream.STDOUT: b"", Stream.STDERR: b""}
+            for stream, data in runtime.read_output(container_id):
+                got[stream] += data
+        finally:
+            runtime.remove(container_id)
+        assert got == expected
+
     def test_output_arrives_while_the_container_runs(self, runtime: ContainerRuntime,
                                                      image: str) -> None:
         first_seen: list[float] = []
