@@ -20,6 +20,7 @@ as bytes only. It is opened without following a link and must be a regular file.
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import threading
@@ -27,8 +28,12 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from adjutant.container import OutputStream, Stream
+from adjutant.container.frames import after_delivered
 
-_BLOCK = 1 << 20
+log = logging.getLogger(__name__)
+
+#: Read size: small enough that a block's records, split into lines, stay a few MB.
+_BLOCK = 256 * 1024
 _STREAMS = {b"stdout": Stream.STDOUT, b"stderr": Stream.STDERR}
 #: podman's word for "no size limit": with a limit, conmon truncates the file as it goes.
 _UNLIMITED = ("", "0", "0B", "-1")
@@ -128,20 +133,47 @@ class K8sLogFollow(OutputStream):
     most every ``check`` seconds, and once that is true (conmon has drained the
     container's output into the file and synced it before podman says so), it reads to
     the end once more and stops. ``close()`` from another thread stops it at once.
+
+    A file that cannot be used (not readable by this user, a link, a record out of
+    format) is not the build's fault: the output then comes from ``fallback()`` (podman's
+    API follower), without what the file already gave.
     """
 
-    def __init__(self, path: str, exited: Callable[[], bool], poll: float = 0.05,
+    def __init__(self, path: str, exited: Callable[[], bool],
+                 fallback: Callable[[], OutputStream], poll: float = 0.05,
                  check: float = 1.0) -> None:
         self.path = path
         self._exited = exited
+        self._fallback = fallback
         self._poll = poll
         self._check = check
         self._closed = threading.Event()
+        self._lock = threading.Lock()
+        self._api: OutputStream | None = None
 
     def close(self) -> None:
-        self._closed.set()
+        with self._lock:
+            self._closed.set()
+            if self._api is not None:
+                self._api.close()
 
     def __iter__(self) -> Iterator[tuple[Stream, bytes]]:
+        delivered = {Stream.STDOUT: 0, Stream.STDERR: 0}
+        try:
+            for stream, data in self._follow():
+                delivered[stream] += len(data)
+                yield stream, data
+            return
+        except LogFileError as exc:
+            log.warning("following the log file %s failed (%s); following the output "
+                        "through podman's API", self.path, exc)
+        with self._lock:
+            if self._closed.is_set():
+                return
+            self._api = self._fallback()
+        yield from after_delivered(self._api, delivered)
+
+    def _follow(self) -> Iterator[tuple[Stream, bytes]]:
         fd = self._open()
         if fd is None:
             return

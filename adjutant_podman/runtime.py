@@ -134,6 +134,8 @@ class PodmanRuntime(ContainerRuntime):
         self._ensure_service(start_service)
         # Every call is bounded by the api timeout unless it passes its own.
         self.client = podman.PodmanClient(base_url=url, timeout=self.timeouts.api)
+        #: Each container's k8s-file log (None: use the API), asked once per container.
+        self._log_paths: dict[str, str | None] = {}
 
     # -- engine ------------------------------------------------------------------------
 
@@ -300,7 +302,11 @@ class PodmanRuntime(ContainerRuntime):
         (see ``logfile``: podman's own follower can cut a line), else through the API."""
         path = self._log_file(container_id)
         if path is not None:
-            return K8sLogFollow(path, lambda: self._exited(container_id))
+            return K8sLogFollow(path, lambda: self._exited(container_id),
+                                lambda: self._api_output(container_id))
+        return self._api_output(container_id)
+
+    def _api_output(self, container_id: str) -> OutputStream:
         stream = self._log_stream(container_id, follow=True)
         if stream is not None:
             return _SocketLogFollow(stream)
@@ -326,9 +332,11 @@ class PodmanRuntime(ContainerRuntime):
         """The container's k8s-file log when podman is on this host, else None."""
         if socket_path(self.url) is None:
             return None
-        response = self._request(f"inspecting {container_id}", "get",
-                                 f"/containers/{container_id}/json")
-        return k8s_log_path(response.json())
+        if container_id not in self._log_paths:
+            response = self._request(f"inspecting {container_id}", "get",
+                                     f"/containers/{container_id}/json")
+            self._log_paths[container_id] = k8s_log_path(response.json())
+        return self._log_paths[container_id]
 
     def _exited(self, container_id: str) -> bool:
         """True once podman has the container's exit status (conmon wrote it after the
@@ -388,6 +396,7 @@ class PodmanRuntime(ContainerRuntime):
                       params={"signal": "KILL"}, absent_ok=(404, 409, 500))
 
     def remove(self, container_id: str) -> None:
+        self._log_paths.pop(container_id, None)
         for attempt in range(_REMOVE_ATTEMPTS):
             response = self._request(f"removing {container_id}", "delete",
                                      f"/containers/{container_id}", "commit",

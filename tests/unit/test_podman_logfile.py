@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import random
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from adjutant.container.runtime import OutputStream
 from adjutant.container.spec import Stream
 from adjutant_podman.logfile import (
     K8sLogFollow,
@@ -122,7 +124,7 @@ def test_a_half_written_record_is_never_delivered(tmp_path: Path) -> None:
     path = tmp_path / "ctr.log"
     path.write_bytes(T + b" stdout F whole line\n" + T + b" stdout F half wr")
     exited = threading.Event()
-    follow = K8sLogFollow(str(path), exited.is_set, poll=0.01, check=0.02)
+    follow = K8sLogFollow(str(path), exited.is_set, _no_api, poll=0.01, check=0.02)
     got: list[tuple[Stream, bytes]] = []
     reader = threading.Thread(target=lambda: got.extend(follow))
     reader.start()
@@ -147,7 +149,7 @@ def test_a_half_written_record_is_never_delivered(tmp_path: Path) -> None:
 
 def test_the_follower_waits_for_conmon_to_create_the_log(tmp_path: Path) -> None:
     path = tmp_path / "ctr.log"
-    follow = K8sLogFollow(str(path), lambda: True, poll=0.01, check=0.01)
+    follow = K8sLogFollow(str(path), lambda: True, _no_api, poll=0.01, check=0.01)
     got: list[tuple[Stream, bytes]] = []
     reader = threading.Thread(target=lambda: got.extend(follow))
     reader.start()
@@ -161,7 +163,7 @@ def test_closing_the_follower_stops_it_whatever_it_waits_for(tmp_path: Path) -> 
     for path in (tmp_path / "never-created.log", tmp_path / "idle.log"):
         if path.name == "idle.log":
             path.write_bytes(T + b" stdout F x\n")
-        follow = K8sLogFollow(str(path), lambda: False, poll=0.01, check=0.01)
+        follow = K8sLogFollow(str(path), lambda: False, _no_api, poll=0.01, check=0.01)
         reader = threading.Thread(target=lambda f=follow: list(f))
         reader.start()
         threading.Event().wait(0.05)
@@ -170,10 +172,46 @@ def test_closing_the_follower_stops_it_whatever_it_waits_for(tmp_path: Path) -> 
         assert not reader.is_alive()
 
 
-def test_the_follower_does_not_follow_a_link(tmp_path: Path) -> None:
+class _Api(OutputStream):
+    """podman's API follower as the fallback sees it: the whole output, from the start."""
+
+    def __init__(self, chunks: list[tuple[Stream, bytes]]) -> None:
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[tuple[Stream, bytes]]:
+        return iter(self.chunks)
+
+    def close(self) -> None:
+        pass
+
+
+def _no_api() -> OutputStream:
+    raise AssertionError("the API was followed although the log file was usable")
+
+
+def test_a_link_is_not_followed_and_the_api_gives_the_output(tmp_path: Path) -> None:
     target = tmp_path / "host-secret"
     target.write_bytes(T + b" stdout F secret\n")
     link = tmp_path / "ctr.log"
     os.symlink(target, link)
-    with pytest.raises(LogFileError, match="cannot open"):
-        list(K8sLogFollow(str(link), lambda: True, poll=0.01))
+    api = [(Stream.STDOUT, b"from the api\n")]
+    got = list(K8sLogFollow(str(link), lambda: True, lambda: _Api(api), poll=0.01))
+    assert got == api
+
+
+def test_a_record_out_of_format_hands_over_to_the_api_without_doubling(
+        tmp_path: Path) -> None:
+    path = tmp_path / "ctr.log"
+    path.write_bytes(T + b" stdout F one\n" + T + b" stderr F two\n")
+    whole = [(Stream.STDOUT, b"one\n"), (Stream.STDERR, b"two\n"),
+             (Stream.STDOUT, b"three\n")]
+    follow = K8sLogFollow(str(path), lambda: False, lambda: _Api(whole), poll=0.01,
+                          check=0.01)
+    got: list[tuple[Stream, bytes]] = []
+    reader = threading.Thread(target=lambda: got.extend(follow))
+    reader.start()
+    threading.Event().wait(0.1)
+    with path.open("ab") as fh:
+        fh.write(b"not a record\n")
+    reader.join(5)
+    assert _joined(got) == {Stream.STDOUT: b"one\nthree\n", Stream.STDERR: b"two\n"}
