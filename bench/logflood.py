@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_host, group_tag, report, tree_rss
+from bench.common import bench_host, children, group_tag, report, tree_rss
 
 LINES = 200_000
 BIG = 20 * 1024 * 1024
@@ -93,6 +93,9 @@ def _flood_task(hub: Any, tag: dict[str, Any], srpm_rel: str, worker: Any) -> di
              message="the flood task to open")
     url = f"{hub.topurl}/work/{koji.pathinfo.taskrelpath(task_id)}/build.log"
     watcher = _Watcher(url)
+    # The hub marks the task OPEN just before the daemon forks its process: a baseline
+    # taken in between would count the whole task process (~40 MB) as the flood's growth.
+    wait_for(lambda: bool(children(worker.pid)), 60, message="the task process to start")
     rss_before = tree_rss(worker.pid)
     cpu_before = _cpu_seconds(worker.pid)
     watcher.start()
