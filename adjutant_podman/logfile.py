@@ -24,7 +24,7 @@ import logging
 import os
 import stat
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from adjutant.container import OutputStream, Stream
@@ -126,6 +126,22 @@ def read_k8s_log(path: str) -> Iterator[tuple[Stream, bytes]]:
         raise LogFileError("the log ends inside a record (no newline after the last one)")
 
 
+def file_then_api(from_file: Iterable[tuple[Stream, bytes]],
+                  api: Callable[[], Iterable[tuple[Stream, bytes]]],
+                  what: str) -> Iterator[tuple[Stream, bytes]]:
+    """``from_file``; if it raises LogFileError, the rest from ``api()`` (the whole
+    output again), without what the file already gave."""
+    delivered = {Stream.STDOUT: 0, Stream.STDERR: 0}
+    try:
+        for stream, data in from_file:
+            delivered[stream] += len(data)
+            yield stream, data
+        return
+    except LogFileError as exc:
+        log.warning("%s failed (%s); reading the output through podman's API", what, exc)
+    yield from after_delivered(api(), delivered)
+
+
 class K8sLogFollow(OutputStream):
     """Follows the log at ``path`` while the container runs.
 
@@ -158,20 +174,15 @@ class K8sLogFollow(OutputStream):
                 self._api.close()
 
     def __iter__(self) -> Iterator[tuple[Stream, bytes]]:
-        delivered = {Stream.STDOUT: 0, Stream.STDERR: 0}
-        try:
-            for stream, data in self._follow():
-                delivered[stream] += len(data)
-                yield stream, data
-            return
-        except LogFileError as exc:
-            log.warning("following the log file %s failed (%s); following the output "
-                        "through podman's API", self.path, exc)
+        return file_then_api(self._follow(), self._start_api,
+                             f"following the log file {self.path}")
+
+    def _start_api(self) -> Iterable[tuple[Stream, bytes]]:
         with self._lock:
             if self._closed.is_set():
-                return
+                return ()
             self._api = self._fallback()
-        yield from after_delivered(self._api, delivered)
+            return self._api
 
     def _follow(self) -> Iterator[tuple[Stream, bytes]]:
         fd = self._open()

@@ -31,13 +31,13 @@ from adjutant.container import (
     OutputStream,
     Stream,
 )
-from adjutant.container.frames import after_delivered, iter_frames
+from adjutant.container.frames import iter_frames
 from adjutant.container.http import TIMEOUT_ERRORS, UNAVAILABLE_ERRORS
 from adjutant.container.platforms import from_oci
 from adjutant.container.rawhttp import UnixStream
 from adjutant.container.refs import label_changes, split_ref
 from adjutant.container.sockets import socket_answers, socket_path, wait_for_socket
-from adjutant_podman.logfile import K8sLogFollow, LogFileError, k8s_log_path, read_k8s_log
+from adjutant_podman.logfile import K8sLogFollow, file_then_api, k8s_log_path, read_k8s_log
 from adjutant_podman.ulimits import with_defaults
 
 log = logging.getLogger(__name__)
@@ -315,18 +315,13 @@ class PodmanRuntime(ContainerRuntime):
     def read_output(self, container_id: str) -> Iterator[tuple[Stream, bytes]]:
         """The whole output: from podman's log file when it is a ``k8s-file`` on this
         host, else, or for what the file could not give, through the API."""
-        from_file = {Stream.STDOUT: 0, Stream.STDERR: 0}
         path = self._log_file(container_id)
-        if path is not None:
-            try:
-                for stream, data in read_k8s_log(path):
-                    from_file[stream] += len(data)
-                    yield stream, data
-                return
-            except LogFileError as exc:
-                log.warning("reading the log file of %s failed (%s); reading its output "
-                            "through the API", container_id[:12], exc)
-        yield from after_delivered(self._read_output_api(container_id), from_file)
+        if path is None:
+            yield from self._read_output_api(container_id)
+            return
+        yield from file_then_api(read_k8s_log(path),
+                                 lambda: self._read_output_api(container_id),
+                                 f"reading the log file of {container_id[:12]}")
 
     def _log_file(self, container_id: str) -> str | None:
         """The container's k8s-file log when podman is on this host, else None."""
