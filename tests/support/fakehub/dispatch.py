@@ -1,7 +1,7 @@
 """From a decoded request to an encoded ``methodResponse``: session checks, transactions,
 call numbers, faults and ``multiCall``.
 
-One call is one transaction: the database is deep-copied before the method runs and put back
+One call is one transaction: the database is snapshotted before the method runs and put back
 if it raises (or its result cannot be encoded). A successful call records the request's call
 number on its session when it changed something (state differs, the method always writes,
 or it said so via ``ctx.wrote``) - the real hub commits the number only with other changes.
@@ -9,6 +9,7 @@ All of it runs under the hub lock, so calls are serialised.
 """
 
 import copy
+import pickle
 import sys
 import traceback
 from typing import Any
@@ -33,6 +34,30 @@ from .context import CallContext
 from .core import HubCore
 from .registry import ApiMethod, MethodTable, Registry
 from .sessions import Credentials, open_call
+from .state import HubDB
+
+
+class Snapshot:
+    """The database as it was before a call, kept pickled: a pickle round trip costs a
+    fraction of a deep copy, and most calls never need the copy back. A test run makes
+    thousands of calls over a database that grows with every task, so this is what keeps
+    the hub from eating the cores the builds under test need."""
+
+    def __init__(self, db: HubDB) -> None:
+        self._pickled = pickle.dumps(db, pickle.HIGHEST_PROTOCOL)
+
+    def restore(self) -> HubDB:
+        """A fresh copy of the database as it was."""
+        db: HubDB = pickle.loads(self._pickled)
+        return db
+
+    def differs(self, db: HubDB) -> bool:
+        """Whether ``db`` now holds other values than the snapshot. Equal pickles mean equal
+        values; unequal ones are compared value by value (equal sets may pickle in another
+        order)."""
+        return pickle.dumps(db, pickle.HIGHEST_PROTOCOL) != self._pickled \
+            and db != self.restore()
+
 
 #: Methods the lock-out setting still admits for non-admins.
 _LOCKOUT_EXEMPT = frozenset({"login", "sslLogin", "logout"})
@@ -116,14 +141,15 @@ class Dispatcher:
 
     def _transaction(self, ctx: CallContext, run: Any, entry: ApiMethod | None = None) -> str:
         core = self.core
-        snapshot = copy.deepcopy(core.db)
+        snapshot = Snapshot(core.db)
         try:
             result = run()
             response = dumps((result,), methodresponse=1, allow_none=1)
         except BaseException:
-            core.db = snapshot
+            core.db = snapshot.restore()
             raise
-        changed = ctx.wrote or (entry is not None and entry.always_writes) or core.db != snapshot
+        changed = (ctx.wrote or (entry is not None and entry.always_writes)
+                   or snapshot.differs(core.db))
         session = ctx.session
         if changed and session is not None and ctx.callnum is not None:
             session.callnum = ctx.callnum
@@ -138,7 +164,7 @@ class Dispatcher:
             name = item["methodName"]
             params = item["params"]
             core.calls[str(name)] += 1
-            snapshot = copy.deepcopy(core.db)
+            snapshot = Snapshot(core.db)
             sub = copy.copy(ctx)
             sub.method = name
             sub.wrote = False
@@ -147,10 +173,10 @@ class Dispatcher:
                 result = entry.invoke(sub, params)
                 dumps((result,), methodresponse=1, allow_none=1)
             except Fault as fault:
-                core.db = snapshot
+                core.db = snapshot.restore()
                 results.append({"faultCode": fault.faultCode, "faultString": fault.faultString})
             except Exception as exc:
-                core.db = snapshot
+                core.db = snapshot.restore()
                 results.append({
                     "faultCode": getattr(exc, "faultCode", 1),
                     "faultString": ", ".join(str(a) for a in exc.args),
