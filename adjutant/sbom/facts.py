@@ -4,6 +4,7 @@ tasks (:mod:`adjutant.worker.steps.sbom`) and local builds."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -53,13 +54,24 @@ def artifact(path: Path) -> Artifact:
                     f"{evr}{info.version}-{info.release}", info.arch, info.payloadhash or "")
 
 
-def worker_tools(plugins: Plugins) -> list[tuple[str, str]]:
-    """The worker's distribution and version, then each plugin's (SPDX's creators)."""
+@functools.cache
+def own_version() -> str:
+    """koji-adjutant's installed version ("unknown" from a bare checkout). Read once per
+    process: the code running is the version it was when loaded, whatever an upgrade
+    has put on disk since."""
     try:
-        version = importlib.metadata.version("koji-adjutant")
+        return importlib.metadata.version("koji-adjutant")
     except importlib.metadata.PackageNotFoundError:
-        version = "unknown"
-    tools = [("koji-adjutant", version)]
+        return "unknown"
+
+
+def worker_tools(plugins: Plugins) -> list[tuple[str, str]]:
+    """The worker's distribution and version, then each plugin's (SPDX's creators).
+
+    The versions are read from the installed metadata on first use, then kept (by
+    :func:`own_version` and ``plugins``): a daemon that calls this before it forks spares
+    every task process the scan."""
+    tools = [("koji-adjutant", own_version())]
     for info in plugins.infos():
         if not info.builtin:
             tools.append((info.name, info.version or "unknown"))

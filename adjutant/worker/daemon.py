@@ -27,6 +27,7 @@ from adjutant.container.errors import ContainerError
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.engine import open_runtime
 from adjutant.plugin.manager import Plugins
+from adjutant.sbom.facts import worker_tools
 from adjutant.settings import WorkerSettings
 from adjutant.worker.emulation_check import require_emulated_arches
 from adjutant.worker.handlers import HANDLERS
@@ -132,6 +133,14 @@ def all_handlers(plugins: Plugins) -> tuple[type[Any], ...]:
     return (*builtin, *dict.fromkeys(offered.values()))
 
 
+def _versions(plugins: Plugins) -> str:
+    """``koji-adjutant 1.2 (plugins: podman 1.2, ...)``, for the ready line. Read here,
+    before any task is forked, the versions are kept for every task's SBOM too."""
+    (_, own), *others = worker_tools(plugins)
+    listed = ", ".join(f"{name} {version}" for name, version in others) or "none"
+    return f"koji-adjutant {own} (plugins: {listed})"
+
+
 def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
                once: bool = False, skip_main: bool = False, debug_xmlrpc: bool = False,
                detach: bool = False) -> int:
@@ -176,9 +185,9 @@ def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
         raise
     if detach:
         koji.daemonize()
-    log.info("worker for host %s (id %s) ready on %s %s; methods %s; removed %d leftover "
-             "container(s)", host["name"], manager.host_id, runtime.name, runtime.version(),
-             sorted(manager.handlers), removed)
+    log.info("worker for host %s (id %s) ready on %s %s; %s; methods %s; removed %d "
+             "leftover container(s)", host["name"], manager.host_id, runtime.name,
+             runtime.version(), _versions(plugins), sorted(manager.handlers), removed)
 
     def restart(_signum: int, _frame: object) -> None:
         log.warning("graceful restart requested (SIGUSR1): taking no new task; restarting "

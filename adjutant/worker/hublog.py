@@ -31,6 +31,16 @@ UPLOAD_PIECE = 65536
 CHECKS_PER_INTERVAL = 4
 
 
+def _whole(path: Path) -> bool:
+    """Whether a log not sent before its final pass goes up as one file (koji's
+    ``uploadWrapper``: 1 MiB blocks, then a size check) rather than incrementally: when
+    empty (an incremental upload sends nothing, and the hub would not have the log) or
+    longer than one piece (written whole after the build, like the SBOM: one call
+    instead of one per 64 KiB). A shorter one takes one incremental call, not two."""
+    size = path.stat().st_size
+    return size == 0 or size > UPLOAD_PIECE
+
+
 class HubLogUploader:
     """Uploads every file named in ``names`` under ``directory`` to ``uploadpath``.
 
@@ -75,8 +85,8 @@ class HubLogUploader:
         """Upload whatever was appended to each due log since its last upload (every
         log on the final pass).
 
-        The final pass raises when an upload fails (the logs would be incomplete) and
-        creates empty logs on the hub too (an incremental upload sends nothing for them).
+        The final pass raises when an upload fails (the logs would be incomplete). A log
+        it finds never sent goes up whole (:func:`_whole`).
         """
         with self._lock:
             for name in self._names:
@@ -92,7 +102,7 @@ class HubLogUploader:
                 self._sent_at[name] = now
                 start = fh.tell()
                 try:
-                    if final and start == 0 and (self._dir / name).stat().st_size == 0:
+                    if final and start == 0 and _whole(self._dir / name):
                         self._session.uploadWrapper(str(self._dir / name), self._uploadpath,
                                                     name)
                         continue

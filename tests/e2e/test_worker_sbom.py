@@ -14,6 +14,7 @@ import koji
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.rpm.header import read_rpm
 from adjutant.sbom.compare import read_sbom
+from adjutant.worker.hublog import UPLOAD_PIECE
 from tests.e2e.test_worker_buildroot import (
     NEEDS_TOOL,
     StartWorker,
@@ -50,6 +51,7 @@ def test_a_build_uploads_a_valid_sbom_and_a_cache_hit_lists_the_same_packages(
     worker = start_worker()
     assert wait_task(hub, first)["state_name"] == "CLOSED", worker.log()[-3000:]
     path = sbom_path(hub, first)
+    assert path.stat().st_size > UPLOAD_PIECE  # so it went up whole, not piece by piece
     assert spdx_problems(path) == []
     doc = json.loads(path.read_text())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from pathlib import Path
 
 from tests.support.cli import adjutant
@@ -47,6 +48,10 @@ def test_a_user_that_is_not_a_host_is_told_so(hub: FakeHub, tmp_path: Path,
 def test_once_serves_one_round_and_exits_cleanly(hub: FakeHub, tmp_path: Path,
                                                  podman_ready: None) -> None:
     hub.add_host("builder1", password="host-secret")
-    proc = adjutant("run", "-c", _config(hub, tmp_path), "--once")
+    proc = adjutant("run", "-c", _config(hub, tmp_path), "--once", "--verbose")
     assert proc.returncode == 0, proc.stderr
     assert hub.calls["host.updateHost"] >= 2  # the round's heartbeat and the shutdown's
+    # The ready line names what runs: the worker's version and each plugin's.
+    version = importlib.metadata.version("koji-adjutant")
+    assert f"koji-adjutant {version} (plugins: " in proc.stderr
+    assert f"podman {version}" in proc.stderr

@@ -16,11 +16,16 @@ class Session:
     def __init__(self) -> None:
         self.opts = {"use_fast_upload": True}
         self.received: list[tuple[int, int]] = []
+        self.whole: list[tuple[str, bytes]] = []
 
     def rawUpload(self, data: bytes, offset: int, path: str, name: str,
                   overwrite: bool = False) -> dict[str, Any]:
         self.received.append((offset, len(data)))
         return {"hexdigest": util.adler32_constructor(data).hexdigest()}
+
+
+    def uploadWrapper(self, localfile: str, path: str, name: str) -> None:
+        self.whole.append((name, Path(localfile).read_bytes()))
 
 
 class Clock:
@@ -66,3 +71,17 @@ def test_a_log_goes_up_once_an_interval_unless_a_full_piece_waits(tmp_path: Path
         fh.write(b"last\n")
     uploader.stop()
     assert session.received[-1] == (11 + UPLOAD_PIECE + 22, 5), "the final pass sends all"
+
+
+def test_a_log_never_sent_goes_up_whole_unless_one_piece_holds_it(tmp_path: Path) -> None:
+    session = Session()
+    uploader = HubLogUploader(session, tmp_path, "tasks/1", interval=1.0, clock=Clock())
+    sizes = {"empty.log": 0, "short.log": 100, "piece.log": UPLOAD_PIECE,
+             "sbom.json": 3 * UPLOAD_PIECE + 5}
+    for name, size in sizes.items():
+        uploader.add(name)
+        (tmp_path / name).write_bytes(bytes(i % 251 for i in range(size)))
+    uploader.stop()
+    assert session.received == [(0, 100), (0, UPLOAD_PIECE)]
+    assert session.whole == [("empty.log", b""),
+                             ("sbom.json", (tmp_path / "sbom.json").read_bytes())]
