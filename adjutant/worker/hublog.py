@@ -59,12 +59,15 @@ class HubLogUploader:
         self._files: dict[str, IO[bytes]] = {}
         self._sent_at: dict[str, float] = {}
         self._stop = threading.Event()
+        #: One pass at a time; a pass holds it through its uploads.
         self._lock = threading.Lock()
+        #: Guards ``_names`` alone, so that adding a log never waits for a pass's uploads.
+        self._names_lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="hub-logs", daemon=True)
 
     def add(self, name: str) -> None:
         """Start uploading log ``name`` (created on the first write if it does not exist)."""
-        with self._lock:
+        with self._names_lock:
             if name not in self._names:
                 self._names.append(name)
 
@@ -88,8 +91,10 @@ class HubLogUploader:
         The final pass raises when an upload fails (the logs would be incomplete). A log
         it finds never sent goes up whole (:func:`_whole`).
         """
+        with self._names_lock:
+            names = list(self._names)
         with self._lock:
-            for name in self._names:
+            for name in names:
                 fh = self._files.get(name)
                 if fh is None:
                     path = self._dir / name

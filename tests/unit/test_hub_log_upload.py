@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +86,33 @@ def test_a_log_never_sent_goes_up_whole_unless_one_piece_holds_it(tmp_path: Path
     assert session.received == [(0, 100), (0, UPLOAD_PIECE)]
     assert session.whole == [("empty.log", b""),
                              ("sbom.json", (tmp_path / "sbom.json").read_bytes())]
+
+
+def test_adding_a_log_does_not_wait_for_a_pass_that_is_uploading(tmp_path: Path) -> None:
+    """A build step opening its log must not stall behind a slow hub."""
+    session, entered, release = Session(), threading.Event(), threading.Event()
+    upload = session.rawUpload
+
+    def slow_upload(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        entered.set()
+        release.wait(30)
+        return upload(*args, **kwargs)
+
+    session.rawUpload = slow_upload  # type: ignore[method-assign]
+    uploader = HubLogUploader(session, tmp_path, "tasks/1", interval=1.0, clock=Clock())
+    uploader.add("root.log")
+    (tmp_path / "root.log").write_bytes(b"installing\n")
+    uploading = threading.Thread(target=uploader.upload_new)
+    uploading.start()
+    try:
+        assert entered.wait(30)
+        adding = threading.Thread(target=uploader.add, args=("build.log",))
+        adding.start()
+        adding.join(5)
+        assert not adding.is_alive(), "add() waited for the upload in progress"
+    finally:
+        release.set()
+        uploading.join()
+    (tmp_path / "build.log").write_bytes(b"building\n")
+    uploader.stop()
+    assert session.received == [(0, 11), (0, 9)]
