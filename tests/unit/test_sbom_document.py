@@ -13,7 +13,7 @@ from spdx_tools.spdx.validation.document_validator import validate_full_spdx_doc
 
 from adjutant.plugin.types import BuildrootPackages
 from adjutant.sbom.compare import diff, diff_lines, read_sbom
-from adjutant.sbom.facts import package_origins
+from adjutant.sbom.facts import document_text, package_origins
 from adjutant.sbom.inventory import BuildrootInventory, InventoryStore, parse_inventory
 from adjutant.sbom.spdx import Artifact, BuildFacts, Origin, spdx_document, vcs_location
 
@@ -181,3 +181,18 @@ def test_an_output_purl_keeps_the_epoch() -> None:
     output = next(p for p in doc["packages"] if p.get("packageFileName") == rpm.filename)
     assert output["externalRefs"][0]["referenceLocator"] == \
         "pkg:rpm/foo@1-1?arch=x86_64&epoch=2"
+
+
+def test_the_written_text_is_the_document_one_package_per_line(tmp_path: Path) -> None:
+    rpm = Artifact("foo-1-1.x86_64.rpm", "c" * 64, "foo", "1-1", "x86_64", MD5)
+    doc = spdx_document(facts(inventory(), (rpm,)))
+    text = document_text(doc)
+    assert json.loads(text) == doc
+    lines = text.splitlines()
+    for package in doc["packages"]:
+        [line] = [li for li in lines if f'"SPDXID": "{package["SPDXID"]}"' in li
+                  and '"relationshipType"' not in li]
+        assert json.loads(line.strip().rstrip(",")) == package
+    path = tmp_path / "buildroot.spdx.json"
+    path.write_text(text)
+    assert validate_full_spdx_document(parse_file(str(path))) == []
