@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_host, children, group_tag, report, tree_rss
+from bench.common import bench_host, group_tag, report, tree_rss
 
 LINES = 200_000
 BIG = 20 * 1024 * 1024
@@ -82,7 +82,8 @@ class _Watcher(threading.Thread):
     _sampled_from = 0
 
 
-def _flood_task(hub: Any, tag: dict[str, Any], srpm_rel: str, worker: Any) -> dict[str, Any]:
+def _flood_task(hub: Any, tag: dict[str, Any], srpm_rel: str, worker: Any,
+                workdir: Path) -> dict[str, Any]:
     import koji
 
     from tests.support.kojisetup import build_arch_task, wait_task
@@ -93,9 +94,13 @@ def _flood_task(hub: Any, tag: dict[str, Any], srpm_rel: str, worker: Any) -> di
              message="the flood task to open")
     url = f"{hub.topurl}/work/{koji.pathinfo.taskrelpath(task_id)}/build.log"
     watcher = _Watcher(url)
-    # The hub marks the task OPEN just before the daemon forks its process: a baseline
-    # taken in between would count the whole task process (~40 MB) as the flood's growth.
-    wait_for(lambda: bool(children(worker.pid)), 60, message="the task process to start")
+    # The baseline is the worker as the build starts: the task process opens build.log
+    # (its file sink creates the file) just before it creates the build's container. Taken
+    # earlier, it would count the task process's own start-up as the flood's growth: the
+    # whole process (~40 MB) when taken before the fork, or the pages a fresh fork has yet
+    # to touch.
+    wait_for(lambda: any(workdir.glob(f"tasks/*/{task_id}/logs/build.log")), 120,
+             interval=0.01, message="the build to open build.log")
     rss_before = tree_rss(worker.pid)
     cpu_before = _cpu_seconds(worker.pid)
     watcher.start()
@@ -165,7 +170,7 @@ def _engine(name: str) -> list[tuple[str, str]]:
         config = bench_host(hub, tmp, runtime=name, kojid={"sleeptime": 1},
                             adjutant={"hub_log_interval": 1.0})
         with WorkerProcess(config, tmp / "worker.log") as worker:
-            result = _flood_task(hub, tag, flood, worker)
+            result = _flood_task(hub, tag, flood, worker, tmp / "work")
             big_ok = _big_task(hub, tag, big)
         output_warnings = [line for line in (tmp / "worker.log").read_text(
             errors="replace").splitlines() if "WARNING" in line and "output" in line]
