@@ -35,8 +35,9 @@ def _whole(path: Path) -> bool:
     """Whether a log not sent before its final pass goes up as one file (koji's
     ``uploadWrapper``: 1 MiB blocks, then a size check) rather than incrementally: when
     empty (an incremental upload sends nothing, and the hub would not have the log) or
-    longer than one piece (written whole after the build, like the SBOM: one call
-    instead of one per 64 KiB). A shorter one takes one incremental call, not two."""
+    longer than one piece (written whole after the build, like the SBOM: a call per MiB
+    and one check, instead of a call per 64 KiB). A shorter one takes one incremental
+    call, not two."""
     size = path.stat().st_size
     return size == 0 or size > UPLOAD_PIECE
 
