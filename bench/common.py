@@ -5,8 +5,9 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,43 @@ def children(pid: int) -> list[int]:
         return []
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants (a worker and its task processes)."""
-    return rss_bytes(pid) + sum(tree_rss(child) for child in children(pid))
+def pss_bytes(pid: int) -> int:
+    """The proportional set of process ``pid`` in bytes (0 once it is gone): its resident
+    pages, each shared page divided among the processes that share it."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) * 1024 for line in text.splitlines()
+                 if line.startswith("Pss:")), 0)
+
+
+def tree_rss(pid: int, measure: Callable[[int], int] = rss_bytes) -> int:
+    """Resident bytes of ``pid`` and all its descendants (a worker and its task processes).
+
+    Summed RSS counts a page shared by a parent and its fork once per process: a task
+    process forking briefly (koji's ``rmtree`` of the work dir) adds its whole RSS for
+    as long as the child lives. ``measure=pss_bytes`` counts each page once.
+    """
+    return measure(pid) + sum(tree_rss(child, measure) for child in children(pid))
+
+
+class PeakMemory(threading.Thread):
+    """Samples a process tree's summed RSS and PSS every ``interval`` seconds; the peaks
+    (bytes) are ``rss`` and ``pss``, the first sample ``rss_start`` and ``pss_start``."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval, self._done = pid, interval, threading.Event()
+        self.rss_start = self.rss = tree_rss(pid)
+        self.pss_start = self.pss = tree_rss(pid, pss_bytes)
+
+    def run(self) -> None:
+        while not self._done.wait(self.interval):
+            self.rss = max(self.rss, tree_rss(self.pid))
+            self.pss = max(self.pss, tree_rss(self.pid, pss_bytes))
+
+    def stop(self) -> PeakMemory:
+        self._done.set()
+        self.join()
+        return self
