@@ -16,10 +16,13 @@ prints:
    made the RSS figure jump between ~1 MB and ~40 MB from run to run. Both are printed.
 2. One 20 MB line with no newline, then invalid UTF-8, then a marker: the hub's copy must
    hold exactly those bytes.
+
+``python -m bench logflood --engine docker`` runs one engine only.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import statistics
@@ -204,12 +207,13 @@ def _engine(name: str) -> list[tuple[str, str]]:
       + [(f"{name}: worker warning", line[-200:]) for line in output_warnings[:5]]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench logflood")
+    parser.add_argument("--engine", action="append", choices=("podman", "docker"),
+                        help="run on this engine only (repeatable; default: both)")
+    args = parser.parse_args(argv or [])
     rows = []
-    import sys
-
-    engines = [a for a in sys.argv[2:] if a in ("podman", "docker")] or ["podman", "docker"]
-    for name in engines:
+    for name in args.engine or ["podman", "docker"]:
         rows += _engine(name)
     report(f"log flood ({LINES} lines; then a 20 MB line), buildArch on the fake hub", rows)
 
