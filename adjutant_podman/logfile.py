@@ -148,7 +148,9 @@ class K8sLogFollow(OutputStream):
     At the end of the file it looks again every ``poll`` seconds; it asks ``exited()`` at
     most every ``check`` seconds, and once that is true (conmon has drained the
     container's output into the file and synced it before podman says so), it reads to
-    the end once more and stops. ``close()`` from another thread stops it at once.
+    the end once more and stops. ``finish()`` (the runner saw the exit) makes it do that
+    at its next end of file without asking. ``close()`` from another thread stops it at
+    once.
 
     A file that cannot be used (not readable by this user, a link, a record out of
     format) is not the build's fault: the output then comes from ``fallback()`` (podman's
@@ -164,6 +166,7 @@ class K8sLogFollow(OutputStream):
         self._poll = poll
         self._check = check
         self._closed = threading.Event()
+        self._exit_seen = threading.Event()
         self._lock = threading.Lock()
         self._api: OutputStream | None = None
 
@@ -172,6 +175,15 @@ class K8sLogFollow(OutputStream):
             self._closed.set()
             if self._api is not None:
                 self._api.close()
+
+    def finish(self) -> bool:
+        """True: the file is read to its end and the iteration ends. False once the
+        output comes from the API's follower instead, which cannot be hurried."""
+        with self._lock:
+            if self._api is not None:
+                return False
+            self._exit_seen.set()
+            return True
 
     def __iter__(self) -> Iterator[tuple[Stream, bytes]]:
         return file_then_api(self._follow(), self._start_api,
@@ -197,11 +209,14 @@ class K8sLogFollow(OutputStream):
                     idle = 0.0
                     yield from records.feed(block)
                     continue
-                if idle >= self._check:
+                if self._exit_seen.is_set() or idle >= self._check:
                     idle = 0.0
-                    if self._exited():
+                    if self._exit_seen.is_set() or self._exited():
                         while block := os.read(fd, _BLOCK):
                             yield from records.feed(block)
+                        if records.pending:  # the rest comes from the API, none lost
+                            raise LogFileError("the log ends inside a record after the "
+                                               "container exited")
                         return
                 self._closed.wait(self._poll)
                 idle += self._poll

@@ -70,6 +70,7 @@ class _Reader(threading.Thread):
         self._reopen = reopen
         self._lock = threading.Lock()
         self._stopped = threading.Event()
+        self._finishing = False
         self.delivered = {Stream.STDOUT: 0, Stream.STDERR: 0}
         self.error: BaseException | None = None
 
@@ -89,6 +90,8 @@ class _Reader(threading.Thread):
                             stream.close()
                         return
                     self._stream = stream
+                    if self._finishing:
+                        stream.finish()
         except BaseException as exc:  # reported by the runner, never lost in the thread
             with self._lock:
                 if not self._stopped.is_set():
@@ -121,6 +124,13 @@ class _Reader(threading.Thread):
                 data = data[max(skip, 0):]
                 self._sink(stream, data)
                 self.delivered[stream] += len(data)
+
+    def finish(self) -> bool:
+        """The container has exited: ``OutputStream.finish`` of the stream followed now
+        (and of any the reader follows after re-attaching)."""
+        with self._lock:
+            self._finishing = True
+            return self._stream.finish()
 
     def stop(self) -> dict[Stream, int]:
         """Stop delivering (waiting for a chunk in progress) and return the byte counts."""
@@ -260,8 +270,12 @@ def _finish_output(
     reader: _Reader,
     sink: OutputSink,
 ) -> None:
-    """Let the follower drain; if it lags or is stuck, deliver the rest from a direct read."""
-    if not runtime.follow_lags:
+    """Let the follower drain; if it lags or is stuck, deliver the rest from a direct read.
+
+    A lagging follower that can end at once when told of the exit drains like any other:
+    the whole output is then read once, not once followed and again from the start.
+    """
+    if not runtime.follow_lags or reader.finish():
         reader.join(DRAIN_GRACE)
         if reader.error is not None:
             raise reader.error

@@ -75,6 +75,14 @@ class OutputStream(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None: ...
 
+    def finish(self) -> bool:
+        """The container has exited: deliver what is left and end without waiting to
+        notice the exit by polling. True when the stream will do so now; False (the
+        default) when it cannot end sooner than it would by itself. A runtime whose
+        follower lags (``follow_lags``) then has the rest read with ``read_output``.
+        Called from another thread than the iteration's, at most once per stream."""
+        return False
+
 
 class ContainerRuntime(abc.ABC):
     """One container engine, driven through its API.
@@ -98,8 +106,9 @@ class ContainerRuntime(abc.ABC):
     #: not be reached (checked after ``timeout_errors``).
     unavailable_errors: tuple[type[BaseException], ...] = ()
     #: True when the engine keeps a container's whole output until removal, and its
-    #: follower notices the exit only after a polling delay: the runner then reads the
-    #: remainder with ``read_output`` as soon as ``wait`` returns instead of waiting.
+    #: follower notices the exit only after a polling delay: as soon as ``wait``
+    #: returns, the runner tells the follower (``OutputStream.finish``), and when it
+    #: cannot end at once, reads the remainder with ``read_output`` instead of waiting.
     follow_lags: bool = False
 
     @abc.abstractmethod

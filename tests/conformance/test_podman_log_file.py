@@ -83,6 +83,8 @@ def test_a_log_file_that_breaks_the_format_falls_back_to_the_api_without_doublin
 
 def test_a_run_follows_the_log_file_and_never_asks_the_api_for_output(
         podman: tuple[ContainerRuntime, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The follower reads the file once: told of the exit, it drains to the end, and the
+    runner does not read the output again from the start."""
     runtime, image = podman
     followers: list[object] = []
     real_output = runtime.output
@@ -98,6 +100,11 @@ def test_a_run_follows_the_log_file_and_never_asks_the_api_for_output(
     monkeypatch.setattr(runtime, "output", output)
     monkeypatch.setattr(runtime, "_log_stream", no_api)
     monkeypatch.setattr(runtime, "_read_output_api", no_api)
+
+    def no_second_read(*_args: object) -> None:
+        raise AssertionError("the output was read again after the follower was told")
+
+    monkeypatch.setattr(runtime, "read_output", no_second_read)
     got = {Stream.STDOUT: b"", Stream.STDERR: b""}
 
     def sink(stream: Stream, data: bytes) -> None:

@@ -215,3 +215,37 @@ def test_a_record_out_of_format_hands_over_to_the_api_without_doubling(
         fh.write(b"not a record\n")
     reader.join(5)
     assert _joined(got) == {Stream.STDOUT: b"one\nthree\n", Stream.STDERR: b"two\n"}
+
+
+def test_finish_ends_the_follower_at_the_end_of_the_file_without_asking(
+        tmp_path: Path) -> None:
+    """Told of the exit (the runner's wait returned), the follower reads to the end of
+    the file and stops, without waiting for its next check of podman."""
+    path = Path(_log(tmp_path, b"stdout F first"))
+    follow = K8sLogFollow(str(path), lambda: False, _no_api, poll=0.01, check=3600)
+    got: list[tuple[Stream, bytes]] = []
+    reader = threading.Thread(target=lambda: got.extend(follow))
+    reader.start()
+    try:
+        threading.Event().wait(0.05)
+        with path.open("ab") as fh:
+            fh.write(T + b" stderr P last, no newline\n")
+        assert follow.finish()
+        reader.join(5)
+        assert not reader.is_alive(), "the follower ends once told of the exit"
+    finally:
+        follow.close()
+        reader.join(5)
+    assert _joined(got) == {Stream.STDOUT: b"first\n", Stream.STDERR: b"last, no newline"}
+
+
+def test_a_record_torn_at_the_exit_hands_over_to_the_api_without_loss(
+        tmp_path: Path) -> None:
+    path = tmp_path / "ctr.log"
+    path.write_bytes(T + b" stdout F whole\n" + T + b" stdout F to")
+    whole = [(Stream.STDOUT, b"whole\ntorn\n")]
+    follow = K8sLogFollow(str(path), lambda: False, lambda: _Api(whole), poll=0.01,
+                          check=3600)
+    assert follow.finish()
+    assert _joined(follow) == {Stream.STDOUT: b"whole\ntorn\n", Stream.STDERR: b""}
+    assert not follow.finish(), "the API's follower cannot be hurried"
