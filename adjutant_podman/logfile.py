@@ -167,12 +167,15 @@ class K8sLogFollow(OutputStream):
         self._check = check
         self._closed = threading.Event()
         self._exit_seen = threading.Event()
+        #: Set by ``close`` and ``finish``: cuts the pause at the end of the file short.
+        self._wake = threading.Event()
         self._lock = threading.Lock()
         self._api: OutputStream | None = None
 
     def close(self) -> None:
         with self._lock:
             self._closed.set()
+            self._wake.set()
             if self._api is not None:
                 self._api.close()
 
@@ -183,6 +186,7 @@ class K8sLogFollow(OutputStream):
             if self._api is not None:
                 return False
             self._exit_seen.set()
+            self._wake.set()
             return True
 
     def __iter__(self) -> Iterator[tuple[Stream, bytes]]:
@@ -218,7 +222,7 @@ class K8sLogFollow(OutputStream):
                             raise LogFileError("the log ends inside a record after the "
                                                "container exited")
                         return
-                self._closed.wait(self._poll)
+                self._wake.wait(self._poll)
                 idle += self._poll
         finally:
             os.close(fd)

@@ -249,3 +249,24 @@ def test_a_record_torn_at_the_exit_hands_over_to_the_api_without_loss(
     assert follow.finish()
     assert _joined(follow) == {Stream.STDOUT: b"whole\ntorn\n", Stream.STDERR: b""}
     assert not follow.finish(), "the API's follower cannot be hurried"
+
+
+def test_finish_cuts_the_pause_at_the_end_of_the_file_short(tmp_path: Path) -> None:
+    """Every container run waits for its follower to end: it must not sit out a poll."""
+    path = Path(_log(tmp_path, b"stdout F only"))
+    follow = K8sLogFollow(str(path), lambda: False, _no_api, poll=60, check=3600)
+    got: list[tuple[Stream, bytes]] = []
+    reader = threading.Thread(target=lambda: got.extend(follow))
+    reader.start()
+    try:
+        for _ in range(200):
+            if got:
+                break
+            threading.Event().wait(0.01)
+        assert follow.finish()
+        reader.join(5)
+        assert not reader.is_alive(), "finish() wakes the follower from its pause"
+    finally:
+        follow.close()
+        reader.join(65)
+    assert got == [(Stream.STDOUT, b"only\n")]
