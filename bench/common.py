@@ -59,14 +59,19 @@ def bench_host(hub: Any, tmp: Path, capacity: float = 2.0, **config: Any) -> Pat
                         password="pw", **config)
 
 
-def rss_bytes(pid: int) -> int:
-    """The resident set of process ``pid`` in bytes (0 once it is gone)."""
+def _proc_bytes(path: str, field: str) -> int:
+    """The ``field:`` figure (kB) of a /proc file in bytes (0 once the process is gone)."""
     try:
-        text = Path(f"/proc/{pid}/status").read_text()
+        text = Path(path).read_text()
     except OSError:
         return 0
     return next((int(line.split()[1]) * 1024 for line in text.splitlines()
-                 if line.startswith("VmRSS:")), 0)
+                 if line.startswith(f"{field}:")), 0)
+
+
+def rss_bytes(pid: int) -> int:
+    """The resident set of process ``pid`` in bytes (0 once it is gone)."""
+    return _proc_bytes(f"/proc/{pid}/status", "VmRSS")
 
 
 def children(pid: int) -> list[int]:
@@ -80,12 +85,7 @@ def children(pid: int) -> list[int]:
 def pss_bytes(pid: int) -> int:
     """The proportional set of process ``pid`` in bytes (0 once it is gone): its resident
     pages, each shared page divided among the processes that share it."""
-    try:
-        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-    except OSError:
-        return 0
-    return next((int(line.split()[1]) * 1024 for line in text.splitlines()
-                 if line.startswith("Pss:")), 0)
+    return _proc_bytes(f"/proc/{pid}/smaps_rollup", "Pss")
 
 
 def tree_rss(pid: int, measure: Callable[[int], int] = rss_bytes) -> int:

@@ -29,6 +29,14 @@ def _log(tmp_path: Path, *records: bytes) -> str:
     return str(path)
 
 
+def _reading(follow: K8sLogFollow) -> tuple[threading.Thread, list[tuple[Stream, bytes]]]:
+    """A started thread iterating ``follow``, and the list it fills."""
+    got: list[tuple[Stream, bytes]] = []
+    reader = threading.Thread(target=lambda: got.extend(follow))
+    reader.start()
+    return reader, got
+
+
 def test_full_and_partial_records_make_the_streams(tmp_path: Path) -> None:
     path = _log(tmp_path, b"stdout F one", b"stdout F ", b"stderr P par", b"stderr F tial",
                 b"stdout P a b  c", b"stdout P \xff\xfe")
@@ -125,9 +133,7 @@ def test_a_half_written_record_is_never_delivered(tmp_path: Path) -> None:
     path.write_bytes(T + b" stdout F whole line\n" + T + b" stdout F half wr")
     exited = threading.Event()
     follow = K8sLogFollow(str(path), exited.is_set, _no_api, poll=0.01, check=0.02)
-    got: list[tuple[Stream, bytes]] = []
-    reader = threading.Thread(target=lambda: got.extend(follow))
-    reader.start()
+    reader, got = _reading(follow)
     try:
         for _ in range(100):
             if got:
@@ -150,9 +156,7 @@ def test_a_half_written_record_is_never_delivered(tmp_path: Path) -> None:
 def test_the_follower_waits_for_conmon_to_create_the_log(tmp_path: Path) -> None:
     path = tmp_path / "ctr.log"
     follow = K8sLogFollow(str(path), lambda: True, _no_api, poll=0.01, check=0.01)
-    got: list[tuple[Stream, bytes]] = []
-    reader = threading.Thread(target=lambda: got.extend(follow))
-    reader.start()
+    reader, got = _reading(follow)
     threading.Event().wait(0.05)
     path.write_bytes(T + b" stdout F late\n")
     reader.join(5)
@@ -207,9 +211,7 @@ def test_a_record_out_of_format_hands_over_to_the_api_without_doubling(
              (Stream.STDOUT, b"three\n")]
     follow = K8sLogFollow(str(path), lambda: False, lambda: _Api(whole), poll=0.01,
                           check=0.01)
-    got: list[tuple[Stream, bytes]] = []
-    reader = threading.Thread(target=lambda: got.extend(follow))
-    reader.start()
+    reader, got = _reading(follow)
     threading.Event().wait(0.1)
     with path.open("ab") as fh:
         fh.write(b"not a record\n")
@@ -217,17 +219,18 @@ def test_a_record_out_of_format_hands_over_to_the_api_without_doubling(
     assert _joined(got) == {Stream.STDOUT: b"one\nthree\n", Stream.STDERR: b"two\n"}
 
 
-def test_finish_ends_the_follower_at_the_end_of_the_file_without_asking(
-        tmp_path: Path) -> None:
+def test_finish_ends_the_follower_at_once_at_the_end_of_the_file(tmp_path: Path) -> None:
     """Told of the exit (the runner's wait returned), the follower reads to the end of
-    the file and stops, without waiting for its next check of podman."""
+    the file and stops at once: without asking podman, and without sitting out its pause
+    at the end of the file (every container run waits for it to end)."""
     path = Path(_log(tmp_path, b"stdout F first"))
-    follow = K8sLogFollow(str(path), lambda: False, _no_api, poll=0.01, check=3600)
-    got: list[tuple[Stream, bytes]] = []
-    reader = threading.Thread(target=lambda: got.extend(follow))
-    reader.start()
+    follow = K8sLogFollow(str(path), lambda: False, _no_api, poll=60, check=3600)
+    reader, got = _reading(follow)
     try:
-        threading.Event().wait(0.05)
+        for _ in range(200):
+            if got:
+                break
+            threading.Event().wait(0.01)
         with path.open("ab") as fh:
             fh.write(T + b" stderr P last, no newline\n")
         assert follow.finish()
@@ -235,7 +238,7 @@ def test_finish_ends_the_follower_at_the_end_of_the_file_without_asking(
         assert not reader.is_alive(), "the follower ends once told of the exit"
     finally:
         follow.close()
-        reader.join(5)
+        reader.join(65)
     assert _joined(got) == {Stream.STDOUT: b"first\n", Stream.STDERR: b"last, no newline"}
 
 
@@ -249,24 +252,3 @@ def test_a_record_torn_at_the_exit_hands_over_to_the_api_without_loss(
     assert follow.finish()
     assert _joined(follow) == {Stream.STDOUT: b"whole\ntorn\n", Stream.STDERR: b""}
     assert not follow.finish(), "the API's follower cannot be hurried"
-
-
-def test_finish_cuts_the_pause_at_the_end_of_the_file_short(tmp_path: Path) -> None:
-    """Every container run waits for its follower to end: it must not sit out a poll."""
-    path = Path(_log(tmp_path, b"stdout F only"))
-    follow = K8sLogFollow(str(path), lambda: False, _no_api, poll=60, check=3600)
-    got: list[tuple[Stream, bytes]] = []
-    reader = threading.Thread(target=lambda: got.extend(follow))
-    reader.start()
-    try:
-        for _ in range(200):
-            if got:
-                break
-            threading.Event().wait(0.01)
-        assert follow.finish()
-        reader.join(5)
-        assert not reader.is_alive(), "finish() wakes the follower from its pause"
-    finally:
-        follow.close()
-        reader.join(65)
-    assert got == [(Stream.STDOUT, b"only\n")]
