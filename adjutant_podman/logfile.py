@@ -213,15 +213,17 @@ class K8sLogFollow(OutputStream):
                     idle = 0.0
                     yield from records.feed(block)
                     continue
-                if self._exit_seen.is_set() or idle >= self._check:
+                exited = self._exit_seen.is_set()
+                if not exited and idle >= self._check:
                     idle = 0.0
-                    if self._exit_seen.is_set() or self._exited():
-                        while block := os.read(fd, _BLOCK):
-                            yield from records.feed(block)
-                        if records.pending:  # the rest comes from the API, none lost
-                            raise LogFileError("the log ends inside a record after the "
-                                               "container exited")
-                        return
+                    exited = self._exited()
+                if exited:
+                    while block := os.read(fd, _BLOCK):
+                        yield from records.feed(block)
+                    if records.pending:  # the rest comes from the API, none lost
+                        raise LogFileError("the log ends inside a record after the "
+                                           "container exited")
+                    return
                 self._wake.wait(self._poll)
                 idle += self._poll
         finally:

@@ -37,6 +37,14 @@ def _reading(follow: K8sLogFollow) -> tuple[threading.Thread, list[tuple[Stream,
     return reader, got
 
 
+def _first_delivered(got: list[tuple[Stream, bytes]]) -> None:
+    """Wait (up to 2 s) until the reader has delivered something."""
+    for _ in range(200):
+        if got:
+            return
+        threading.Event().wait(0.01)
+
+
 def test_full_and_partial_records_make_the_streams(tmp_path: Path) -> None:
     path = _log(tmp_path, b"stdout F one", b"stdout F ", b"stderr P par", b"stderr F tial",
                 b"stdout P a b  c", b"stdout P \xff\xfe")
@@ -135,10 +143,7 @@ def test_a_half_written_record_is_never_delivered(tmp_path: Path) -> None:
     follow = K8sLogFollow(str(path), exited.is_set, _no_api, poll=0.01, check=0.02)
     reader, got = _reading(follow)
     try:
-        for _ in range(100):
-            if got:
-                break
-            threading.Event().wait(0.01)
+        _first_delivered(got)
         threading.Event().wait(0.1)
         assert got == [(Stream.STDOUT, b"whole line\n")]
         with path.open("ab") as fh:
@@ -227,10 +232,7 @@ def test_finish_ends_the_follower_at_once_at_the_end_of_the_file(tmp_path: Path)
     follow = K8sLogFollow(str(path), lambda: False, _no_api, poll=60, check=3600)
     reader, got = _reading(follow)
     try:
-        for _ in range(200):
-            if got:
-                break
-            threading.Event().wait(0.01)
+        _first_delivered(got)
         with path.open("ab") as fh:
             fh.write(T + b" stderr P last, no newline\n")
         assert follow.finish()
