@@ -187,6 +187,7 @@ def build_for_packager(runtime: ContainerRuntime, plugins: Plugins,
             macros = build_macros(settings, hub.build_config, arch)
             environment = tag_settings(hub.build_config).environment
         from adjutant.build.sbom import repo_origin, write_local_sbom
+        from adjutant.sbom.facts import prefetch_worker_tools
 
         installed = prepared.packages if source.installs else BuildrootPackages()
         repo = repo_origin(ctx, hub, source.repos)
@@ -199,6 +200,7 @@ def build_for_packager(runtime: ContainerRuntime, plugins: Plugins,
         if keep:
             kept = _keep(runtime, build_image, srpm, builddir or output)
             kept.write(output)
+        prefetch_worker_tools(plugins)  # read while the build's container runs
         progress.start("build", f"rpmbuild of {srpm.name}")
         try:
             result = build_locally(runtime, plugins, dataclasses.replace(

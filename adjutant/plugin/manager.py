@@ -13,6 +13,7 @@ import importlib
 import importlib.metadata
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -132,6 +133,8 @@ class Plugins:
     failures: list[LoadFailure] = field(default_factory=list)
     _dists: dict[str, tuple[str | None, str | None]] | None = None
     _builtin: set[str] = field(default_factory=set)
+    _dists_lock: threading.Lock = field(default_factory=threading.Lock, repr=False,
+                                        compare=False)
 
     @property
     def hook(self) -> Any:
@@ -304,12 +307,16 @@ class Plugins:
         (None, None) for built-in and test plugins. Found on first use only: it reads the
         metadata of every installed distribution, which a build need never pay for.
         """
-        if self._dists is None:
-            self._dists = {}
-            for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-                dist = getattr(ep, "dist", None)
-                if dist is not None:
-                    self._dists[ep.name] = (dist.metadata["Name"], dist.version)
+        # Under a lock: a background prefetch (sbom.facts.prefetch_worker_tools) may be
+        # reading them, and a second reader waits for it instead of reading them again.
+        with self._dists_lock:
+            if self._dists is None:
+                dists: dict[str, tuple[str | None, str | None]] = {}
+                for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+                    dist = getattr(ep, "dist", None)
+                    if dist is not None:
+                        dists[ep.name] = (dist.metadata["Name"], dist.version)
+                self._dists = dists
         return self._dists.get(plugin_name, (None, None))
 
     @staticmethod

@@ -90,3 +90,33 @@ def test_a_plugin_with_a_misspelled_hook_is_reported_not_fatal() -> None:
     plugins = load_plugins(LoadOptions(allow=frozenset({"none"})), extra=[("typo", typo)])
     assert [f.name for f in plugins.failures] == ["typo"]
     assert "adjutant_container_runtime" in plugins.failures[0].error
+
+
+def test_versions_prefetched_in_the_background_are_read_once_and_whole(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A local build reads the plugins' versions while its container runs; the SBOM's own
+    call then waits for that read: it neither reads again nor sees a half-filled map."""
+    import threading
+
+    from adjutant.plugin import manager
+    from adjutant.sbom import facts
+
+    reading, release = threading.Event(), threading.Event()
+    reads = []
+
+    def entry_points(group: str) -> list[Any]:
+        reads.append(group)
+        reading.set()
+        release.wait(5)
+        dist = SimpleNamespace(metadata={"Name": "site-dist"}, version="4.2")
+        return [SimpleNamespace(name="site", dist=dist)]
+
+    plugins = load_plugins(extra=[("site", _runtime_plugin("site"))])
+    monkeypatch.setattr(manager.importlib.metadata, "entry_points", entry_points)
+    monkeypatch.setattr(facts, "own_version", lambda: "1.0")
+    facts.prefetch_worker_tools(plugins)
+    assert reading.wait(5)
+    threading.Timer(0.2, release.set).start()
+    tools = facts.worker_tools(plugins)
+    assert ("site", "4.2") in tools and tools[0] == ("koji-adjutant", "1.0")
+    assert reads == ["adjutant"]
