@@ -6,9 +6,9 @@ containers through the runtime, no hub, no worker).
 Figure: achieved throughput ÷ ideal throughput = bare loop's wall time ÷ the worker's
 (first task created → last task CLOSED). Target >= 0.85. The worker's time includes
 the wait for its first poll of the hub (up to ``sleeptime``), printed apart. Also the
-worker's peak resident memory summed over the daemon and its task processes, sampled
-every 0.05 s: as RSS, which the issue asks for, and as PSS, which counts a page that
-forked processes share once.
+worker's peak resident memory summed over the daemon and its task processes: as RSS,
+which the issue asks for (sampled every 0.05 s), and as PSS (every 0.5 s: it costs the
+machine ten times as much to read), which counts a page that forked processes share once.
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ prints:
    reached the hub's build.log ÷ lines printed (target 100 %, in order, none doubled);
    live lag = time from a line being printed in the container to it being readable
    through the hub while the task runs (sampled lines; target median <= 2 s, max <= 5 s);
-   worker memory growth during the flood (daemon + task process, sampled every 0.05 s;
-   target <= 20 MB); CPU seconds the worker spends per million lines.
+   worker memory growth during the flood (daemon + task process; PSS sampled every
+   0.5 s, summed RSS every 0.05 s; target <= 20 MB); CPU seconds the worker spends per
+   million lines.
 
    The memory figure is PSS, not summed RSS: at its end the task process forks to remove
    its work dir (koji's ``rmtree``), and for the child's few milliseconds summed RSS
