@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -42,6 +43,10 @@ def test_example_spec_builds_rpm_srpm_and_log(engine: ContainerRuntime, tmp_path
     assert re.search(r"buildroot: \d+ packages \(\d+ from image\)", summary.stdout)
     digest = hashlib.sha256((tmp_path / "adjutant-hello-1.0-1.noarch.rpm").read_bytes())
     assert f"adjutant-hello-1.0-1.noarch.rpm  sha256:{digest.hexdigest()}" in summary.stdout
+    # The worker's and the plugins' versions, read while the container ran.
+    creators = json.loads((tmp_path / "buildroot.spdx.json").read_text())["creationInfo"]
+    versions = dict(c.removeprefix("Tool: ").rsplit("-", 1) for c in creators["creators"])
+    assert versions["koji-adjutant"] != "unknown" and versions[engine.name] != "unknown"
 
 
 def test_srpm_rebuild_gives_the_same_names_on_both_engines(tmp_path: Path) -> None:
