@@ -226,10 +226,12 @@ class PodmanRuntime(ContainerRuntime):
                       params={"force": force}, absent_ok=(404,))
 
     def tag_image(self, ref: str, new_ref: str) -> None:
+        # The endpoint itself, not the SDK's Image.tag: that needs an Image, i.e. an
+        # inspect first, a second round trip on every cached task's way to its build.
         repo, tag = split_ref(new_ref)
-        if not self._engine_call(f"tagging {ref} as {new_ref}",
-                                 lambda: self.client.images.get(ref).tag(repo, tag)):
-            raise ContainerError(f"podman: tagging {ref} as {new_ref} failed")
+        self._request(f"tagging {ref} as {new_ref}", "post",
+                      f"/images/{urllib.parse.quote(ref, safe='')}/tag",
+                      params={"repo": repo, "tag": tag})
 
     def image_names(self, repository: str) -> list[str]:
         images = self._engine_call(f"listing images of {repository}",

@@ -49,7 +49,7 @@ def adjutant_prepare_buildroot(request: BuildrootRequest,
             note=f"buildroot cache hit {request.key[:12]}: {entry.image} "
                  f"({len(entry.installed)} packages from repo {entry.repo_id}, used "
                  f"{entry.hits} time(s)); no dnf install",
-            packages=_packages(entry))
+            packages=_packages(entry), image_id=entry.image_id)
     near = cache.closest(request.family, request.packages, runtime)
     if near is None:
         return None
@@ -59,7 +59,7 @@ def adjutant_prepare_buildroot(request: BuildrootRequest,
         note=f"buildroot cache near miss {request.key[:12]}: starting from {near.image} "
              f"({len(near.installed)} packages from repo {near.repo_id}); installing only "
              f"{', '.join(missing)}",
-        packages=_packages(near), requirements=missing)
+        packages=_packages(near), requirements=missing, image_id=near.image_id)
 
 
 def _packages(entry: CacheEntry) -> BuildrootPackages:

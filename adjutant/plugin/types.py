@@ -232,6 +232,10 @@ class BuildrootPlan:
     the ``packages`` that image holds, and ``requirements``, the ones it still lacks (no
     groups are installed then). ``requirements=None`` with ``install=True``: the groups
     and all requirements go into ``image``, the base image.
+
+    ``image_id``: the id the plugin just found ``image`` to have in the engine, if it
+    looked; the core then uses it instead of asking the engine again. An id that is gone
+    by then fails the task as an absent image does.
     """
 
     image: str
@@ -239,6 +243,7 @@ class BuildrootPlan:
     note: str = ""
     packages: BuildrootPackages | None = None
     requirements: tuple[str, ...] | None = None
+    image_id: str | None = None
 
 
 @dataclass(frozen=True)

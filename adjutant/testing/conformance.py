@@ -330,7 +330,7 @@ class ImageConformance:
     def test_commit_tag_size_and_remove(self, runtime: ContainerRuntime, image: str) -> None:
         label = unique_label()
         ref = f"localhost/adjutant-conformance:{label['io.koji-adjutant.test'][:12]}"
-        alias = f"{ref}-alias"
+        alias, by_id = f"{ref}-alias", f"{ref}-by-id"
         cid = runtime.create(ContainerSpec(image=image, labels=label,
                                            command=("sh", "-c", "echo kept > /var/tmp/kept")))
         try:
@@ -347,8 +347,11 @@ class ImageConformance:
             assert runtime.image_size(ref) == info.size
             runtime.tag_image(ref, alias)
             assert runtime.image_id(alias) == image_id
-            assert runtime.image_names(split_ref(ref)[0]) == sorted([ref, alias])
+            runtime.tag_image(image_id, by_id)
+            assert runtime.image_id(by_id) == image_id
+            assert runtime.image_names(split_ref(ref)[0]) == sorted([ref, alias, by_id])
             runtime.remove_image(alias)  # removes a name, not the image
+            runtime.remove_image(by_id)
             assert runtime.image_id(alias) is None and runtime.image_id(ref) == image_id
             _, sink = _run(runtime, ref, "cat /var/tmp/kept")
             assert sink.text() == "kept\n"

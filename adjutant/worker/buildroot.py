@@ -240,20 +240,32 @@ class BuildrootPreparer:
             image, image_id, packages = self._install(request, plan, access, root_log)
         else:
             image = plan.image
-            resolved = self.runtime.image_id(image)
-            if resolved is None:
-                raise build_error(f"buildroot image {image} of the plan "
-                                  f"({plan.note}) is not present")
-            image_id = resolved
+            image_id = self._plan_image_id(plan)
             packages = plan.packages or BuildrootPackages()
             if image != request.base_image:
                 # A name of the task's own keeps the image while the task uses it,
                 # whatever a cache prune decides meanwhile.
                 self.task_image = self._task_ref()
-                self.runtime.tag_image(image_id, self.task_image)
+                self._tag_plan_image(plan, image_id, self.task_image)
         prepared = PreparedBuildroot(request, plan, image, image_id, packages)
         ctx.plugins.buildroot_ready(ctx.summary(), self.runtime, prepared)
         return prepared
+
+    def _plan_image_id(self, plan: BuildrootPlan) -> str:
+        """The plan's image id: as its plugin found it, or else as the engine answers."""
+        image_id = plan.image_id or self.runtime.image_id(plan.image)
+        if image_id is None:
+            raise _absent(plan)
+        return image_id
+
+    def _tag_plan_image(self, plan: BuildrootPlan, image_id: str, ref: str) -> None:
+        """Name ``image_id`` ``ref``; a plugin's id that is gone since is an absent image."""
+        try:
+            self.runtime.tag_image(image_id, ref)
+        except ContainerError:
+            if plan.image_id is not None and self.runtime.image_id(image_id) is None:
+                raise _absent(plan) from None
+            raise
 
     def release(self) -> None:
         """Remove the task's own image name (a cache keeps its own name for it)."""
@@ -272,10 +284,7 @@ class BuildrootPreparer:
         only the plan's requirements."""
         ctx = self.ctx
         on_layer = plan.requirements is not None
-        start_id = self.runtime.image_id(plan.image) if on_layer else request.base_image_id
-        if start_id is None:
-            raise build_error(f"buildroot image {plan.image} of the plan ({plan.note}) "
-                              "is not present")
+        start_id = self._plan_image_id(plan) if on_layer else request.base_image_id
         repos = ctx.subdir("buildroot/repos")
         lists = ctx.subdir("buildroot/lists")
         origins_href = _origin_href(_repo_file(access, "repodata/repomd.xml"))
@@ -403,3 +412,8 @@ class BuildrootPreparer:
             f"(groups {', '.join(request.groups) or 'none'}; requirements "
             f"{', '.join(request.packages) or 'none'}):\n{summary}\n"
             f"--- last lines of root.log ---\n{tail}")
+
+
+def _absent(plan: BuildrootPlan) -> Exception:
+    return build_error(f"buildroot image {plan.image} of the plan ({plan.note}) is not "
+                       "present")

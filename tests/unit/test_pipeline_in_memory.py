@@ -13,7 +13,8 @@ from adjutant.build.localctx import local_context, local_settings
 from adjutant.container.run import run_container
 from adjutant.container.spec import ContainerSpec, Stream
 from adjutant.plugin.manager import LoadOptions, load_plugins
-from adjutant.plugin.types import BuildrootPackages
+from adjutant.plugin.types import BuildrootPackages, BuildrootPlan, BuildrootRequest
+from adjutant.worker.buildroot import BuildrootPreparer
 from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.context import TaskContext
 from adjutant.worker.steps.buildroot import Buildroot
@@ -127,3 +128,43 @@ def test_results_that_are_links_fail_the_task_without_being_read(
         take_results(ctx, builddir, "RPMS", ".rpm", root_log)
     assert not (ctx.workdir / "results" / "RPMS" / "x.rpm").exists()
     assert os.path.exists(ctx.logs.directory / "root.log")
+
+
+def _cached_plan_run(ctx: TaskContext, plan_id: str | None) -> tuple[list[str], str]:
+    """Run a cache hit's plan for ``localhost/cache:one``, whose plugin saw ``plan_id``;
+    the refs the core asked the engine for, and the task's image name."""
+    runtime = ctx.runtime
+    cached = runtime.commit("", "localhost/cache:one", {})
+    asked: list[str] = []
+    engine_image_id = runtime.image_id
+
+    def image_id(ref: str) -> str | None:
+        asked.append(ref)
+        return engine_image_id(ref)
+
+    runtime.image_id = image_id  # type: ignore[method-assign]
+    request = BuildrootRequest(base_image=IMAGE, base_image_id="sha256:base", arch="noarch",
+                               repo_id=1, repo_url="file:///repo", groups=("build",))
+    plan = BuildrootPlan("localhost/cache:one", install=False, note="hit",
+                         image_id=cached if plan_id == "seen" else plan_id)
+    preparer = BuildrootPreparer(ctx)
+    with ctx.logs.open("root.log") as root_log:
+        prepared = preparer._run_plan(request, plan, None, root_log)  # type: ignore[arg-type]
+    assert prepared.image_id == cached and preparer.task_image is not None
+    assert runtime.image_id(preparer.task_image) == cached
+    return asked[:-1], preparer.task_image
+
+
+def test_a_plan_with_the_id_its_plugin_saw_is_named_for_the_task_without_asking_again(
+        ctx: TaskContext) -> None:
+    asked, _ = _cached_plan_run(ctx, "seen")
+    assert asked == []
+    asked, _ = _cached_plan_run(ctx, None)  # a plugin that did not look: the engine is asked
+    assert asked == ["localhost/cache:one"]
+
+
+def test_a_plan_whose_image_is_gone_since_its_plugin_looked_fails_as_absent(
+        ctx: TaskContext) -> None:
+    with pytest.raises(koji.BuildError, match="buildroot image localhost/cache:one of the "
+                                              r"plan \(hit\) is not present"):
+        _cached_plan_run(ctx, "sha256:" + "0" * 64)
