@@ -130,9 +130,9 @@ def test_results_that_are_links_fail_the_task_without_being_read(
     assert os.path.exists(ctx.logs.directory / "root.log")
 
 
-def _cached_plan_run(ctx: TaskContext, plan_id: str | None) -> tuple[list[str], str]:
-    """Run a cache hit's plan for ``localhost/cache:one``, whose plugin saw ``plan_id``;
-    the refs the core asked the engine for, and the task's image name."""
+def _cached_plan_run(ctx: TaskContext, plan_id: str | None) -> list[str]:
+    """Run a cache hit's plan for ``localhost/cache:one``, whose plugin saw ``plan_id``
+    (``"seen"``: the image's real id); the refs the core asked the engine for."""
     runtime = ctx.runtime
     cached = runtime.commit("", "localhost/cache:one", {})
     asked: list[str] = []
@@ -150,16 +150,16 @@ def _cached_plan_run(ctx: TaskContext, plan_id: str | None) -> tuple[list[str], 
     preparer = BuildrootPreparer(ctx)
     with ctx.logs.open("root.log") as root_log:
         prepared = preparer._run_plan(request, plan, None, root_log)  # type: ignore[arg-type]
+    asked_by_the_core = list(asked)
     assert prepared.image_id == cached and preparer.task_image is not None
-    assert runtime.image_id(preparer.task_image) == cached
-    return asked[:-1], preparer.task_image
+    assert engine_image_id(preparer.task_image) == cached
+    return asked_by_the_core
 
 
 def test_a_plan_with_the_id_its_plugin_saw_is_named_for_the_task_without_asking_again(
         ctx: TaskContext) -> None:
-    asked, _ = _cached_plan_run(ctx, "seen")
-    assert asked == []
-    asked, _ = _cached_plan_run(ctx, None)  # a plugin that did not look: the engine is asked
+    assert _cached_plan_run(ctx, "seen") == []
+    asked = _cached_plan_run(ctx, None)  # a plugin that did not look: the engine is asked
     assert asked == ["localhost/cache:one"]
 
 
