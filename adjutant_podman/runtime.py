@@ -277,12 +277,17 @@ class PodmanRuntime(ContainerRuntime):
             kwargs["ulimits"] = with_defaults(spec.limits.ulimits)
         with self._engine_errors(f"creating a container from {spec.image}"):
             try:
-                return str(self.client.containers.create(**kwargs).id)
+                created = self.client.containers.create(**kwargs)
             except podman.errors.APIError as exc:
                 # podman 4 answers a missing image with a 500 whose text says so.
                 if isinstance(exc, podman.errors.ImageNotFound) or "image not known" in str(exc):
                     raise ImageUnavailable(spec.image, "not present locally") from exc
                 raise
+        # podman-py inspects what it created: its log path is known without asking again.
+        container_id = str(created.id)
+        if socket_path(self.url) is not None:
+            self._log_paths[container_id] = k8s_log_path(created.attrs)
+        return container_id
 
     def container_state(self, container_id: str) -> Mapping[str, Any]:
         response = self._request(f"inspecting {container_id}", "get",

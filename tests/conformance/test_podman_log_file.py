@@ -118,3 +118,28 @@ def test_a_run_follows_the_log_file_and_never_asks_the_api_for_output(
     assert got[Stream.STDERR] == "".join(lines[::3]).encode()
     assert got[Stream.STDOUT] == ("".join(line for i, line in enumerate(lines) if i % 3)
                                   ).encode() + b"z" * 50000 + b"\xc3("
+
+
+def test_the_log_file_is_known_from_the_create_without_another_inspection(
+        podman: tuple[ContainerRuntime, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """podman-py inspects the container it creates; that answer names the log file, so
+    following the output costs no engine call of its own."""
+    runtime, image = podman
+    container_id = runtime.create(ContainerSpec(image=image, command=("echo", "hello")))
+    try:
+        api = runtime.client.api  # type: ignore[attr-defined]
+        asked: list[str] = []
+        real_get = api.get
+
+        def counting_get(path: str, *args: object, **kwargs: object) -> object:
+            asked.append(path)
+            return real_get(path, *args, **kwargs)
+
+        monkeypatch.setattr(api, "get", counting_get)
+        follower = runtime.output(container_id)
+        monkeypatch.undo()
+        assert isinstance(follower, K8sLogFollow)
+        follower.close()
+        assert not any(p.endswith(f"/containers/{container_id}/json") for p in asked), asked
+    finally:
+        runtime.remove(container_id)
