@@ -19,7 +19,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # -- Debian packages ---------------------------------------------------------------------
 need=()
 for pkg in podman runc docker.io mmdebstrap rpm createrepo-c uidmap python3-venv git tmux libkrb5-dev gcc \
-           systemd qemu-user-static binfmt-support; do  # systemd: systemd-analyze checks the shipped unit (no PID 1 needed)
+           systemd qemu-user-static binfmt-support arch-test; do  # systemd: systemd-analyze checks the shipped unit (no PID 1 needed); arch-test: mmdebstrap of a foreign arch
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
