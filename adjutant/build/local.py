@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +64,9 @@ class LocalBuildRequest:
     environment: Mapping[str, str] = field(default_factory=dict)
     #: The platform to run the build as (``linux/arm64``) when it is emulated.
     platform: str | None = None
+    #: The id of ``image`` when the caller has just made sure of it: no lookup then (an
+    #: image removed meanwhile fails the container's creation as ImageUnavailable).
+    image_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,12 @@ class LocalBuildResult:
     duration: float
 
 
-def build_locally(runtime: ContainerRuntime, plugins: Plugins,
-                  request: LocalBuildRequest) -> LocalBuildResult:
-    """Run the build; raise LocalBuildError (with the step and the log's tail) on failure."""
+def build_locally(runtime: ContainerRuntime, plugins: Plugins, request: LocalBuildRequest,
+                  *, on_started: Callable[[], None] | None = None) -> LocalBuildResult:
+    """Run the build; raise LocalBuildError (with the step and the log's tail) on failure.
+
+    ``on_started`` is run once the build's container runs (see
+    :func:`~adjutant.container.run.run_container`)."""
     started = time.monotonic()
     source = request.source.resolve()
     if not source.is_file():
@@ -96,7 +102,7 @@ def build_locally(runtime: ContainerRuntime, plugins: Plugins,
     if request.srpm_only and source.suffix != ".spec":
         raise LocalBuildError("input", "--srpm-only needs a .spec as input")
 
-    image_id = ensure_image(runtime, request.image, request.pull_policy)
+    image_id = request.image_id or ensure_image(runtime, request.image, request.pull_policy)
     output = request.output.resolve()
     output.mkdir(parents=True, exist_ok=True)
     log_path = output / "build.log"
@@ -128,7 +134,7 @@ def build_locally(runtime: ContainerRuntime, plugins: Plugins,
             if request.platform:
                 build_log.line(f"adjutant: emulated build: the container runs as "
                                f"{request.platform} under qemu-user")
-            result = run_container(runtime, spec, build_log.write_output)
+            result = run_container(runtime, spec, build_log.write_output, on_started=on_started)
             built = UntrustedDir(workdir, build_log.line)
             rpms: list[Path] = []
             srpms: list[Path] = []

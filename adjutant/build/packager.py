@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -40,6 +41,8 @@ from adjutant.worker.emulation import Emulation, NotBuiltHere, emulation_for
 
 if TYPE_CHECKING:  # hubsource imports koji, which a build with no hub need not load
     from adjutant.build.hubsource import HubBuild
+
+log = logging.getLogger(__name__)
 
 #: Where ``--keep`` leaves the buildroot image, under a name of the package's.
 KEPT_REPO = "localhost/adjutant-kept-buildroot"
@@ -186,30 +189,29 @@ def build_for_packager(runtime: ContainerRuntime, plugins: Plugins,
 
             macros = build_macros(settings, hub.build_config, arch)
             environment = tag_settings(hub.build_config).environment
-        from adjutant.build.sbom import repo_origin, write_local_sbom
-        from adjutant.sbom.facts import prefetch_worker_tools
-
         installed = prepared.packages if source.installs else BuildrootPackages()
-        repo = repo_origin(ctx, hub, source.repos)
 
         def write_sbom(outputs: Sequence[Path]) -> None:
-            write_local_sbom(ctx, repo, choice, image_id, build_image, installed, srpm,
-                             outputs, output)
+            from adjutant.build.sbom import repo_origin, write_local_sbom
+
+            write_local_sbom(ctx, repo_origin(ctx, hub, source.repos), choice, image_id,
+                             build_image, installed, srpm, outputs, output)
 
         builddir = output / KEPT_BUILDDIR if keep else None
         if keep:
             kept = _keep(runtime, build_image, srpm, builddir or output)
             kept.write(output)
-        prefetch_worker_tools(plugins)  # read while the build's container runs
         progress.start("build", f"rpmbuild of {srpm.name}")
         try:
             result = build_locally(runtime, plugins, dataclasses.replace(
-                request, source=srpm, image=build_image, pull_policy=PullPolicy.NEVER,
+                request, source=srpm, image=build_image, image_id=build_image,
+                pull_policy=PullPolicy.NEVER,
                 macros={**macros, **request.macros}, builddir=builddir,
                 environment={**environment, **request.environment},
                 target_arch=request.target_arch or (hub.target_arch if hub else None),
                 platform=emulation.platform.platform if emulation else None,
-                timeout=emulation.scaled(request.timeout) if emulation else request.timeout))
+                timeout=emulation.scaled(request.timeout) if emulation else request.timeout),
+                on_started=lambda: _load_sbom_ahead(plugins))
         except LocalBuildError as exc:
             write_sbom(())
             raise BuildFailed(exc.step, str(exc), kept) from None
@@ -232,6 +234,21 @@ def build_for_packager(runtime: ContainerRuntime, plugins: Plugins,
         if preparer is not None:
             preparer.release()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _load_sbom_ahead(plugins: Plugins) -> None:
+    """Load what ``buildroot.spdx.json`` needs while the build's container runs: its
+    modules (some twenty, tens of ms) and the versions it names (every installed
+    distribution's entry points), which would otherwise delay the container's start or
+    follow its end. What fails here is only logged at debug level: writing the SBOM
+    meets it again and reports it."""
+    try:
+        import adjutant.build.sbom  # noqa: F401  (the import is the work)
+        from adjutant.sbom.facts import worker_tools
+
+        worker_tools(plugins)
+    except Exception:
+        log.debug("loading the SBOM's modules and versions ahead failed", exc_info=True)
 
 
 def _caching(settings: WorkerSettings) -> bool:

@@ -155,11 +155,15 @@ def run_container(
     sink: OutputSink,
     *,
     on_created: Callable[[str], None] | None = None,
+    on_started: Callable[[], None] | None = None,
     keep: bool = False,
 ) -> RunResult:
     """Create, start and wait for a container, streaming its output into ``sink``.
 
-    ``on_created`` is told the container id before it starts (for cancellation). When
+    ``on_created`` is told the container id before it starts (for cancellation).
+    ``on_started`` is called once the container runs and its output is followed, before
+    the wait: work of the caller's that can overlap the container's instead of delaying
+    its start (exceptions from either propagate after cleanup, as below). When
     ``spec.timeout`` passes, the container is killed and the result has ``timed_out``.
     With a memory limit, the result's ``oom_killed`` says whether it was reached (asked
     of the engine and of the container's memory cgroup before removal).
@@ -191,6 +195,8 @@ def run_container(
             watch = runtime.watch_memory(container_id)
         reader = _Reader(output, sink, lambda: runtime.output(container_id))
         reader.start()
+        if on_started is not None:
+            on_started()
         exit_code, timed_out = _wait(runtime, container_id, spec, started)
         _finish_output(runtime, container_id, reader, sink)
         oom_killed = bool(spec.limits.memory_bytes) and runtime.oom_killed(container_id, watch)

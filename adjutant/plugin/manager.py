@@ -307,8 +307,8 @@ class Plugins:
         (None, None) for built-in and test plugins. Found on first use only: it reads the
         metadata of every installed distribution, which a build need never pay for.
         """
-        # Under a lock: a background prefetch (sbom.facts.prefetch_worker_tools) may be
-        # reading them, and a second reader waits for it instead of reading them again.
+        # Under a lock: another thread may be reading them, and a second reader waits for
+        # it instead of reading them again.
         with self._dists_lock:
             if self._dists is None:
                 dists: dict[str, tuple[str | None, str | None]] = {}

@@ -8,8 +8,6 @@ import functools
 import hashlib
 import importlib.metadata
 import json
-import logging
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,8 +18,6 @@ from adjutant.plugin.types import BuildrootPackages
 from adjutant.rpm.header import RpmHeaderError, read_rpm
 from adjutant.sbom.inventory import BuildrootInventory, InventoryPackage
 from adjutant.sbom.spdx import Artifact, BuildFacts, Origin, spdx_document
-
-log = logging.getLogger(__name__)
 
 
 def package_origins(packages: BuildrootPackages, repo: Origin | None, image: str,
@@ -81,24 +77,6 @@ def worker_tools(plugins: Plugins) -> list[tuple[str, str]]:
         if not info.builtin:
             tools.append((info.name, info.version or "unknown"))
     return tools
-
-
-def prefetch_worker_tools(plugins: Plugins) -> None:
-    """Start reading what :func:`worker_tools` needs in a background thread.
-
-    For a caller about to wait on an engine (a local build starting its container): the
-    read (every installed distribution's entry points and koji-adjutant's metadata, tens
-    of ms) then overlaps the wait instead of following it. A later ``worker_tools`` call
-    waits for this read rather than repeating it; an error here is only logged at debug
-    level, for that call to meet again and report."""
-
-    def read() -> None:
-        try:
-            worker_tools(plugins)
-        except Exception:  # the caller's own call meets it again and reports it
-            log.debug("prefetching the plugins' versions failed", exc_info=True)
-
-    threading.Thread(target=read, name="adjutant-sbom-tools", daemon=True).start()
 
 
 def document_facts(*, subject: str, namespace: str, inventory: BuildrootInventory,

@@ -173,6 +173,19 @@ class RuntimeConformance:
         # "early" reached the sink while the container still had seconds of sleep ahead.
         assert first_seen and finished - first_seen[0] >= 3
 
+    def test_on_started_runs_while_the_container_runs(self, runtime: ContainerRuntime,
+                                                      image: str) -> None:
+        labels = unique_label()
+        states: list[list[str]] = []
+        result = run_container(
+            runtime, ContainerSpec(image=image, command=("sh", "-c", "sleep 2; exit 4"),
+                                   labels=labels),
+            lambda _stream, _data: None,
+            on_started=lambda: states.append([c.status for c in
+                                              runtime.list_containers(labels)]))
+        assert states == [["running"]]
+        assert result.exit_code == 4 and runtime.list_containers(labels) == []
+
     # -- isolation -----------------------------------------------------------------------
 
     def test_read_only_mount_cannot_be_written(self, runtime: ContainerRuntime, image: str,

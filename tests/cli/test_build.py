@@ -49,6 +49,36 @@ def test_example_spec_builds_rpm_srpm_and_log(engine: ContainerRuntime, tmp_path
     assert versions["koji-adjutant"] != "unknown" and versions[engine.name] != "unknown"
 
 
+def test_a_build_given_its_image_id_asks_the_engine_nothing_about_the_image(
+        engine: ContainerRuntime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The packager's build passes the id it has just verified: no lookup; an id gone
+    meanwhile fails the container's creation as a missing image."""
+    from adjutant.build.local import LocalBuildRequest, build_locally
+    from adjutant.container.errors import ImageUnavailable
+    from adjutant.image.default import DEFAULT_IMAGE
+    from adjutant.plugin.manager import LoadOptions, load_plugins
+
+    plugins = load_plugins(LoadOptions())
+    image_id = engine.image_id(DEFAULT_IMAGE)
+    assert image_id is not None
+
+    def no_lookup(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the image was looked up although its id was given")
+
+    monkeypatch.setattr(engine, "image_id", no_lookup)
+    monkeypatch.setattr(engine, "inspect_image", no_lookup)
+    result = build_locally(engine, plugins, LocalBuildRequest(
+        source=EXAMPLE, output=tmp_path / "out", image=image_id, image_id=image_id,
+        srpm_only=True))
+    assert [p.name for p in result.srpms] == ["adjutant-hello-1.0-1.src.rpm"]
+    assert result.image_id == image_id
+    gone = "sha256:" + "0" * 64
+    with pytest.raises(ImageUnavailable):
+        build_locally(engine, plugins, LocalBuildRequest(
+            source=EXAMPLE, output=tmp_path / "gone", image=gone, image_id=gone,
+            srpm_only=True))
+
+
 def test_srpm_rebuild_gives_the_same_names_on_both_engines(tmp_path: Path) -> None:
     srpm_dir = tmp_path / "srpm"
     first = adjutant("build", EXAMPLE, "-o", srpm_dir, "--runtime", "podman")

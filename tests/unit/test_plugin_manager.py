@@ -92,10 +92,10 @@ def test_a_plugin_with_a_misspelled_hook_is_reported_not_fatal() -> None:
     assert "adjutant_container_runtime" in plugins.failures[0].error
 
 
-def test_versions_prefetched_in_the_background_are_read_once_and_whole(
+def test_versions_read_by_two_threads_at_once_are_read_once_and_whole(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """A local build reads the plugins' versions while its container runs; the SBOM's own
-    call then waits for that read: it neither reads again nor sees a half-filled map."""
+    """A second caller while a first reads the plugins' versions waits for that read: it
+    neither reads again nor sees a half-filled map."""
     import threading
 
     from adjutant.plugin import manager
@@ -114,7 +114,7 @@ def test_versions_prefetched_in_the_background_are_read_once_and_whole(
     plugins = load_plugins(extra=[("site", _runtime_plugin("site"))])
     monkeypatch.setattr(manager.importlib.metadata, "entry_points", entry_points)
     monkeypatch.setattr(facts, "own_version", lambda: "1.0")
-    facts.prefetch_worker_tools(plugins)
+    threading.Thread(target=facts.worker_tools, args=(plugins,), daemon=True).start()
     assert reading.wait(5)
     threading.Timer(0.2, release.set).start()
     tools = facts.worker_tools(plugins)
