@@ -3,9 +3,6 @@ builds packages and prepares buildroots, with nothing taken from the checkout.""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 import time
 import zipfile
 from collections.abc import Callable
@@ -18,48 +15,24 @@ import pytest
 from tests.support.fakehub import FakeHub
 from tests.support.kojirepo import package_spec
 from tests.support.kojisetup import EXAMPLE, build_arch_task, make_srpm, upload_srpm, wait_task
+from tests.support.wheel import ROOT, build_wheel, install_wheel, run
 from tests.support.worker import WorkerProcess
 
-ROOT = Path(__file__).resolve().parents[2]
 StartWorker = Callable[..., WorkerProcess]
-
-
-def run(*args: str | Path, cwd: Path, timeout: float = 900) -> str:
-    proc = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, check=False)
-    assert proc.returncode == 0, f"{args}: {proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
-    return proc.stdout
-
-
-def _not_sources(directory: str, names: list[str]) -> set[str]:
-    """What a clean checkout lacks: caches everywhere, build products at the top."""
-    top = {".git", ".venv", ".nox", "build", "dist", "out"} if Path(directory) == ROOT else set()
-    return {n for n in names if n in top or n == "__pycache__" or n.endswith(
-        (".egg-info", "_cache"))}
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    # From a clean copy: setuptools reuses a checkout's build/ dir, stale files included.
-    source = out / "source"
-    shutil.copytree(ROOT, source, ignore=_not_sources)
-    run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-        "-w", out, source, cwd=out)
-    [built] = out.glob("koji_adjutant-*.whl")
-    return built
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 @pytest.fixture(scope="module")
 def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A new virtualenv with the wheel (and the podman extra) installed from PyPI."""
-    home = tmp_path_factory.mktemp("installed")
     started = time.monotonic()
-    run(sys.executable, "-m", "venv", home / "venv", cwd=home)
-    run(home / "venv/bin/pip", "install", "-q", "--disable-pip-version-check",
-        f"{wheel}[podman]", cwd=home)
+    venv = install_wheel(wheel, tmp_path_factory.mktemp("installed"))
     print(f"wheel install took {time.monotonic() - started:.1f}s")
-    return home / "venv"
+    return venv
 
 
 def test_the_wheel_carries_every_runtime_file_and_no_test_support(wheel: Path) -> None:
