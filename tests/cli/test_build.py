@@ -79,6 +79,39 @@ def test_a_build_given_its_image_id_asks_the_engine_nothing_about_the_image(
             srpm_only=True))
 
 
+def test_the_packager_looks_the_image_up_once_and_passes_its_id(
+        engine: ContainerRuntime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``adjutant build`` with no buildroot: the default image is checked once (by name,
+    for its recipe); the build itself is given that id and asks nothing more."""
+    from adjutant.build.local import LocalBuildRequest
+    from adjutant.build.localctx import local_settings
+    from adjutant.build.packager import BuildrootSource, build_for_packager
+    from adjutant.image.default import DEFAULT_IMAGE
+    from adjutant.plugin.manager import LoadOptions, load_plugins
+
+    plugins = load_plugins(LoadOptions())
+    asked: list[str] = []
+    real_inspect, real_image_id = engine.inspect_image, engine.image_id
+
+    def inspect_image(ref: str) -> object:
+        asked.append(f"inspect {ref}")
+        return real_inspect(ref)
+
+    def image_id(ref: str) -> str | None:
+        asked.append(f"image_id {ref}")
+        return real_image_id(ref)
+
+    monkeypatch.setattr(engine, "inspect_image", inspect_image)
+    monkeypatch.setattr(engine, "image_id", image_id)
+    result = build_for_packager(
+        engine, plugins, LocalBuildRequest(source=EXAMPLE, output=tmp_path / "out",
+                                           image=DEFAULT_IMAGE),
+        local_settings(plugins, overrides={"cache_dir": str(tmp_path / "cache")}),
+        BuildrootSource())
+    assert [p.name for p in result.build.rpms] == ["adjutant-hello-1.0-1.noarch.rpm"]
+    assert asked == [f"inspect {DEFAULT_IMAGE}"], asked
+
+
 def test_srpm_rebuild_gives_the_same_names_on_both_engines(tmp_path: Path) -> None:
     srpm_dir = tmp_path / "srpm"
     first = adjutant("build", EXAMPLE, "-o", srpm_dir, "--runtime", "podman")
