@@ -79,6 +79,24 @@ class TaskEndWakeup:
         os.close(self._write)
 
 
+class Pace:
+    """Says when something is due that should run at most once every ``interval``
+    seconds (and runs the first time it is asked)."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._last: float | None = None
+
+    def due(self, now: float | None = None) -> bool:
+        """True, and counted as done, when ``interval`` has passed since the last time
+        this said so (``now``: a ``time.monotonic()`` reading)."""
+        now = time.monotonic() if now is None else now
+        if self._last is not None and now - self._last < self.interval:
+            return False
+        self._last = now
+        return True
+
+
 #: How often a worker whose engine does not answer tries it again, in seconds.
 ENGINE_RETRY_SECONDS = 5.0
 
@@ -201,14 +219,18 @@ def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
     status = 0
     taken = False
     restarting = False
+    sweep = Pace(options.sleeptime)
     try:
         while True:
             try:
                 # kojid sweeps buildroots first; here the sweep (hub and engine calls)
-                # follows the take, so that a slot freed by a task's end is filled first.
+                # follows the take, so that a slot freed by a task's end is filled first,
+                # and it keeps kojid's pace: at most once a sleeptime. A task's end wakes
+                # the loop early; a sweep on each of those would keep the daemon busy,
+                # and the engine loaded, just when the next task's end is to be noticed.
                 manager.updateTasks()
                 taken = manager.getNextTask()
-                if not taken or once:
+                if once or (not taken and sweep.due()):
                     manager.updateBuildroots()
             except (koji.AuthExpired, koji.AuthError) as exc:
                 log.error("session lost: %s; exiting (restart with --force-lock)", exc)
