@@ -22,6 +22,7 @@ from adjutant.plugin.manager import Plugins
 from adjutant.rpm.header import RpmHeaderError, RpmInfo, read_rpm
 from adjutant.settings import WorkerSettings
 from adjutant.worker.session import serialize_calls
+from adjutant.worker.workdir import remove_workdir
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,12 @@ class HubTaskHandler(koji.tasks.BaseTaskHandler):
 
     def close(self) -> None:
         """Release what the task process opened (subclasses add theirs)."""
+
+    def removeWorkdir(self) -> None:
+        """koji's removal of the task's work dir, done in this process
+        (:func:`~adjutant.worker.workdir.remove_workdir`)."""
+        if self.workdir is not None:
+            remove_workdir(self.workdir)
 
     def task_summary(self) -> dict[str, Any]:
         """The ``task`` mapping observer hooks receive."""
