@@ -87,12 +87,6 @@ class ContainerTaskHandler(HubTaskHandler):
         (an emulated arch would only be slower)."""
         return str(super().find_arch(arch, host, tag, preferred_arch or host_arch()))
 
-    def weigh_by_history(self, package: str) -> None:
-        """kojid's weight for a build: more for packages that took long before."""
-        average = self.session.getAverageBuildDuration(package)
-        if average:
-            self.session.host.setTaskWeight(self.id, 1.5 + min(18.0, average / 4800.0))
-
     def close(self) -> None:
         if "runtime" in self.__dict__:
             self.runtime.close()

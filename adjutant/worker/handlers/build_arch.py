@@ -48,14 +48,12 @@ class BuildArchTask(ContainerTaskHandler):
 
     def handler(self, pkg: str, root: Any, arch: str, keep_srpm: bool,
                 opts: dict[str, Any] | None = None) -> dict[str, Any]:
-        repo = self.repo_of(opts or {})
         srpm, header = self.fetch_srpm(pkg)
-        self.weigh_by_history(header.name)
-        if arch == "noarch":
-            self.taskinfo  # noqa: B018 - find_arch reads it; fetched here as kojid does
+        repo, host = self.read_start(opts or {}, package=header.name,
+                                     taskinfo=arch == "noarch")
         build_config = self.session.getBuildConfig(root, event=repo["create_event"])
-        ctx = self.context(self.find_arch(arch, self.session.host.getHost(), build_config),
-                           build_config, emulate=True)
+        ctx = self.context(self.find_arch(arch, host, build_config), build_config,
+                           emulate=True)
         refuse_emulated(ctx, header.name)
         image = choose_image(ctx)
         with HubBuildroot(ctx.session, repo["id"], ctx.arch, ctx.task_id) as record, \

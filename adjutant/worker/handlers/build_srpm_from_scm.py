@@ -34,10 +34,9 @@ class BuildSRPMFromSCMTask(ContainerTaskHandler):
             -> dict[str, Any]:
         opts = opts or {}
         scm = self.allowed_scm(url, opts)
-        repo = self.repo_of(opts)
+        repo, host = self.read_start(opts)
         build_config = self.session.getBuildConfig(build_tag, event=repo["create_event"])
-        ctx = self.context(self.find_arch("noarch", self.session.host.getHost(), build_config),
-                           build_config)
+        ctx = self.context(self.find_arch("noarch", host, build_config), build_config)
         checkout = ScmCheckout(ctx, scm, self.fetcher_for(scm))
         built = srpm_in_buildroot(ctx, repo["id"], f"buildSRPMFromSCM {url}", "bs", checkout)
         source = urllib.parse.urlunsplit((scm.scheme.removesuffix("://"), scm.host,

@@ -105,12 +105,28 @@ class HubTaskHandler(koji.tasks.BaseTaskHandler):
         host_arches = {koji.canonArch(a) for a in (hostdata.get("arches") or "").split()}
         return bool(tag_arches & host_arches)
 
-    def repo_of(self, opts: Mapping[str, Any]) -> dict[str, Any]:
-        """The task's repo (``opts['repo_id']``, required, as kojid's build tasks need)."""
+    def read_start(self, opts: Mapping[str, Any], package: str | None = None,
+                   taskinfo: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+        """What a build task reads from the hub as it starts, in one round trip (a
+        multiCall) where kojid makes one call each → ``(repo, host)``.
+
+        The repo is ``opts['repo_id']`` (required, as kojid's build tasks need). With
+        ``package``, the task is weighed by that package's average build time, as kojid
+        does. With ``taskinfo``, the task's own info is read too (for ``find_arch``).
+        """
         repo_id = opts.get("repo_id")
         if not repo_id:
             raise koji.BuildError(f"{self.method} needs a repo_id in its options")
-        return dict(self.session.repoInfo(repo_id, strict=True))
+        with self.session.multicall(strict=True) as hub:
+            repo = hub.repoInfo(repo_id, strict=True)
+            host = hub.host.getHost()
+            average = hub.getAverageBuildDuration(package) if package else None
+            info = hub.getTaskInfo(self.id, request=True, strict=True) if taskinfo else None
+        if info is not None:
+            self.taskinfo = info.result
+        if average is not None and average.result:
+            self.session.host.setTaskWeight(self.id, 1.5 + min(18.0, average.result / 4800.0))
+        return dict(repo.result), dict(host.result)
 
     def fetch_srpm(self, relpath: str) -> tuple[Path, RpmInfo]:
         """Download a work-relative SRPM through topurl and read its header."""

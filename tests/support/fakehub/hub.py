@@ -92,12 +92,14 @@ class FakeHub:
         *,
         port: int = 0,
         trust_cn_header: bool = False,
+        check_reads: bool = True,
         **options: Any,
     ) -> None:
         self.topdir = Path(topdir)
         for sub in ("work", "repos", "packages", "scratch"):
             (self.topdir / sub).mkdir(parents=True, exist_ok=True)
         self.core = HubCore(self.topdir, HubConfig(**options), trust_cn_header)
+        self.core.check_reads = check_reads
         self._dispatcher = Dispatcher(self.core)
         self._port = port
         self._server: HubHTTPServer | None = None
@@ -494,7 +496,8 @@ class FakeHub:
 
     def add_build(self, name: str, version: str, release: str, epoch: int | None = None,
                   state: int = BUILD_COMPLETE, owner: int | str | None = None,
-                  task_id: int | None = None) -> int:
+                  task_id: int | None = None, duration: float = 0.0) -> int:
+        """A build, as if it had taken ``duration`` seconds to its end just now."""
         with self.core.lock:
             db = self.core.db
             now = self.now()
@@ -504,7 +507,7 @@ class FakeHub:
             build = Build(id=db.next_id("builds"), name=name, version=version, release=release,
                           epoch=epoch, state=state, owner=owner_user.id,
                           create_event=db.new_event(now), creation_ts=now, task_id=task_id,
-                          start_ts=now, completion_ts=now)
+                          start_ts=now - duration, completion_ts=now)
             db.builds[build.id] = build
             db.record("build", build.id, None, koji.BUILD_STATES[state], now)
             return build.id

@@ -1,0 +1,59 @@
+"""A build task's first reads from the hub: one multiCall, kojid's weighing by history."""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import koji
+import pytest
+
+from adjutant.worker.handlers.build_arch import BuildArchTask
+from tests.fakehub.conftest import Builder
+from tests.fakehub.fakehub_helpers import raises_fault
+from tests.support.fakehub import FakeHub
+from tests.support.fakehub.state import BUILD_FAILED
+
+
+def _open_task(hub: FakeHub, builder: Builder, tmp_path: Path) -> BuildArchTask:
+    hub.add_tag("f-build", arches="x86_64")
+    task_id = hub.make_task("buildArch", ["work/x.src.rpm", "f-build", "noarch", False, {}],
+                            assign=builder.host_id)
+    builder.session.host.openTask(task_id)
+    options = SimpleNamespace(workdir=str(tmp_path / "work"), plugins=None)
+    return BuildArchTask(task_id, "buildArch", [], builder.session, options)
+
+
+def test_repo_host_history_and_taskinfo_come_in_one_round_trip(
+        hub: FakeHub, builder: Builder, tmp_path: Path) -> None:
+    task = _open_task(hub, builder, tmp_path)
+    repo_id = hub.add_repo("f-build")
+    hub.add_build("hello", "1", "1", duration=4800.0)
+    hub.add_build("hello", "1", "2", duration=9600.0)
+    hub.add_build("hello", "1", "3", state=BUILD_FAILED, duration=10**6)  # not counted
+    before = dict(hub.calls)
+    repo, host = task.read_start({"repo_id": repo_id}, package="hello", taskinfo=True)
+    assert (repo["id"], host["id"]) == (repo_id, builder.host_id)
+    assert task.taskinfo["id"] == task.id
+    calls = {m: n - before.get(m, 0) for m, n in hub.calls.items() if n != before.get(m, 0)}
+    # kojid's four reads in one multiCall, then kojid's weight: 1.5 + mean 7200 s / 4800
+    assert calls == {"multiCall": 1, "repoInfo": 1, "host.getHost": 1,
+                     "getAverageBuildDuration": 1, "getTaskInfo": 1, "host.setTaskWeight": 1}
+    assert hub.task(task.id)["weight"] == pytest.approx(1.5 + 7200 / 4800)
+
+
+def test_a_package_never_built_keeps_its_weight(
+        hub: FakeHub, builder: Builder, tmp_path: Path) -> None:
+    task = _open_task(hub, builder, tmp_path)
+    weight = hub.task(task.id)["weight"]
+    task.read_start({"repo_id": hub.add_repo("f-build")}, package="new-package")
+    assert hub.task(task.id)["weight"] == weight
+    assert hub.calls["host.setTaskWeight"] == 0
+
+
+def test_a_missing_or_unknown_repo_fails_the_task_saying_which(
+        hub: FakeHub, builder: Builder, tmp_path: Path) -> None:
+    task = _open_task(hub, builder, tmp_path)
+    with pytest.raises(koji.BuildError, match="buildArch needs a repo_id in its options"):
+        task.read_start({})
+    with raises_fault(1000) as failed:
+        task.read_start({"repo_id": 999})
+    assert "999" in str(failed.value)
