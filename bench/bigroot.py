@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bigrepo import LEAVES, build_rpms, groups, name
-from bench.common import bench_host, median, report
+from bench.common import bench_host, bench_hub, median, report
 
 ROUNDS = 3
 
@@ -49,7 +49,6 @@ def main() -> None:
     from adjutant.buildroot.cache import BuildrootCache
     from adjutant.engine import open_runtime
     from adjutant.plugin.manager import load_plugins
-    from tests.support.fakehub import FakeHub
     from tests.support.kojirepo import make_koji_repo, package_spec
     from tests.support.kojisetup import build_arch_task, make_srpm, upload_srpm, wait_task
     from tests.support.worker import WorkerProcess
@@ -62,7 +61,7 @@ def main() -> None:
     fetches: list[int] = []
     dnf_runs: list[int] = []
     with tempfile.TemporaryDirectory() as tmp_name, \
-            FakeHub(Path(tmp_name) / "topdir", RunInterval=0) as hub:
+            bench_hub(Path(tmp_name) / "topdir") as hub:
         tmp = Path(tmp_name)
         rpms = build_rpms(runtime, plugins, tmp)
         reqs = [name(i) for i in LEAVES][:6]

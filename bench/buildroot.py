@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.common import median, report
+from bench.common import bench_hub, median, report
 
 ROUNDS = 5
 
@@ -25,7 +25,6 @@ def _preparation(hub: Any, task_id: int) -> float:
 def main() -> None:
     from adjutant.engine import open_runtime
     from adjutant.plugin.manager import load_plugins
-    from tests.support.fakehub import FakeHub
     from tests.support.kojirepo import GROUPS, build_package, make_koji_repo, package_spec
     from tests.support.kojisetup import build_arch_task, make_srpm, upload_srpm, wait_task
     from tests.support.worker import WorkerProcess, write_config
@@ -34,7 +33,7 @@ def main() -> None:
     runtime = open_runtime(plugins, "podman")
     cold, warm = [], []
     with tempfile.TemporaryDirectory() as tmp_name, \
-            FakeHub(Path(tmp_name) / "topdir", RunInterval=0) as hub:
+            bench_hub(Path(tmp_name) / "topdir") as hub:
         tmp = Path(tmp_name)
         rpms = [build_package(runtime, plugins, spec, tmp / name)[0] for name, spec in (
             ("buildsys", package_spec("adjutant-buildsys")),

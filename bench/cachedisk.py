@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bigrepo import LEAVES, build_rpms, groups, name
-from bench.common import ADJUTANT, bench_host, report
+from bench.common import ADJUTANT, bench_host, bench_hub, report
 
 BUILDROOTS = 20
 
@@ -39,7 +39,6 @@ def main() -> None:
     from adjutant.buildroot.cache import BuildrootCache
     from adjutant.engine import open_runtime
     from adjutant.plugin.manager import load_plugins
-    from tests.support.fakehub import FakeHub
     from tests.support.kojirepo import make_koji_repo, package_spec
     from tests.support.kojisetup import build_arch_task, make_srpm, upload_srpm, wait_task
     from tests.support.worker import WorkerProcess
@@ -48,7 +47,7 @@ def main() -> None:
     runtime = open_runtime(plugins, "podman")
     graph_root = _graph_root()
     with tempfile.TemporaryDirectory() as tmp_name, \
-            FakeHub(Path(tmp_name) / "topdir", RunInterval=0) as hub:
+            bench_hub(Path(tmp_name) / "topdir") as hub:
         tmp = Path(tmp_name)
         rpms = build_rpms(runtime, plugins, tmp)
         srpms = [upload_srpm(hub, make_srpm(package_spec(f"one-{i}",

@@ -38,6 +38,19 @@ def report(title: str, rows: Sequence[tuple[str, str]]) -> None:
         print(f"  {key:<{width}}  {value}")
 
 
+def bench_hub(topdir: Path) -> Any:
+    """The fake hub a benchmark's worker serves (not yet started: use it as a context).
+
+    A real hub runs on another machine; this one shares the cores with the builds being
+    timed. So it skips what only guards its own correctness, the check that read-only
+    methods changed nothing (two pickles of its database per read). The tests keep it.
+    The scheduler runs on every ``getTasks``, as if its interval had passed.
+    """
+    from tests.support.fakehub import FakeHub
+
+    return FakeHub(topdir, RunInterval=0, check_reads=False)
+
+
 def group_tag(hub: Any, runtime: Any, plugins: Any, tmp: Path,
               name: str = "bench-build") -> dict[str, Any]:
     """A build tag whose READY repo holds the build group's one package (built for real)."""

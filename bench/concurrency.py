@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.common import PeakMemory, bench_host, group_tag, report
+from bench.common import PeakMemory, bench_host, bench_hub, group_tag, report
 
 TASKS = 20
 MAXJOBS = 4
@@ -60,7 +60,6 @@ def main() -> None:
     from adjutant.buildroot.cache import BuildrootCache
     from adjutant.engine import open_runtime
     from adjutant.plugin.manager import load_plugins
-    from tests.support.fakehub import FakeHub
     from tests.support.kojirepo import package_spec
     from tests.support.kojisetup import build_arch_task, make_srpm, upload_srpm, wait_task
     from tests.support.worker import WorkerProcess
@@ -68,7 +67,7 @@ def main() -> None:
     plugins = load_plugins()
     runtime = open_runtime(plugins, "podman")
     with tempfile.TemporaryDirectory() as tmp_name, \
-            FakeHub(Path(tmp_name) / "topdir", RunInterval=0) as hub:
+            bench_hub(Path(tmp_name) / "topdir") as hub:
         tmp = Path(tmp_name)
         srpm = make_srpm(package_spec("busy", build_check=f"sleep {WORK_SECONDS}"),
                          tmp / "srpm")

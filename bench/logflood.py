@@ -34,7 +34,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import PeakMemory, bench_host, group_tag, report
+from bench.common import PeakMemory, bench_host, bench_hub, group_tag, report
 
 LINES = 200_000
 BIG = 20 * 1024 * 1024
@@ -161,7 +161,6 @@ def _engine(name: str) -> list[tuple[str, str]]:
     from adjutant.buildroot.cache import BuildrootCache
     from adjutant.engine import open_runtime
     from adjutant.plugin.manager import load_plugins
-    from tests.support.fakehub import FakeHub
     from tests.support.kojirepo import package_spec
     from tests.support.kojisetup import make_srpm, upload_srpm
     from tests.support.worker import WorkerProcess
@@ -170,7 +169,7 @@ def _engine(name: str) -> list[tuple[str, str]]:
     podman = open_runtime(plugins, "podman")
     runtime = open_runtime(plugins, name)
     with tempfile.TemporaryDirectory() as tmp_name, \
-            FakeHub(Path(tmp_name) / "topdir", RunInterval=0) as hub:
+            bench_hub(Path(tmp_name) / "topdir") as hub:
         tmp = Path(tmp_name)
         flood = upload_srpm(hub, make_srpm(package_spec("flood", build_check=FLOOD_BUILD),
                                            tmp / "flood"), "cli-build/1.flood")

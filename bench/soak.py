@@ -35,7 +35,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from bench.common import children, report, rss_bytes
+from bench.common import bench_hub, children, report, rss_bytes
 
 KINDS = ["pass"] * 10 + ["fail"] * 4 + ["cancel"] * 3 + ["timeout"] * 3
 HOST = "soak1"
@@ -206,7 +206,6 @@ def main(argv: list[str] | None = None) -> None:
     from adjutant.buildroot.cache import BuildrootCache
     from adjutant.engine import open_runtime
     from adjutant.plugin.manager import load_plugins
-    from tests.support.fakehub import FakeHub
     from tests.support.kojirepo import GROUPS, build_package, make_koji_repo, package_spec
     from tests.support.kojisetup import (
         EXAMPLE,
@@ -223,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     outcomes: dict[str, dict[str, int]] = {}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp_name, \
-            FakeHub(Path(tmp_name) / "topdir", RunInterval=0) as hub:
+            bench_hub(Path(tmp_name) / "topdir") as hub:
         tmp = Path(tmp_name)
         specs = {"pass": example,
                  "fail": _spec(example, "soak-fail", "echo failing on purpose >&2\nexit 1"),

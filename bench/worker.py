@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_host, group_tag, median, report, rss_bytes
+from bench.common import bench_host, bench_hub, group_tag, median, report, rss_bytes
 
 TASKS = 10
 IDLE_SECONDS = 60
@@ -60,7 +60,6 @@ def main() -> None:
     from adjutant.buildroot.cache import BuildrootCache
     from adjutant.engine import open_runtime
     from adjutant.plugin.manager import load_plugins
-    from tests.support.fakehub import FakeHub
     from tests.support.kojisetup import (
         EXAMPLE,
         build_arch_task,
@@ -71,7 +70,7 @@ def main() -> None:
     from tests.support.worker import WorkerProcess, write_config
 
     with tempfile.TemporaryDirectory() as tmp_name, \
-            FakeHub(Path(tmp_name) / "topdir", RunInterval=0) as hub:
+            bench_hub(Path(tmp_name) / "topdir") as hub:
         tmp = Path(tmp_name)
         srpm = make_srpm(EXAMPLE.read_text(), tmp / "srpm",
                          {"hello.sh": (EXAMPLE.parent / "hello.sh").read_text()})

@@ -233,7 +233,7 @@ def get_buildroot(ctx: CallContext, /, buildrootID: Any, strict: bool = False) -
     return buildroot_info(ctx.db, br)
 
 
-@api.method("listBuildroots")
+@api.method("listBuildroots", reads_only=True)
 def list_buildroots(
     ctx: CallContext,
     /,

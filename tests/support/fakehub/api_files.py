@@ -148,7 +148,7 @@ def raw_upload(ctx: CallContext, query: dict[str, list[str]], body: bytes) -> di
     return result
 
 
-@api.method("checkUpload")
+@api.method("checkUpload", reads_only=True)
 def check_upload(
     ctx: CallContext,
     /,

@@ -26,7 +26,7 @@ def get_id(ctx: CallContext, /) -> int:
     return ctx.require_host().id
 
 
-@api.method("host.getHost")
+@api.method("host.getHost", reads_only=True)
 def get_host(ctx: CallContext, /) -> dict[str, Any]:
     """``{id, user_id, name, update_ts, ready, task_load, arches, capacity, ...}``."""
     return host_info(ctx.require_host())
@@ -65,7 +65,7 @@ def set_host_data(ctx: CallContext, /, hostdata: Any) -> None:
     _set_host_data(ctx, hostdata)
 
 
-@api.method("host.getHostTasks")
+@api.method("host.getHostTasks", reads_only=True)
 def get_host_tasks(ctx: CallContext, /) -> list[dict[str, Any]]:
     """The OPEN tasks this host owns as ``{id, waiting, weight}``, plus ``alert: True`` when
     the task waits and an awaited child has finished."""

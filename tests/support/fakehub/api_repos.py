@@ -54,7 +54,7 @@ def _get_repo(db: HubDB, repo_id: Any) -> Repo:
     return get_by_id(db.repos, repo_id, "repo_id", "No such repo: {id}")
 
 
-@api.method("repoInfo")
+@api.method("repoInfo", reads_only=True)
 def repo_info_call(ctx: CallContext, /, repo_id: Any, strict: bool = False) -> Any:
     """The repo row (``state`` from REPO_STATES); unknown → None, 1000 with ``strict``."""
     repo = ctx.db.repos.get(as_int(repo_id, "repo_id"))
@@ -71,7 +71,7 @@ def latest_repo(db: HubDB, tag: Tag, state: int = REPO_READY,
     return max(repos, key=lambda r: (r.create_event, r.id), default=None)
 
 
-@api.method("getRepo")
+@api.method("getRepo", reads_only=True)
 def get_repo(
     ctx: CallContext, /, tag: Any, state: int | None = None, event: Any = None,
     dist: bool = False, min_event: int | None = None,

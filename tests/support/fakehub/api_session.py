@@ -200,7 +200,7 @@ def has_perm(ctx: CallContext, /, perm: str, strict: bool = False) -> bool:
     return ctx.has_perm(perm)
 
 
-@api.method("getLastEvent")
+@api.method("getLastEvent", reads_only=True)
 def get_last_event(
     ctx: CallContext, /, before: float | None = None, strict: bool = True
 ) -> dict[str, Any] | None:

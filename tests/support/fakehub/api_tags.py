@@ -25,7 +25,7 @@ from .views import build_info, tag_info, target_info
 api = MethodTable()
 
 
-@api.method("getTag")
+@api.method("getTag", reads_only=True)
 def get_tag_call(
     ctx: CallContext, /, tagInfo: Any, strict: bool = False, event: Any = None,
     blocked: bool = False,
@@ -53,13 +53,13 @@ def build_config(db: HubDB, tag: Tag) -> dict[str, Any]:
     return info
 
 
-@api.method("getBuildConfig")
+@api.method("getBuildConfig", reads_only=True)
 def get_build_config(ctx: CallContext, /, tag: Any, event: Any = None) -> dict[str, Any]:
     """``getTag`` with arches and extra merged through inheritance; unknown tag → 1000."""
     return build_config(ctx.db, get_tag(ctx.db, tag))
 
 
-@api.method("getBuildTarget")
+@api.method("getBuildTarget", reads_only=True)
 def get_build_target(
     ctx: CallContext, /, info: Any, event: Any = None, strict: bool = False
 ) -> dict[str, Any] | None:

@@ -24,7 +24,7 @@ def _info(ctx: CallContext, task_id: Any, request: bool, strict: bool) -> dict[s
     return info
 
 
-@api.method("getTaskInfo")
+@api.method("getTaskInfo", reads_only=True)
 def get_task_info(
     ctx: CallContext, /, task_id: Any, request: bool = False, strict: bool = False
 ) -> Any:

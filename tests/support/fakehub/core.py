@@ -33,6 +33,9 @@ class HubCore:
         self.policies: dict[str, PolicyRule] = {}
         #: Whether ``sslLogin`` trusts the ``Koji-Fake-Client-CN`` request header.
         self.trust_cn_header = trust_cn_header
+        #: Whether a ``reads_only`` method is checked to have changed nothing (it costs two
+        #: pickles of the database per call).
+        self.check_reads = True
 
     @property
     def workdir(self) -> Path:

@@ -141,6 +141,8 @@ class Dispatcher:
 
     def _transaction(self, ctx: CallContext, run: Any, entry: ApiMethod | None = None) -> str:
         core = self.core
+        if entry is not None and entry.reads_only and not core.check_reads:
+            return dumps((run(),), methodresponse=1, allow_none=1)
         snapshot = Snapshot(core.db)
         try:
             result = run()
@@ -150,6 +152,10 @@ class Dispatcher:
             raise
         changed = (ctx.wrote or (entry is not None and entry.always_writes)
                    or snapshot.differs(core.db))
+        if changed and entry is not None and entry.reads_only:
+            core.db = snapshot.restore()
+            raise AssertionError(f"fake hub bug: {entry.name} is marked reads_only but "
+                                 "changed the database")
         session = ctx.session
         if changed and session is not None and ctx.callnum is not None:
             session.callnum = ctx.callnum
@@ -164,19 +170,26 @@ class Dispatcher:
             name = item["methodName"]
             params = item["params"]
             core.calls[str(name)] += 1
-            snapshot = Snapshot(core.db)
+            snapshot = Snapshot(core.db) if core.check_reads else None
             sub = copy.copy(ctx)
             sub.method = name
             sub.wrote = False
             try:
                 entry = self.registry.get(name)
+                if snapshot is None and not entry.reads_only:
+                    snapshot = Snapshot(core.db)
                 result = entry.invoke(sub, params)
                 dumps((result,), methodresponse=1, allow_none=1)
+                if entry.reads_only and snapshot is not None and snapshot.differs(core.db):
+                    raise AssertionError(f"fake hub bug: {name} is marked reads_only but "
+                                         "changed the database")
             except Fault as fault:
-                core.db = snapshot.restore()
+                if snapshot is not None:
+                    core.db = snapshot.restore()
                 results.append({"faultCode": fault.faultCode, "faultString": fault.faultString})
             except Exception as exc:
-                core.db = snapshot.restore()
+                if snapshot is not None:
+                    core.db = snapshot.restore()
                 results.append({
                     "faultCode": getattr(exc, "faultCode", 1),
                     "faultString": ", ".join(str(a) for a in exc.args),
@@ -186,6 +199,8 @@ class Dispatcher:
                 results.append([result])
                 if sub.wrote or entry.always_writes:
                     ctx.wrote = True
+            if snapshot is None:
+                continue  # a read: nothing was restored, the session objects are live
             # after a rollback the session objects live in the restored database
             self._rebind(ctx)
         return results

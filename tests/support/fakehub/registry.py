@@ -25,12 +25,17 @@ class ApiMethod:
     ``always_writes`` marks methods whose real implementation always commits a change (so a
     successful call always records its call number, even when the fake's state happens to
     look unchanged); for the others the dispatcher records it only if the state changed.
+
+    ``reads_only`` marks methods that never change anything, in the real hub and here: they
+    need no snapshot to roll back to. The dispatcher still checks that they changed
+    nothing, unless the hub was made with ``check_reads=False`` (benchmarks).
     """
 
     name: str
     func: Callable[..., Any]
     signature: inspect.Signature
     always_writes: bool = False
+    reads_only: bool = False
 
     def invoke(self, ctx: CallContext, params: Iterable[Any]) -> Any:
         """Call the method with XML-RPC params (a trailing ``__starstar`` struct = kwargs).
@@ -51,13 +56,15 @@ class MethodTable:
     def __init__(self) -> None:
         self.methods: dict[str, ApiMethod] = {}
 
-    def method(self, name: str, *, always_writes: bool = False) -> Callable[[F], F]:
+    def method(self, name: str, *, always_writes: bool = False,
+               reads_only: bool = False) -> Callable[[F], F]:
         """Export the decorated function as XML-RPC method ``name``."""
 
         def register(func: F) -> F:
             if name in self.methods:
                 raise ValueError(f"method {name} exported twice")
-            self.methods[name] = ApiMethod(name, func, inspect.signature(func), always_writes)
+            self.methods[name] = ApiMethod(name, func, inspect.signature(func), always_writes,
+                                           reads_only)
             return func
 
         return register
