@@ -19,6 +19,7 @@ from adjutant.container.untrusted import UntrustedDir
 from adjutant.logs.fanout import TaskLog
 from adjutant.plugin.manager import Plugins
 from adjutant.settings import WorkerSettings
+from adjutant.worker.cleanup import DeferredCleanup
 from adjutant.worker.emulation import Emulation
 
 if TYPE_CHECKING:  # hublog imports koji, which a local build (no hub) need not load
@@ -106,6 +107,8 @@ class TaskContext:
     #: Set when the task's containers run as ``arch`` under qemu-user (a foreign arch
     #: in ``emulated_arches``); None when they run natively.
     emulation: Emulation | None = None
+    #: Engine cleanup left to run while the task goes on; finished before it reports.
+    cleanup: DeferredCleanup = field(default_factory=DeferredCleanup)
 
     def summary(self) -> dict[str, Any]:
         """The ``task`` mapping observer hooks receive."""

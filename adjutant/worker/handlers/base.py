@@ -79,7 +79,7 @@ class ContainerTaskHandler(HubTaskHandler):
             build_config=build_config, settings=self.options, workdir=Path(self.workdir),
             runtime=self.runtime, session=self.session, plugins=self.plugins,
             logs=self.logs, uploadpath=self.getUploadDir(), results=self.collected,
-            emulation=emulation)
+            emulation=emulation, cleanup=self.cleanup)
 
     def find_arch(self, arch: str, host: Mapping[str, Any], tag: Mapping[str, Any],
                   preferred_arch: str | None = None) -> str:

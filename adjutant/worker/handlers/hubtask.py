@@ -21,6 +21,7 @@ import koji.tasks
 from adjutant.plugin.manager import Plugins
 from adjutant.rpm.header import RpmHeaderError, RpmInfo, read_rpm
 from adjutant.settings import WorkerSettings
+from adjutant.worker.cleanup import DeferredCleanup
 from adjutant.worker.session import serialize_calls
 from adjutant.worker.workdir import remove_workdir
 
@@ -58,6 +59,8 @@ class HubTaskHandler(koji.tasks.BaseTaskHandler):
         self.collected: list[str] = []
         #: The task's arch once known (observers see it).
         self.arch: str | None = None
+        #: Engine cleanup the task's steps leave to run meanwhile; done before it reports.
+        self.cleanup = DeferredCleanup()
 
     def run(self) -> Any:
         """Run the task in its own process, the observers around it."""
@@ -71,6 +74,7 @@ class HubTaskHandler(koji.tasks.BaseTaskHandler):
         self.plugins.task_started(self.task_summary())
         try:
             result = super().run()
+            self.cleanup.finish()
             if self.collected:
                 self.plugins.results_collected(self.task_summary(),
                                                list(dict.fromkeys(self.collected)))
@@ -78,6 +82,7 @@ class HubTaskHandler(koji.tasks.BaseTaskHandler):
             self.plugins.task_failed(self.task_summary(), exc)
             raise
         finally:
+            self.cleanup.finish(raise_errors=False)
             self.close()
         self.plugins.task_finished(self.task_summary(), result)
         return result

@@ -39,8 +39,9 @@ def prepared_buildroot(ctx: TaskContext, image: TaskImage, record: HubBuildroot,
     installed from the tag's repo (``repo_id``) into ``image`` (or a cached or plugin's
     buildroot), listed on the hub and set BUILDING. After a block that ends normally the
     hub listing gets what was added for the build; the task's image name is released
-    whatever happens. With ``buildroot_enabled`` off the image is used as it is. The
-    build tag's ``mock.*`` settings shape the install; each is named in root.log."""
+    whatever happens (by the task's deferred cleanup). With ``buildroot_enabled`` off the
+    image is used as it is. The build tag's ``mock.*`` settings shape the install; each
+    is named in root.log."""
     write_provenance(root_log, image.choice, image.image_id, ctx.runtime.name)
     if ctx.emulation is not None:
         root_log.line(ctx.emulation.describe())
@@ -70,7 +71,7 @@ def prepared_buildroot(ctx: TaskContext, image: TaskImage, record: HubBuildroot,
                         tag_repo_origin(ctx.settings.topurl, ctx.tag, repo_id, ctx.arch))
         record.add_installed(prepared.packages.added)
     finally:
-        preparer.release()
+        ctx.cleanup.defer("release the task's image name", preparer.release)
 
 
 def tag_repo_origin(topurl: str | None, tag: str, repo_id: int, arch: str) -> Origin:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -41,8 +42,14 @@ def container_spec(ctx: TaskContext, image: str, command: Sequence[str], *,
 
 
 def run_in_container(ctx: TaskContext, spec: ContainerSpec, sink: OutputSink) -> RunResult:
-    """Run ``spec`` to the end; an engine failure becomes a BuildError saying so."""
+    """Run ``spec`` to the end; an engine failure becomes a BuildError saying so. The
+    container's removal is left to the task's deferred cleanup (``ctx.cleanup``)."""
+    created: list[str] = []
     try:
-        return run_container(ctx.runtime, spec, sink)
+        return run_container(ctx.runtime, spec, sink, on_created=created.append, keep=True)
     except ContainerError as exc:
         raise build_error(f"container failure: {exc}") from exc
+    finally:
+        for container_id in created:
+            ctx.cleanup.defer(f"remove container {container_id[:12]}",
+                              functools.partial(ctx.runtime.remove, container_id))

@@ -1,0 +1,65 @@
+"""A task's deferred engine cleanup: in order, in the background, all done by finish."""
+
+import logging
+import threading
+import time
+
+import koji
+import pytest
+
+from adjutant.container.errors import ContainerError
+from adjutant.worker.cleanup import DeferredCleanup
+
+
+def test_actions_run_in_order_while_the_caller_goes_on_and_finish_waits() -> None:
+    cleanup = DeferredCleanup()
+    release = threading.Event()
+    done: list[str] = []
+
+    def slow() -> None:
+        release.wait(10)
+        done.append("container")
+
+    cleanup.defer("remove container a", slow)
+    cleanup.defer("release the task's image name", lambda: done.append("image"))
+    assert done == []  # the caller is not held up
+    threading.Timer(0.2, release.set).start()
+    started = time.monotonic()
+    cleanup.finish()
+    assert time.monotonic() - started >= 0.15
+    assert done == ["container", "image"]
+
+
+def test_the_first_failure_fails_the_task_naming_it_and_the_rest_still_run(
+        caplog: pytest.LogCaptureFixture) -> None:
+    cleanup = DeferredCleanup()
+    done: list[str] = []
+
+    def broken(what: str) -> None:
+        raise ContainerError(f"podman: removing {what} failed: no space left")
+
+    cleanup.defer("remove container a", lambda: broken("a"))
+    cleanup.defer("remove container b", lambda: broken("b"))
+    cleanup.defer("release the task's image name", lambda: done.append("image"))
+    with caplog.at_level(logging.ERROR), pytest.raises(koji.BuildError) as failed:
+        cleanup.finish()
+    assert str(failed.value) == ("container failure: could not remove container a: "
+                                 "podman: removing a failed: no space left")
+    assert isinstance(failed.value.__cause__, ContainerError)
+    assert done == ["image"]
+    assert "could not remove container b" in caplog.text
+
+
+def test_after_a_failed_task_every_failure_is_only_logged(
+        caplog: pytest.LogCaptureFixture) -> None:
+    cleanup = DeferredCleanup()
+    cleanup.defer("remove container a", lambda: (_ for _ in ()).throw(ContainerError("gone")))
+    with caplog.at_level(logging.ERROR):
+        cleanup.finish(raise_errors=False)
+    assert "could not remove container a: gone" in caplog.text
+
+
+def test_nothing_deferred_starts_no_thread() -> None:
+    before = threading.active_count()
+    DeferredCleanup().finish()
+    assert threading.active_count() == before
