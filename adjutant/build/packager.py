@@ -41,6 +41,7 @@ from adjutant.worker.emulation import Emulation, NotBuiltHere, emulation_for
 
 if TYPE_CHECKING:  # hubsource imports koji, which a build with no hub need not load
     from adjutant.build.hubsource import HubBuild
+    from adjutant.worker.context import TaskContext
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,7 @@ def build_for_packager(runtime: ContainerRuntime, plugins: Plugins,
     workdir = Path(tempfile.mkdtemp(prefix="adjutant-buildroot-"))
     kept: KeptBuild | None = None
     preparer = None
+    ctx: TaskContext | None = None
     try:
         srpm, requirements = _input(runtime, plugins, request, source, workdir, progress)
         hub = source.hub
@@ -216,6 +218,10 @@ def build_for_packager(runtime: ContainerRuntime, plugins: Plugins,
             write_sbom(())
             raise BuildFailed(exc.step, str(exc), kept) from None
         write_sbom([*result.rpms, *result.srpms])
+        try:
+            ctx.cleanup.finish()  # the SBOM's inventory container, when it took one
+        except Exception as exc:
+            raise BuildFailed("results", str(exc), kept) from None
         progress.done("build", f"{srpm.name} built")
         progress.done("results", f"{len(result.rpms)} RPMs, {len(result.srpms)} SRPM in "
                                  f"{output}")
@@ -231,6 +237,8 @@ def build_for_packager(runtime: ContainerRuntime, plugins: Plugins,
             raise BuildFailed("buildroot", str(exc), kept) from None
         raise
     finally:
+        if ctx is not None:
+            ctx.cleanup.finish(raise_errors=False)
         if preparer is not None:
             preparer.release()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,6 +111,36 @@ def test_the_packager_looks_the_image_up_once_and_passes_its_id(
         BuildrootSource())
     assert [p.name for p in result.build.rpms] == ["adjutant-hello-1.0-1.noarch.rpm"]
     assert asked == [f"inspect {DEFAULT_IMAGE}"], asked
+
+
+def test_the_packager_returns_with_its_containers_removed(
+        engine: ContainerRuntime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SBOM's inventory container (a fresh cache: the image's inventory is taken) is
+    removed by the deferred cleanup, which the packager waits for, however slow."""
+    from adjutant.build.local import LocalBuildRequest
+    from adjutant.build.localctx import local_settings
+    from adjutant.build.packager import BuildrootSource, build_for_packager
+    from adjutant.image.default import DEFAULT_IMAGE
+    from adjutant.plugin.manager import LoadOptions, load_plugins
+
+    plugins = load_plugins(LoadOptions())
+    asked: list[str] = []
+    done: list[str] = []
+    real_remove = engine.remove
+
+    def slow_remove(container_id: str) -> None:
+        asked.append(container_id)
+        time.sleep(0.5)
+        real_remove(container_id)
+        done.append(container_id)
+
+    monkeypatch.setattr(engine, "remove", slow_remove)
+    build_for_packager(
+        engine, plugins, LocalBuildRequest(source=EXAMPLE, output=tmp_path / "out",
+                                           image=DEFAULT_IMAGE),
+        local_settings(plugins, overrides={"cache_dir": str(tmp_path / "cache")}),
+        BuildrootSource())
+    assert asked and done == asked
 
 
 def test_srpm_rebuild_gives_the_same_names_on_both_engines(tmp_path: Path) -> None:
