@@ -1,5 +1,6 @@
 """Removing a task's work dir in the task process (no fork), links never followed."""
 
+import os
 from pathlib import Path
 
 import koji.tasks
@@ -69,3 +70,32 @@ def test_a_mount_beside_the_dir_is_not_under_it(tmp_path: Path, no_koji_fork: No
     work.mkdir(parents=True)
     remove_workdir(str(work), _mountinfo(tmp_path, str(tmp_path / "tasks" / "30")))
     assert not work.exists()
+
+
+def test_a_tree_deeper_than_path_max_is_removed(tmp_path: Path, no_koji_fork: None) -> None:
+    """A build can nest directories thousands deep: shutil.rmtree recurses once a level
+    and gives up; koji's walk takes minutes past PATH_MAX. Removed here all the same."""
+    work = tmp_path / "tasks" / "4"
+    work.mkdir(parents=True)
+    fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(3000):
+            os.mkdir("d", dir_fd=fd)
+            deeper = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = deeper
+    finally:
+        os.close(fd)
+    remove_workdir(str(work), _mountinfo(tmp_path, "/"))
+    assert not work.exists()
+
+
+def test_unreadable_mounts_leave_it_to_kojis_walk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    work = tmp_path / "tasks" / "5"
+    work.mkdir(parents=True)
+    used: list[str] = []
+    monkeypatch.setattr(koji.tasks, "safe_rmtree",
+                        lambda path, unmount, strict: used.append(path))
+    remove_workdir(str(work), str(tmp_path / "no-mountinfo"))
+    assert used == [str(work)]
