@@ -6,6 +6,7 @@ import contextlib
 import functools
 import logging
 import shutil
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -89,13 +90,20 @@ class DockerRuntime(ContainerRuntime):
         except _CALL_ERRORS as exc:
             raise EngineUnavailable(f"{_not_answering(url)} ({exc}): {INSTALL_HINT}") from exc
         self.api: docker.APIClient = self.client.api
+        self._layers_lock = threading.Lock()
+        self._layers: docker.APIClient | None = None
 
-    @functools.cached_property
+    @property
     def _layers_api(self) -> docker.APIClient:
         """A client for the calls that write or delete layers (commit, import, removals):
-        they get the longer ``commit`` bound."""
-        return docker.APIClient(base_url=self.url, timeout=self.timeouts.commit,
-                                version=self.api.api_version)
+        they get the longer ``commit`` bound. Made on first use, once, whichever thread
+        asks first."""
+        with self._layers_lock:
+            if self._layers is None:
+                self._layers = docker.APIClient(base_url=self.url,
+                                                timeout=self.timeouts.commit,
+                                                version=self.api.api_version)
+            return self._layers
 
     def ping(self) -> None:
         try:
@@ -265,6 +273,6 @@ class DockerRuntime(ContainerRuntime):
 
     def close(self) -> None:
         self.client.close()
-        if "_layers_api" in self.__dict__:
-            self._layers_api.close()
+        if self._layers is not None:
+            self._layers.close()
 

@@ -88,8 +88,9 @@ class ContainerRuntime(abc.ABC):
     """One container engine, driven through its API.
 
     Implementations are created in the process that uses them (engine clients are never
-    inherited across a fork) and must be safe to call from two threads at once: the runner
-    reads output on one thread while it waits on another.
+    inherited across a fork) and must be safe to call from several threads at once: the
+    runner reads output on one thread while it waits on another, and a task's deferred
+    cleanup removes its finished containers on a third while the next one runs.
     Every method raises :class:`~adjutant.container.ContainerError` (or a subclass) with a
     message that names the operation, instead of engine-specific exceptions.
     """

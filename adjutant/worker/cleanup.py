@@ -45,19 +45,23 @@ class DeferredCleanup:
     def finish(self, raise_errors: bool = True) -> None:
         """Wait for every queued action. With ``raise_errors``, the first that failed
         raises koji's BuildError naming it (as a container that cannot be removed after
-        a finished run always has); every other failure is logged."""
-        pending, self._pending = self._pending, []
+        a finished run always has); every other failure is logged. Interrupted (a signal
+        ending the task), a later call waits for what is left."""
         failed: BaseException | None = None
-        for what, future in pending:
+        while self._pending:
+            what, future = self._pending[0]
             try:
                 future.result()
             except Exception as exc:
                 if raise_errors and failed is None:
                     failed = build_error(f"container failure: could not {what}: {exc}")
                     failed.__cause__ = exc
+                    if not isinstance(exc, ContainerError):
+                        log.error("could not %s", what, exc_info=exc)
                 else:
                     log.error("could not %s: %s", what, exc,
-                              exc_info=not isinstance(exc, ContainerError))
+                              exc_info=None if isinstance(exc, ContainerError) else exc)
+            del self._pending[0]
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None

@@ -1,6 +1,7 @@
 """A task's deferred engine cleanup: in order, in the background, all done by finish."""
 
 import logging
+import signal
 import threading
 import time
 
@@ -63,3 +64,40 @@ def test_nothing_deferred_starts_no_thread() -> None:
     before = threading.active_count()
     DeferredCleanup().finish()
     assert threading.active_count() == before
+
+
+def test_an_interrupted_finish_leaves_the_rest_to_the_next_one(
+        caplog: pytest.LogCaptureFixture) -> None:
+    cleanup = DeferredCleanup()
+    release = threading.Event()
+    done: list[str] = []
+
+    def slow() -> None:
+        release.wait(10)
+        done.append("a")
+
+    cleanup.defer("remove container a", slow)
+
+    def gone() -> None:
+        raise ContainerError("podman: no such container b")
+
+    cleanup.defer("remove container b", gone)
+
+    class Interrupted(BaseException):
+        pass
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        with pytest.raises(Interrupted):
+            cleanup.finish()  # as a task's SIGTERM would, while "a" is still running
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    release.set()
+    with caplog.at_level(logging.ERROR):
+        cleanup.finish(raise_errors=False)
+    assert done == ["a"]
+    assert "could not remove container b: podman: no such container b" in caplog.text

@@ -82,8 +82,10 @@ class HubTaskHandler(koji.tasks.BaseTaskHandler):
             self.plugins.task_failed(self.task_summary(), exc)
             raise
         finally:
-            self.cleanup.finish(raise_errors=False)
-            self.close()
+            try:
+                self.cleanup.finish(raise_errors=False)
+            finally:
+                self.close()
         self.plugins.task_finished(self.task_summary(), result)
         return result
 
@@ -110,28 +112,49 @@ class HubTaskHandler(koji.tasks.BaseTaskHandler):
         host_arches = {koji.canonArch(a) for a in (hostdata.get("arches") or "").split()}
         return bool(tag_arches & host_arches)
 
+    def repo_id_of(self, opts: Mapping[str, Any]) -> Any:
+        """``opts['repo_id']``, which kojid's build tasks require."""
+        repo_id = opts.get("repo_id")
+        if not repo_id:
+            raise koji.BuildError(f"{self.method} needs a repo_id in its options")
+        return repo_id
+
     def read_start(self, opts: Mapping[str, Any], package: str | None = None,
                    taskinfo: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
         """What a build task reads from the hub as it starts, in one round trip (a
         multiCall) where kojid makes one call each → ``(repo, host)``.
 
-        The repo is ``opts['repo_id']`` (required, as kojid's build tasks need). With
-        ``package``, the task is weighed by that package's average build time, as kojid
-        does. With ``taskinfo``, the task's own info is read too (for ``find_arch``).
+        The repo is ``opts['repo_id']`` (required). With ``package``, the task is weighed
+        by that package's average build time, as kojid's ``updateWeight`` does. With
+        ``taskinfo``, the task's own info is read too (``self.taskinfo``). A fault answers
+        as the single call's would: the unknown repo first.
         """
-        repo_id = opts.get("repo_id")
-        if not repo_id:
-            raise koji.BuildError(f"{self.method} needs a repo_id in its options")
-        with self.session.multicall(strict=True) as hub:
+        repo_id = self.repo_id_of(opts)
+        with self.session.multicall() as hub:
             repo = hub.repoInfo(repo_id, strict=True)
             host = hub.host.getHost()
-            average = hub.getAverageBuildDuration(package) if package else None
+            average = hub.getAverageBuildDuration(package, age=6) if package else None
             info = hub.getTaskInfo(self.id, request=True, strict=True) if taskinfo else None
+        found = (dict(repo.result), dict(host.result))
         if info is not None:
             self.taskinfo = info.result
-        if average is not None and average.result:
-            self.session.host.setTaskWeight(self.id, 1.5 + min(18.0, average.result / 4800.0))
-        return dict(repo.result), dict(host.result)
+        if package is not None and average is not None:
+            self._weigh(package, average)
+        return found
+
+    def _weigh(self, package: str, average_call: Any) -> None:
+        """kojid's weight for a build: its base weight, plus 0.75 for each hour its
+        package took on average over the last 6 months (at most 18 more)."""
+        try:
+            average = average_call.result
+        except koji.ParameterError:  # a hub older than 1.23 takes no age
+            average = self.session.getAverageBuildDuration(package)
+        if not average:
+            return
+        if average < 0:
+            log.warning("negative average build duration for %s: %s", package, average)
+            return
+        self.session.host.setTaskWeight(self.id, self.weight() + min(18.0, average / 4800.0))
 
     def fetch_srpm(self, relpath: str) -> tuple[Path, RpmInfo]:
         """Download a work-relative SRPM through topurl and read its header."""
