@@ -68,8 +68,10 @@ def test_small_answers_the_build_task_needs(hub: FakeHub) -> None:
     session = hub.client()
     assert session.getExternalRepoList("f40-build") == []
     assert session.getAverageBuildDuration("hello", age=6) is None
-    hub.add_build("hello", "1", "1", duration=100.0)
-    hub.add_build("hello", "1", "2", duration=300.0)
+    task_id = hub.make_task("build", [])
+    hub.add_build("hello", "1", "1", duration=100.0, task_id=task_id)
+    hub.add_build("hello", "1", "2", duration=300.0, task_id=task_id)
+    hub.add_build("hello", "1", "3", duration=9000.0)  # an import: no task
     assert session.getAverageBuildDuration("hello") == 200.0
     hub.advance_clock(7 * 30 * 86400)
     assert session.getAverageBuildDuration("hello", age=6) is None  # months, as the hub's

@@ -21,8 +21,8 @@ class RebuildSRPMTask(ContainerTaskHandler):
 
     def handler(self, srpm: str, build_tag: Any, opts: dict[str, Any] | None = None) \
             -> dict[str, Any]:
+        repo, host = self.read_start(opts or {})
         local, original = self.fetch_srpm(srpm)
-        repo, host = self.read_start(opts or {}, taskinfo=True)
         build_config = self.session.getBuildConfig(build_tag, event=repo["create_event"])
         ctx = self.context(self.find_arch("noarch", host, build_config), build_config)
         built = srpm_in_buildroot(ctx, repo["id"], f"rebuildSRPM {original.nvr}", "rs",

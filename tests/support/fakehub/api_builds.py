@@ -399,12 +399,15 @@ def list_rpms(
 @api.method("getAverageBuildDuration", reads_only=True)
 def get_average_build_duration(ctx: CallContext, /, package: Any,
                                age: Any = None) -> float | None:
-    """The mean seconds from start to completion of the package's COMPLETE builds (those
-    completed in the last ``age`` months, with ``age``); None when there are none."""
-    since = None if age is None else ctx.now() - float(age) * 30 * 86400
-    durations = [b.completion_ts - b.start_ts for b in ctx.db.builds.values()
+    """As the hub: the mean seconds from creation to completion of the package's COMPLETE
+    builds that a task made (imports would lower it: builds with no task are left out,
+    unless their extra names a ``koji_task_id``), completed in the last ``age`` months
+    with ``age``; None when there are none."""
+    since = None if age is None else ctx.now() - int(age) * 30 * 86400
+    durations = [b.completion_ts - b.creation_ts for b in ctx.db.builds.values()
                  if b.name == package and b.state == BUILD_COMPLETE
-                 and b.start_ts is not None and b.completion_ts is not None
+                 and (b.task_id is not None or "koji_task_id" in repr(b.extra or {}))
+                 and b.completion_ts is not None
                  and (since is None or b.completion_ts > since)]
     return sum(durations) / len(durations) if durations else None
 

@@ -506,8 +506,8 @@ class FakeHub:
             db.package_id(name)
             build = Build(id=db.next_id("builds"), name=name, version=version, release=release,
                           epoch=epoch, state=state, owner=owner_user.id,
-                          create_event=db.new_event(now), creation_ts=now, task_id=task_id,
-                          start_ts=now - duration, completion_ts=now)
+                          create_event=db.new_event(now), creation_ts=now - duration,
+                          task_id=task_id, start_ts=now - duration, completion_ts=now)
             db.builds[build.id] = build
             db.record("build", build.id, None, koji.BUILD_STATES[state], now)
             return build.id
