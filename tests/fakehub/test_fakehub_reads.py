@@ -1,5 +1,5 @@
-"""Methods marked ``reads_only`` take no snapshot, and the hub checks that they change
-nothing (unless made with ``check_reads=False``, as benchmarks are)."""
+"""Methods marked ``reads_only``: the hub checks that they change nothing, or, made with
+``check_reads=False`` (as benchmarks are), runs them with no snapshot at all."""
 
 import inspect
 from collections.abc import Iterator

@@ -59,6 +59,11 @@ class Snapshot:
             and db != self.restore()
 
 
+def _read_wrote(method: str) -> AssertionError:
+    return AssertionError(f"fake hub bug: {method} is marked reads_only but changed the "
+                          "database")
+
+
 #: Methods the lock-out setting still admits for non-admins.
 _LOCKOUT_EXEMPT = frozenset({"login", "sslLogin", "logout"})
 
@@ -154,8 +159,7 @@ class Dispatcher:
                    or snapshot.differs(core.db))
         if changed and entry is not None and entry.reads_only:
             core.db = snapshot.restore()
-            raise AssertionError(f"fake hub bug: {entry.name} is marked reads_only but "
-                                 "changed the database")
+            raise _read_wrote(entry.name)
         session = ctx.session
         if changed and session is not None and ctx.callnum is not None:
             session.callnum = ctx.callnum
@@ -181,8 +185,7 @@ class Dispatcher:
                 result = entry.invoke(sub, params)
                 dumps((result,), methodresponse=1, allow_none=1)
                 if entry.reads_only and snapshot is not None and snapshot.differs(core.db):
-                    raise AssertionError(f"fake hub bug: {name} is marked reads_only but "
-                                         "changed the database")
+                    raise _read_wrote(name)
             except Fault as fault:
                 if snapshot is not None:
                     core.db = snapshot.restore()

@@ -27,8 +27,9 @@ class ApiMethod:
     look unchanged); for the others the dispatcher records it only if the state changed.
 
     ``reads_only`` marks methods that never change anything, in the real hub and here: they
-    need no snapshot to roll back to. The dispatcher still checks that they changed
-    nothing, unless the hub was made with ``check_reads=False`` (benchmarks).
+    need no rollback. The dispatcher still snapshots the database around them to check
+    that they changed nothing, unless the hub was made with ``check_reads=False``
+    (benchmarks): then they run with no snapshot at all.
     """
 
     name: str
