@@ -157,6 +157,7 @@ def run_container(
     on_created: Callable[[str], None] | None = None,
     on_started: Callable[[], None] | None = None,
     keep: bool = False,
+    remove_later: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Create, start and wait for a container, streaming its output into ``sink``.
 
@@ -177,7 +178,9 @@ def run_container(
     Unless ``keep`` is set (the caller then owns removal, e.g. to commit it), the container
     is removed before this returns or raises (after an outage, once the engine answers
     again within its ``commit`` bound). Exceptions from the runtime or the sink propagate
-    after cleanup.
+    after cleanup. ``remove_later`` takes the removal of a container whose run ended: it
+    is given the id instead (a worker task removes it while it reports); a run that
+    raises still removes its container at once, as it may still be running.
     """
     started = time.monotonic()
     container_id = runtime.create(spec)
@@ -210,7 +213,9 @@ def run_container(
             reader.stop()
         elif output is not None and reader is None:
             output.close()
-        if not keep:
+        if not keep and finished and remove_later is not None:
+            remove_later(container_id)
+        elif not keep:
             try:
                 runtime.remove(container_id)
                 log.info("removed container %s", container_id[:12])

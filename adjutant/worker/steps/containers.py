@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -13,8 +12,6 @@ from adjutant.container.spec import ContainerSpec, Limits, Mount
 from adjutant.worker.context import TaskContext
 from adjutant.worker.errors import build_error
 from adjutant.worker.labels import task_labels
-
-log = logging.getLogger(__name__)
 
 
 def container_spec(ctx: TaskContext, image: str, command: Sequence[str], *,
@@ -45,32 +42,15 @@ def container_spec(ctx: TaskContext, image: str, command: Sequence[str], *,
 
 
 def run_in_container(ctx: TaskContext, spec: ContainerSpec, sink: OutputSink) -> RunResult:
-    """Run ``spec`` to the end; an engine failure becomes a BuildError saying so.
+    """Run ``spec`` to the end; an engine failure becomes a BuildError saying so. The
+    container of a run that ended is removed by the task's deferred cleanup
+    (``ctx.cleanup``); one whose run raised, at once."""
 
-    After a run that ended (whatever its exit code), the container's removal is left to
-    the task's deferred cleanup (``ctx.cleanup``). When the run raises (the task stopped
-    by a signal, a sink that failed, the engine), the container is removed at once, as it
-    may still be running and writing into the task's directories.
-    """
-    created: list[str] = []
-    try:
-        result = run_container(ctx.runtime, spec, sink, on_created=created.append, keep=True)
-    except BaseException as exc:
-        for container_id in created:
-            _remove_now(ctx, container_id)
-        if isinstance(exc, ContainerError):
-            raise build_error(f"container failure: {exc}") from exc
-        raise
-    for container_id in created:
+    def remove_later(container_id: str) -> None:
         ctx.cleanup.defer(f"remove container {container_id[:12]}",
                           functools.partial(ctx.runtime.remove, container_id))
-    return result
 
-
-def _remove_now(ctx: TaskContext, container_id: str) -> None:
-    """Remove a container while an error is in flight: that error says more, so a failure
-    here is only logged."""
     try:
-        ctx.runtime.remove(container_id)
+        return run_container(ctx.runtime, spec, sink, remove_later=remove_later)
     except ContainerError as exc:
-        log.error("could not remove container %s: %s", container_id[:12], exc)
+        raise build_error(f"container failure: {exc}") from exc
