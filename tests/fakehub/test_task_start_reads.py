@@ -37,7 +37,7 @@ def test_repo_host_history_and_taskinfo_come_in_one_round_trip(
     hub.add_build("hello", "1", "3", state=BUILD_FAILED, duration=10**6, task_id=built)
     hub.add_build("hello", "1", "4", duration=10**6)
     before = dict(hub.calls)
-    repo, host = task.read_start({"repo_id": repo_id}, package="hello", taskinfo=True)
+    repo, host = task.read_start(repo_id, package="hello", taskinfo=True)
     assert (repo["id"], host["id"]) == (repo_id, builder.host_id)
     assert task.taskinfo["id"] == task.id
     calls = {m: n - before.get(m, 0) for m, n in hub.calls.items() if n != before.get(m, 0)}
@@ -52,7 +52,7 @@ def test_a_package_never_built_keeps_its_weight(
         hub: FakeHub, builder: Builder, tmp_path: Path) -> None:
     task = _open_task(hub, builder, tmp_path)
     weight = hub.task(task.id)["weight"]
-    task.read_start({"repo_id": hub.add_repo("f-build")}, package="new-package")
+    task.read_start(hub.add_repo("f-build"), package="new-package")
     assert hub.task(task.id)["weight"] == weight
     assert hub.calls["host.setTaskWeight"] == 0
 
@@ -61,9 +61,9 @@ def test_a_missing_or_unknown_repo_fails_the_task_saying_which(
         hub: FakeHub, builder: Builder, tmp_path: Path) -> None:
     task = _open_task(hub, builder, tmp_path)
     with pytest.raises(koji.BuildError, match="buildArch needs a repo_id in its options"):
-        task.read_start({})
+        task.repo_id_of({})
     with raises_fault(1000) as failed:
-        task.read_start({"repo_id": 999})
+        task.read_start(999)
     assert "999" in str(failed.value)
 
 
@@ -79,8 +79,8 @@ def test_weighing_asks_a_hub_older_than_1_23_without_age_and_skips_a_negative_me
         "getAverageBuildDuration", old_hub_average, inspect.signature(old_hub_average),
         reads_only=True)
     repo_id = hub.add_repo("f-build")
-    task.read_start({"repo_id": repo_id}, package="hello")  # age=6 → 1019, then no age
+    task.read_start(repo_id, package="hello")  # age=6 → 1019, then no age
     assert hub.calls["getAverageBuildDuration"] == 2
     assert hub.task(task.id)["weight"] == pytest.approx(1.5 + 7200 / 4800)
-    task.read_start({"repo_id": repo_id}, package="hello")  # negative: no new weight
+    task.read_start(repo_id, package="hello")  # negative: no new weight
     assert hub.calls["host.setTaskWeight"] == 1

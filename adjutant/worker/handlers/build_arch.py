@@ -48,9 +48,9 @@ class BuildArchTask(ContainerTaskHandler):
 
     def handler(self, pkg: str, root: Any, arch: str, keep_srpm: bool,
                 opts: dict[str, Any] | None = None) -> dict[str, Any]:
-        self.repo_id_of(opts or {})  # before the download, as kojid
+        repo_id = self.repo_id_of(opts or {})  # before the download, as kojid
         srpm, header = self.fetch_srpm(pkg)
-        repo, host = self.read_start(opts or {}, package=header.name)
+        repo, host = self.read_start(repo_id, package=header.name)
         build_config = self.session.getBuildConfig(root, event=repo["create_event"])
         ctx = self.context(self.find_arch(arch, host, build_config), build_config,
                            emulate=True)

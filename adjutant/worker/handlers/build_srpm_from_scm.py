@@ -33,7 +33,8 @@ class BuildSRPMFromSCMTask(ContainerTaskHandler):
     def handler(self, url: str, build_tag: Any, opts: dict[str, Any] | None = None) \
             -> dict[str, Any]:
         opts = opts or {}
-        repo, host = self.read_start(opts, taskinfo=True)  # the SCM policy reads taskinfo
+        # the SCM policy reads taskinfo
+        repo, host = self.read_start(self.repo_id_of(opts), taskinfo=True)
         scm = self.allowed_scm(url, opts)
         build_config = self.session.getBuildConfig(build_tag, event=repo["create_event"])
         ctx = self.context(self.find_arch("noarch", host, build_config), build_config)

@@ -119,17 +119,16 @@ class HubTaskHandler(koji.tasks.BaseTaskHandler):
             raise koji.BuildError(f"{self.method} needs a repo_id in its options")
         return repo_id
 
-    def read_start(self, opts: Mapping[str, Any], package: str | None = None,
+    def read_start(self, repo_id: Any, package: str | None = None,
                    taskinfo: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
         """What a build task reads from the hub as it starts, in one round trip (a
         multiCall) where kojid makes one call each → ``(repo, host)``.
 
-        The repo is ``opts['repo_id']`` (required). With ``package``, the task is weighed
+        ``repo_id`` comes from :meth:`repo_id_of`. With ``package``, the task is weighed
         by that package's average build time, as kojid's ``updateWeight`` does. With
         ``taskinfo``, the task's own info is read too (``self.taskinfo``). A fault answers
         as the single call's would: the unknown repo first.
         """
-        repo_id = self.repo_id_of(opts)
         with self.session.multicall() as hub:
             repo = hub.repoInfo(repo_id, strict=True)
             host = hub.host.getHost()
@@ -138,7 +137,7 @@ class HubTaskHandler(koji.tasks.BaseTaskHandler):
         found = (dict(repo.result), dict(host.result))
         if info is not None:
             self.taskinfo = info.result
-        if package is not None and average is not None:
+        if package and average is not None:
             self._weigh(package, average)
         return found
 
