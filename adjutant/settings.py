@@ -17,9 +17,14 @@ if TYPE_CHECKING:
     from adjutant.plugin.manager import Plugins
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class WorkerSettings:
-    """Every setting of a worker (or of a local build), by kojid's and adjutant's names."""
+    """Every setting of a worker (or of a local build), by kojid's and adjutant's names.
+
+    Compared by identity, and its repr names the host and runtime only: it holds the
+    hub password and the SMTP password, which must not reach a log or a traceback
+    (and the generated ``__eq__``, ``__hash__`` and ``__repr__`` of some 110 fields
+    were about a third of a command's time spent defining classes)."""
 
     # kojid.conf's [kojid] (adjutant.config.KOJID_OPTIONS)
     server: str | None
@@ -130,6 +135,9 @@ class WorkerSettings:
     plugin_options: Mapping[str, str]
     #: [adjutant] and the plugins' keys as one mapping: what hook requests carry.
     adjutant_settings: Mapping[str, Any]
+
+    def __repr__(self) -> str:
+        return f"WorkerSettings(host_name={self.host_name!r}, runtime={self.runtime!r})"
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> WorkerSettings:

@@ -90,3 +90,14 @@ def test_retired_timeout_keys_are_ignored_with_a_warning(
     assert config.adjutant["container_timeouts"] == {"pull": 300, "api": 60, "commit": 3600}
     assert "container_timeouts start= is ignored" in caplog.text
     assert "container_timeouts stop_grace= is ignored" in caplog.text
+
+
+def test_the_settings_repr_shows_no_secret(tmp_path: Path) -> None:
+    from adjutant.plugin.manager import load_plugins
+
+    config = load_config(write(tmp_path, BASE + "user = builder1\npassword = hunter2-hub\n"
+                                                "smtp_pass = hunter2-smtp\n"))
+    settings = config.settings(load_plugins(), host_name="builder1")
+    assert settings.password == "hunter2-hub"
+    for shown in (repr(settings), str(settings), f"{settings!r}"):
+        assert "hunter2" not in shown and "builder1" in shown
