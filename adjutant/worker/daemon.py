@@ -9,11 +9,9 @@ the host not ready), running ones finish, then the worker logs out and re-execut
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import os
-import select
 import signal
 import sys
 import time
@@ -31,7 +29,9 @@ from adjutant.sbom.facts import worker_tools
 from adjutant.settings import WorkerSettings
 from adjutant.worker.emulation_check import require_emulated_arches
 from adjutant.worker.handlers import HANDLERS
+from adjutant.worker.loop import LoopEnd, serve
 from adjutant.worker.manager import ContainerTaskManager
+from adjutant.worker.pacing import TaskEndWakeup
 from adjutant.worker.session import connect
 
 log = logging.getLogger(__name__)
@@ -52,49 +52,6 @@ class _Stop(BaseException):
 
 def _raise_stop(signum: int, _frame: object) -> None:
     raise _Stop(f"signal {signum}")
-
-
-class TaskEndWakeup:
-    """The loop's sleep, cut short when a task process ends (SIGCHLD), so that a free
-    slot is filled at once instead of after up to ``sleeptime`` seconds. The signal only
-    writes to a pipe (``signal.set_wakeup_fd``); koji's loop still reaps the children."""
-
-    def __init__(self) -> None:
-        self._read, self._write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        self._previous_fd = signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
-        self._previous = signal.signal(signal.SIGCHLD, lambda _s, _f: None)
-
-    def sleep(self, seconds: float) -> None:
-        """Sleep ``seconds``, or less if a signal arrives meanwhile."""
-        ready, _, _ = select.select([self._read], [], [], seconds)
-        if ready:
-            with contextlib.suppress(BlockingIOError):
-                while os.read(self._read, 512):
-                    pass
-
-    def close(self) -> None:
-        signal.signal(signal.SIGCHLD, self._previous)
-        signal.set_wakeup_fd(self._previous_fd)
-        os.close(self._read)
-        os.close(self._write)
-
-
-class Pace:
-    """Says when something is due that should run at most once every ``interval``
-    seconds (and runs the first time it is asked)."""
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._last: float | None = None
-
-    def due(self, now: float | None = None) -> bool:
-        """True, and counted as done, when ``interval`` has passed since the last time
-        this said so (``now``: a ``time.monotonic()`` reading)."""
-        now = time.monotonic() if now is None else now
-        if self._last is not None and now - self._last < self.interval:
-            return False
-        self._last = now
-        return True
 
 
 #: How often a worker whose engine does not answer tries it again, in seconds.
@@ -217,39 +174,11 @@ def run_worker(config: WorkerConfig, plugins: Plugins, force_lock: bool = False,
     signal.signal(signal.SIGUSR1, restart)
     wake = TaskEndWakeup()
     status = 0
-    taken = False
     restarting = False
-    sweep = Pace(options.sleeptime)
     try:
-        while True:
-            try:
-                # kojid sweeps buildroots first; here the sweep (hub and engine calls)
-                # follows the take, so that a slot freed by a task's end is filled first,
-                # and it keeps kojid's pace: at most once a sleeptime. A task's end wakes
-                # the loop early; a sweep on each of those would keep the daemon busy,
-                # and the engine loaded, just when the next task's end is to be noticed.
-                manager.updateTasks()
-                taken = manager.getNextTask()
-                if once or (not taken and sweep.due()):
-                    manager.updateBuildroots()
-            except (koji.AuthExpired, koji.AuthError) as exc:
-                log.error("session lost: %s; exiting (restart with --force-lock)", exc)
-                status = 1
-                break
-            except koji.tasks.ServerRestart:
-                restarting = True
-                break
-            except koji.RetryError:
-                raise
-            except (_Stop, SystemExit, KeyboardInterrupt, koji.tasks.ServerExit):
-                raise
-            except Exception:
-                # As kojid: a failed round is logged and the loop goes on.
-                log.exception("error in the main loop; continuing")
-            if once:
-                break
-            if not taken:
-                wake.sleep(options.sleeptime)
+        end = serve(manager, options.sleeptime, wake.sleep, once=once)
+        status = 1 if end is LoopEnd.SESSION_LOST else 0
+        restarting = end is LoopEnd.RESTART
     except (_Stop, koji.tasks.ServerExit) as stop:
         log.info("stopping: %s", stop or "shutdown task")
     finally:
