@@ -37,9 +37,9 @@ def serve(manager: Any, sleeptime: float, sleep: Callable[[float], None], *,
     by another; any other round is followed by ``sleep`` until the next regular poll
     (:class:`~adjutant.worker.pacing.PollCadence`), which a task's end may cut short.
     A round that fails is logged and counts as one that took nothing, as in kojid: the
-    loop then sleeps instead of retrying at once. ``koji.RetryError`` (the hub did not
-    answer after every retry), koji's shutdown and whatever ``sleep`` raises (a stop
-    signal) propagate.
+    loop then sleeps instead of retrying at once. A lost session (koji's ``AuthError``,
+    ``RetryError`` among them) ends the loop; koji's shutdown and whatever ``sleep``
+    raises (a stop signal) propagate.
     """
     sweep = Pace(sleeptime, clock=clock)
     cadence = PollCadence(sleeptime, clock=clock)
@@ -55,13 +55,16 @@ def serve(manager: Any, sleeptime: float, sleep: Callable[[float], None], *,
             taken = bool(manager.getNextTask())
             if once or (not taken and sweep.due()):
                 manager.updateBuildroots()
-        except (koji.AuthExpired, koji.AuthError) as exc:
+        except koji.tasks.ServerExit:
+            raise
+        except koji.AuthError as exc:
+            # AuthExpired, and RetryError (the hub could not rerun a retried call): either
+            # way this session is spent. kojid raises RetryError out of its loop; here
+            # it ends the worker as any lost session does, freeing its tasks.
             log.error("session lost: %s; exiting (restart with --force-lock)", exc)
             return LoopEnd.SESSION_LOST
         except koji.tasks.ServerRestart:
             return LoopEnd.RESTART
-        except (koji.RetryError, koji.tasks.ServerExit):
-            raise
         except Exception:
             log.exception("error in the main loop; continuing")
         if once:

@@ -133,6 +133,7 @@ def test_a_failed_round_after_a_take_sleeps_instead_of_retrying_at_once() -> Non
 
 @pytest.mark.parametrize(("raised", "end"), [
     (koji.AuthError("expired"), LoopEnd.SESSION_LOST),
+    (koji.RetryError("the hub cannot rerun call 12"), LoopEnd.SESSION_LOST),
     (koji.tasks.ServerRestart(), LoopEnd.RESTART),
 ])
 def test_the_loop_ends_on_a_lost_session_or_a_restart(raised: Exception,
@@ -151,3 +152,13 @@ def test_one_round_with_once_sweeps_and_returns() -> None:
     assert serve(manager, 1.0, sleeper(clock, [])[0], once=True, clock=clock) \
         is LoopEnd.ONCE
     assert [name for name, _ in manager.log] == ["updateTasks", "updateBuildroots"]
+
+
+
+def test_koji_shutdown_leaves_the_loop_as_raised() -> None:
+    def round_() -> Any:
+        raise koji.tasks.ServerExit()
+
+    clock = Clock()
+    with pytest.raises(koji.tasks.ServerExit):
+        serve(FakeManager([round_], clock), 1.0, sleeper(clock, [])[0], clock=clock)
