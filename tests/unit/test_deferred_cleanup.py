@@ -4,6 +4,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 
 import koji
 import pytest
@@ -12,15 +13,21 @@ from adjutant.container.errors import ContainerError
 from adjutant.worker.cleanup import DeferredCleanup
 
 
+def _held(done: list[str], name: str) -> tuple[threading.Event, Callable[[], None]]:
+    """An action that records ``name`` once the returned event is set (at most 10 s)."""
+    release = threading.Event()
+
+    def action() -> None:
+        release.wait(10)
+        done.append(name)
+
+    return release, action
+
+
 def test_actions_run_in_order_while_the_caller_goes_on_and_finish_waits() -> None:
     cleanup = DeferredCleanup()
-    release = threading.Event()
     done: list[str] = []
-
-    def slow() -> None:
-        release.wait(10)
-        done.append("container")
-
+    release, slow = _held(done, "container")
     cleanup.defer("remove container a", slow)
     cleanup.defer("release the task's image name", lambda: done.append("image"))
     assert done == []  # the caller is not held up
@@ -69,13 +76,8 @@ def test_nothing_deferred_starts_no_thread() -> None:
 def test_an_interrupted_finish_leaves_the_rest_to_the_next_one(
         caplog: pytest.LogCaptureFixture) -> None:
     cleanup = DeferredCleanup()
-    release = threading.Event()
     done: list[str] = []
-
-    def slow() -> None:
-        release.wait(10)
-        done.append("a")
-
+    release, slow = _held(done, "a")
     cleanup.defer("remove container a", slow)
 
     def gone() -> None:
