@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import koji
 import koji.util
 
 from adjutant.rpm.header import RpmInfo
+
+log = logging.getLogger(__name__)
 
 
 def build_arches(tag_arches: Iterable[str], header: RpmInfo, extra_arches: Iterable[str] = (),
@@ -45,4 +50,44 @@ def build_arches(tag_arches: Iterable[str], header: RpmInfo, extra_arches: Itera
             f"no arch of the tag ({' '.join(candidates)}) is allowed by {header.nvr}'s "
             f"ExclusiveArch ({' '.join(header.exclusivearch) or '-'}) and ExcludeArch "
             f"({' '.join(header.excludearch) or '-'})")
+    return chosen
+
+
+def subtask_arch(arch: str, build_config: Mapping[str, Any], header: RpmInfo | None = None,
+                 literal: str = "",
+                 choose: Callable[[Sequence[str]], str] = random.choice) -> str:
+    """The task arch of a subtask that builds for ``arch``: the arch the hub schedules it
+    by (kojid's choice, so that the same hosts take it).
+
+    An arch matching ``literal`` stays as given, any other arch but noarch is made
+    canonical. A noarch subtask may run on any host, unless the package's ``ExclusiveArch``
+    or ``ExcludeArch`` (``header``, the SRPM's, when there is one) or the tag's
+    ``extra.noarch_arches`` rule out some of the tag's arches: then it is pinned to one
+    of the arches left, picked by ``choose`` so that such builds spread over them.
+    Raises BuildError when no arch is left.
+    """
+    if literal and koji.util.multi_fnmatch(arch, literal):
+        return arch
+    if arch != "noarch":
+        return str(koji.canonArch(arch))
+    exclusive = [koji.canonArch(a) for a in header.exclusivearch] if header else []
+    exclude = [koji.canonArch(a) for a in header.excludearch] if header else []
+    noarch_arches = ((build_config.get("extra") or {}).get("noarch_arches") or "").split()
+    if not (exclusive or exclude or noarch_arches):
+        return "noarch"
+    tag_arches = [koji.canonArch(a) for a in (build_config.get("arches") or "").split()]
+    allowed = [a for a in map(koji.canonArch, noarch_arches) if a in tag_arches] \
+        if noarch_arches else list(tag_arches)
+    allowed = [a for a in allowed
+               if (not exclusive or a in exclusive) and a not in exclude]
+    if not allowed:
+        raise koji.BuildError(
+            f"no arch is left for a noarch task of tag {build_config.get('name')}: tag "
+            f"arches {' '.join(tag_arches) or '-'}, noarch_arches "
+            f"{' '.join(noarch_arches) or '-'}, ExclusiveArch {' '.join(exclusive) or '-'}, "
+            f"ExcludeArch {' '.join(exclude) or '-'}")
+    if set(allowed) == set(tag_arches):
+        return "noarch"
+    chosen = choose(sorted(set(allowed)))
+    log.info("noarch task pinned to %s (allowed: %s)", chosen, " ".join(sorted(set(allowed))))
     return chosen

@@ -10,8 +10,9 @@ from typing import Any
 import koji
 import pytest
 
+from adjutant.container.runtime import ContainerRuntime
 from tests.support.fakehub import FakeHub
-from tests.support.kojirepo import package_spec
+from tests.support.kojirepo import GROUPS, make_koji_repo, package_spec
 from tests.support.kojisetup import make_srpm, upload_srpm, wait_task
 from tests.support.mailbox import Mailbox
 from tests.support.worker import WorkerProcess
@@ -68,6 +69,28 @@ def test_a_scratch_build_goes_to_scratch_and_is_not_tagged(
     assert hub.tagged("f-dest") == []
     scratch = list((hub.topdir / "scratch").rglob("tool-user-1.0-1.noarch.rpm"))
     assert len(scratch) == 1 and f"task_{parent}" in str(scratch[0])
+
+
+def test_a_noarch_package_exclusive_to_some_tag_arches_builds_on_one_of_them(
+        hub: FakeHub, repo_packages: dict[str, Path], podman_runtime: ContainerRuntime,
+        tmp_path: Path, start_worker: StartWorker) -> None:
+    """As kojid's parent: the noarch buildArch of a package whose ExclusiveArch leaves
+    only x86_64 of the tag's arches is scheduled by x86_64 (so that no s390x host takes
+    it), and its buildroot is x86_64's. The SRPM's rebuild, bound by nothing, stays noarch."""
+    hub.add_tag("f-wide", arches="x86_64 s390x")
+    make_koji_repo(hub, podman_runtime, "f-wide", [repo_packages["buildsys"]], GROUPS)
+    hub.add_tag("f-wide-dest", arches=None)
+    hub.add_target("f-wide-target", "f-wide", "f-wide-dest")
+    srpm = make_srpm(package_spec("pinned", exclusive_arch=["x86_64", "noarch"]),
+                     tmp_path / "pinned")
+    parent = hub.make_task("build", [upload_srpm(hub, srpm), "f-wide-target",
+                                     {"scratch": True}])
+    worker = start_worker()
+    assert wait_task(hub, parent, timeout=240)["state_name"] == "CLOSED", worker.log()[-4000:]
+    kids = children(hub, parent)
+    assert (kids["srpm"]["arch"], kids["noarch"]["arch"]) == ("noarch", "x86_64")
+    [broot] = hub.buildroots(kids["noarch"]["id"])
+    assert hub.buildroot(broot)["container_arch"] == "x86_64"
 
 
 def test_a_package_not_listed_in_the_destination_fails_the_build(

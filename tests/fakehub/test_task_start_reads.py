@@ -1,6 +1,7 @@
 """A build task's first reads from the hub: one multiCall, kojid's weighing by history."""
 
 import inspect
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -8,6 +9,7 @@ from typing import Any
 import koji
 import pytest
 
+from adjutant.container.platforms import host_arch
 from adjutant.worker.handlers.build_arch import BuildArchTask
 from tests.fakehub.conftest import Builder
 from tests.fakehub.fakehub_helpers import raises_fault
@@ -84,3 +86,24 @@ def test_weighing_asks_a_hub_older_than_1_23_without_age_and_skips_a_negative_me
     assert hub.task(task.id)["weight"] == pytest.approx(1.5 + 7200 / 4800)
     task.read_start(repo_id, package="hello")  # negative: no new weight
     assert hub.calls["host.setTaskWeight"] == 1
+
+
+@pytest.mark.parametrize(("scheduled", "expected"), [("s390x", "s390x"), ("noarch", None)])
+def test_a_noarch_task_runs_on_the_arch_it_was_scheduled_by_else_the_hosts_own(
+        hub: FakeHub, make_builder: Callable[..., Builder], tmp_path: Path,
+        scheduled: str, expected: str | None) -> None:
+    """kojid's parent pins a noarch buildArch to an arch its ExclusiveArch allows; the
+    buildroot must then be of that arch, not of whichever arch this host prefers."""
+    builder = make_builder(arches=["x86_64", "s390x"])
+    hub.add_tag("f-build", arches="x86_64 s390x")
+    task_id = hub.make_task("buildArch", ["work/x.src.rpm", "f-build", "noarch", False, {}],
+                            arch=scheduled, assign=builder.host_id)
+    builder.session.host.openTask(task_id)
+    options = SimpleNamespace(workdir=str(tmp_path / "work"), plugins=None)
+    task = BuildArchTask(task_id, "buildArch", [], builder.session, options)
+    _repo, host = task.read_start(hub.add_repo("f-build"), taskinfo=True)
+    calls = hub.calls["getTaskInfo"]
+    chosen = task.find_arch("noarch", host, hub.build_config("f-build"))
+    assert chosen == (expected or host_arch())
+    assert task.find_arch("s390x", host, hub.build_config("f-build")) == "s390x"
+    assert hub.calls["getTaskInfo"] == calls  # read with the task's first reads

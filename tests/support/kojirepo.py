@@ -40,10 +40,12 @@ def metadata_fetches(root_log: str) -> int:
 
 def package_spec(name: str, version: str = "1.0", requires: Sequence[str] = (),
                  build_requires: Sequence[str] = (), build_check: str = "",
-                 release: str = "1") -> str:
+                 release: str = "1", exclusive_arch: Sequence[str] = ()) -> str:
     """A tiny noarch package installing ``/usr/share/<name>/marker`` (holding its EVR)."""
     lines = [f"Name: {name}", f"Version: {version}", f"Release: {release}",
              f"Summary: {name} test package", "License: MIT", "BuildArch: noarch"]
+    if exclusive_arch:
+        lines.append(f"ExclusiveArch: {' '.join(exclusive_arch)}")
     lines += [f"Requires: {r}" for r in requires]
     lines += [f"BuildRequires: {r}" for r in build_requires]
     body = textwrap.dedent(f"""

@@ -83,9 +83,16 @@ class ContainerTaskHandler(HubTaskHandler):
 
     def find_arch(self, arch: str, host: Mapping[str, Any], tag: Mapping[str, Any],
                   preferred_arch: str | None = None) -> str:
-        """koji's choice of a concrete arch for a noarch task, preferring this host's own
-        (an emulated arch would only be slower)."""
-        return str(super().find_arch(arch, host, tag, preferred_arch or host_arch()))
+        """koji's choice of a concrete arch for a noarch task. As kojid, the arch the
+        task was scheduled by comes first (a parent pins a noarch task to an arch its
+        package's ExclusiveArch allows, :func:`~adjutant.worker.arches.subtask_arch`);
+        for a task of any arch, this host's own (an emulated arch would only be slower)
+        rather than a random one. Reads ``self.taskinfo``: a hub call unless
+        :meth:`read_start` read it."""
+        if arch == "noarch" and preferred_arch is None:
+            scheduled = self.taskinfo["arch"]
+            preferred_arch = host_arch() if scheduled == "noarch" else scheduled
+        return str(super().find_arch(arch, host, tag, preferred_arch))
 
     def close(self) -> None:
         if "runtime" in self.__dict__:

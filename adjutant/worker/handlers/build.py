@@ -16,7 +16,8 @@ import koji
 import koji.tasks
 from koji.daemon import SCM
 
-from adjutant.worker.arches import build_arches
+from adjutant.rpm.header import RpmInfo
+from adjutant.worker.arches import build_arches, subtask_arch
 from adjutant.worker.handlers.hubtask import HubTaskHandler
 
 
@@ -69,8 +70,8 @@ class BuildTask(HubTaskHandler):
                     "source": source}
             build_id = self.session.host.initBuild(data)
         try:
-            rpms, brmap, logs, kept_srpm = _merge(
-                self._build_arches(srpm, build_tag, arches, repo_info["id"], opts))
+            rpms, brmap, logs, kept_srpm = _merge(self._build_arches(
+                srpm, header, build_config, arches, repo_info["id"], opts))
             if scratch:
                 self.session.host.moveBuildToScratch(self.id, kept_srpm, rpms, logs=logs)
             else:
@@ -114,30 +115,34 @@ class BuildTask(HubTaskHandler):
               opts: dict[str, Any], from_scm: bool, scratch: bool) -> tuple[str, Any]:
         """The SRPM to build (work-relative) and the build's source."""
         child_opts = {"repo_id": repo_info["id"], "scratch": scratch}
+        config = self.session.getBuildConfig(build_tag["id"])
         if from_scm:
             method, args = "buildSRPMFromSCM", [src, build_tag["id"], child_opts]
         else:
-            extra = self.session.getBuildConfig(build_tag["id"]).get("extra") or {}
-            rebuild = extra.get("rebuild_srpm", True)
+            rebuild = (config.get("extra") or {}).get("rebuild_srpm", True)
             if scratch and "rebuild_srpm" in opts:
                 rebuild = opts["rebuild_srpm"]
             if not rebuild:
                 return src, Path(src).name
             method, args = "rebuildSRPM", [src, build_tag["id"], child_opts]
-        child = self.session.host.subtask(method=method, arglist=args, label="srpm",
-                                          parent=self.id, arch="noarch")
+        child = self.session.host.subtask(
+            method=method, arglist=args, label="srpm", parent=self.id,
+            arch=subtask_arch("noarch", config, literal=self.options.literal_task_arches))
         result = self.wait(child, all=True, failany=True)[child]
         return result["srpm"], (result.get("source") or {}).get("source")
 
-    def _build_arches(self, srpm: str, build_tag: dict[str, Any], arches: list[str],
-                      repo_id: int, opts: dict[str, Any]) -> dict[str, Any]:
+    def _build_arches(self, srpm: str, header: RpmInfo, build_config: dict[str, Any],
+                      arches: list[str], repo_id: int, opts: dict[str, Any]) \
+            -> dict[str, Any]:
         """One buildArch per arch (the first keeps the SRPM) → results by arch."""
         children = {}
         for index, arch in enumerate(arches):
             children[self.session.host.subtask(
                 method="buildArch",
-                arglist=[srpm, build_tag["id"], arch, index == 0, {"repo_id": repo_id}],
-                label=arch, parent=self.id, arch=arch)] = arch
+                arglist=[srpm, build_config["id"], arch, index == 0, {"repo_id": repo_id}],
+                label=arch, parent=self.id,
+                arch=subtask_arch(arch, build_config, header,
+                                  self.options.literal_task_arches))] = arch
         failany = not self.options.build_arch_can_fail or bool(opts.get("fail_fast"))
         results = self.wait(list(children), all=True, failany=failany)
         return {children[child]: result for child, result in results.items()}

@@ -50,7 +50,8 @@ class BuildArchTask(ContainerTaskHandler):
                 opts: dict[str, Any] | None = None) -> dict[str, Any]:
         repo_id = self.repo_id_of(opts or {})  # before the download, as kojid
         srpm, header = self.fetch_srpm(pkg)
-        repo, host = self.read_start(repo_id, package=header.name)
+        repo, host = self.read_start(repo_id, package=header.name,
+                                     taskinfo=arch == "noarch")  # for find_arch
         build_config = self.session.getBuildConfig(root, event=repo["create_event"])
         ctx = self.context(self.find_arch(arch, host, build_config), build_config,
                            emulate=True)

@@ -21,7 +21,7 @@ class RebuildSRPMTask(ContainerTaskHandler):
 
     def handler(self, srpm: str, build_tag: Any, opts: dict[str, Any] | None = None) \
             -> dict[str, Any]:
-        repo, host = self.read_start(self.repo_id_of(opts or {}))
+        repo, host = self.read_start(self.repo_id_of(opts or {}), taskinfo=True)
         local, original = self.fetch_srpm(srpm)
         build_config = self.session.getBuildConfig(build_tag, event=repo["create_event"])
         ctx = self.context(self.find_arch("noarch", host, build_config), build_config)
