@@ -59,6 +59,24 @@ def test_a_build_is_rebuilt_built_imported_and_tagged(
     assert (hub.topdir / "packages/tool-user/1.0/1/noarch/tool-user-1.0-1.noarch.rpm").exists()
 
 
+def test_a_draft_build_carries_its_draft_flag_source_and_the_users_metadata(
+        hub: FakeHub, target: str, tool_user_srpm: Path, start_worker: StartWorker) -> None:
+    """``koji build --draft --custom-user-metadata``: initBuild gets what kojid sends, so
+    the hub makes a draft (release ``1,draft_<id>``) that does not take the N-V-R."""
+    uploaded = upload_srpm(hub, tool_user_srpm)
+    parent = hub.make_task("build", [uploaded, target, {
+        "draft": True, "custom_user_metadata": {"team": "qa", "ticket": 42}}])
+    worker = start_worker()
+    assert wait_task(hub, parent, timeout=240)["state_name"] == "CLOSED", worker.log()[-4000:]
+    [build] = hub.client().listBuilds(taskID=parent)
+    assert (build["draft"], build["release"], build["state"]) == (
+        True, f"1,draft_{build['id']}", koji.BUILD_STATES["COMPLETE"])
+    assert build["source"] == tool_user_srpm.name
+    assert build["extra"] == {"source": {"original_url": tool_user_srpm.name},
+                              "custom_user_metadata": {"team": "qa", "ticket": 42}}
+    assert hub.tagged("f-dest") == [build["nvr"]]
+
+
 def test_a_scratch_build_goes_to_scratch_and_is_not_tagged(
         hub: FakeHub, target: str, tool_user_srpm: Path, start_worker: StartWorker) -> None:
     parent = hub.make_task("build", [upload_srpm(hub, tool_user_srpm), target,

@@ -161,6 +161,33 @@ def test_complete_build_with_a_foreign_srpm_is_1000(hub: FakeHub, builder: Build
         builder.session.host.completeBuild(task_id, build_id, srpm, [])
 
 
+def test_a_draft_build_gets_a_draft_release_and_imports_files_of_its_target_release(
+        hub: FakeHub, builder: Builder) -> None:
+    task_id = opened_task(hub, builder)
+    build_id = builder.session.host.initBuild({**BUILD_DATA, "task_id": task_id,
+                                               "draft": True})
+    info = builder.session.getBuild(build_id)
+    assert (info["release"], info["draft"]) == (f"1,draft_{build_id}", True)
+    srpm = put(hub, "tasks/3/3/hello-1.0-1.src.rpm")
+    rpm = put(hub, "tasks/4/4/hello-1.0-1.noarch.rpm")
+    builder.session.host.completeBuild(task_id, build_id, srpm, [rpm])
+    assert (hub.topdir / f"packages/hello/1.0/1,draft_{build_id}/noarch/"
+            "hello-1.0-1.noarch.rpm").exists()
+    assert {r["draft"] for r in builder.session.listRPMs(buildID=build_id)} == {True}
+    # a second draft of the same N-V-R is a build of its own
+    second = opened_task(hub, builder)
+    assert builder.session.host.initBuild({**BUILD_DATA, "task_id": second,
+                                           "draft": True}) != build_id
+
+
+def test_a_draft_of_an_existing_nvr_is_1000(hub: FakeHub, builder: Builder) -> None:
+    hub.add_build("hello", "1.0", "1", state=koji.BUILD_STATES["FAILED"])
+    task_id = opened_task(hub, builder)
+    with raises_fault(1000) as info:
+        builder.session.host.initBuild({**BUILD_DATA, "task_id": task_id, "draft": True})
+    assert "Target build already exists: hello-1.0-1" in str(info.value)
+
+
 def test_fail_build_only_from_building(hub: FakeHub, builder: Builder) -> None:
     task_id = opened_task(hub, builder)
     build_id = builder.session.host.initBuild({**BUILD_DATA, "task_id": task_id})

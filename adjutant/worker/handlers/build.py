@@ -9,7 +9,7 @@ parent finds its children instead of creating new ones.
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 from typing import Any
 
 import koji
@@ -29,6 +29,9 @@ class BuildTask(HubTaskHandler):
             -> None:
         opts = dict(opts or {})
         scratch = bool(opts.get("scratch"))
+        if opts.get("arch_override") and not scratch:
+            raise koji.BuildError("arch_override is only allowed for scratch builds")
+        metadata = _user_metadata(opts)
         skip_tag = bool(opts.get("skip_tag")) or scratch
         from_scm = SCM.is_scm_url(src)
         build_tag, dest_tag, repo_info = self._tags_and_repo(target, opts)
@@ -65,10 +68,8 @@ class BuildTask(HubTaskHandler):
 
         build_id = None
         if not scratch:
-            data = {"name": header.name, "version": header.version,
-                    "release": header.release, "epoch": header.epoch, "task_id": self.id,
-                    "source": source}
-            build_id = self.session.host.initBuild(data)
+            build_id = self.session.host.initBuild(
+                _build_data(header, self.id, source, metadata, bool(opts.get("draft"))))
         try:
             rpms, brmap, logs, kept_srpm = _merge(self._build_arches(
                 srpm, header, build_config, arches, repo_info["id"], opts))
@@ -112,8 +113,10 @@ class BuildTask(HubTaskHandler):
         return build_tag, dest_tag, self.wait(child, all=True, failany=True)[child]
 
     def _srpm(self, src: str, build_tag: dict[str, Any], repo_info: dict[str, Any],
-              opts: dict[str, Any], from_scm: bool, scratch: bool) -> tuple[str, Any]:
-        """The SRPM to build (work-relative) and the build's source."""
+              opts: dict[str, Any], from_scm: bool, scratch: bool) \
+            -> tuple[str, dict[str, Any] | None]:
+        """The SRPM to build (work-relative) and the ``source`` its subtask reported
+        (``{"source": ..., "url": ...}``; none for an SRPM used as uploaded)."""
         child_opts = {"repo_id": repo_info["id"], "scratch": scratch}
         config = self.session.getBuildConfig(build_tag["id"])
         if from_scm:
@@ -123,13 +126,13 @@ class BuildTask(HubTaskHandler):
             if scratch and "rebuild_srpm" in opts:
                 rebuild = opts["rebuild_srpm"]
             if not rebuild:
-                return src, Path(src).name
+                return src, None
             method, args = "rebuildSRPM", [src, build_tag["id"], child_opts]
         child = self.session.host.subtask(
             method=method, arglist=args, label="srpm", parent=self.id,
             arch=subtask_arch("noarch", config, literal=self.options.literal_task_arches))
         result = self.wait(child, all=True, failany=True)[child]
-        return result["srpm"], (result.get("source") or {}).get("source")
+        return result["srpm"], result.get("source") or None
 
     def _build_arches(self, srpm: str, header: RpmInfo, build_config: dict[str, Any],
                       arches: list[str], repo_id: int, opts: dict[str, Any]) \
@@ -146,6 +149,42 @@ class BuildTask(HubTaskHandler):
         failany = not self.options.build_arch_can_fail or bool(opts.get("fail_fast"))
         results = self.wait(list(children), all=True, failany=failany)
         return {children[child]: result for child, result in results.items()}
+
+
+def _user_metadata(opts: dict[str, Any]) -> dict[str, Any] | None:
+    """``opts['custom_user_metadata']``, checked as kojid does before any work: a JSON
+    object, or BuildError."""
+    metadata = opts.get("custom_user_metadata")
+    if not metadata:
+        return None
+    if not isinstance(metadata, dict):
+        raise koji.BuildError("custom_user_metadata must be serializable to a JSON object")
+    try:
+        json.dumps(metadata)
+    except (TypeError, ValueError):
+        raise koji.BuildError("custom_user_metadata is not JSON serializable") from None
+    return metadata
+
+
+def _build_data(header: RpmInfo, task_id: int, source: dict[str, Any] | None,
+                metadata: dict[str, Any] | None, draft: bool) -> dict[str, Any]:
+    """``host.initBuild``'s data, as kojid's: the SRPM's N-V-R and epoch; where the SRPM
+    came from (``source``, and ``extra.source.original_url``); the user's metadata; and
+    ``draft`` (the hub then gives the build a ``,draft_<id>`` release)."""
+    data: dict[str, Any] = {"name": header.name, "version": header.version,
+                            "release": header.release, "epoch": header.epoch,
+                            "task_id": task_id}
+    extra: dict[str, Any] = {}
+    if source:
+        data["source"] = source["source"]
+        extra["source"] = {"original_url": source["url"]}
+    if metadata:
+        extra["custom_user_metadata"] = metadata
+    if extra:
+        data["extra"] = extra
+    if draft:
+        data["draft"] = True
+    return data
 
 
 def _merge(results: dict[str, Any]) -> tuple[list[str], dict[str, int], dict[str, list[str]],

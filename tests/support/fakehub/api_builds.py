@@ -58,7 +58,9 @@ def init_build(ctx: CallContext, /, data: dict[str, Any]) -> int:
     extra, draft]) owned by the task's owner → its id.
 
     The same task asking again gets the same build. A FAILED/CANCELED build of that NVR with
-    no tag history and no rpms is recycled; any other existing build → 1000.
+    no tag history and no rpms is recycled; any other existing build → 1000. A ``draft``
+    build gets the release ``<release>,draft_<id>``, and is refused (1000) when a build of
+    its target N-V-R exists, whatever its state.
     """
     host = ctx.require_host()
     task = assert_owned(ctx.db, host, data.get("task_id"))
@@ -66,8 +68,11 @@ def init_build(ctx: CallContext, /, data: dict[str, Any]) -> int:
         if key not in data:
             raise koji.GenericError(f"No {key} value for build")
     now = ctx.now()
+    draft = bool(data.get("draft", False))
     old = find_build(ctx.db, {k: data[k] for k in ("name", "version", "release")})
     if old is not None:
+        if draft:
+            raise koji.GenericError(f"Target build already exists: {old.nvr} (id={old.id})")
         if old.state == BUILD_BUILDING:
             if old.task_id == task.id:
                 return old.id
@@ -105,8 +110,10 @@ def init_build(ctx: CallContext, /, data: dict[str, Any]) -> int:
         source=data.get("source"),
         extra=data.get("extra"),
         start_ts=now,
-        draft=bool(data.get("draft", False)),
+        draft=draft,
     )
+    if draft:
+        build.release = koji.gen_draft_release(build.release, build.id)
     ctx.db.builds[build.id] = build
     ctx.db.record("build", build.id, None, "BUILDING", now)
     return build.id
@@ -188,6 +195,8 @@ def complete_build(
     src = _nvra(srpm)
     if src["arch"] != "src":
         raise koji.GenericError(f"not a source package: {srpm}")
+    if build.draft:  # the files carry the target release; the build, its draft one
+        src["release"] = koji.gen_draft_release(src["release"], build.id)
     for key in ("name", "version", "release"):
         if src[key] != getattr(build, key):
             raise koji.GenericError(
@@ -223,6 +232,7 @@ def complete_build(
             buildtime=int(fn.stat().st_mtime),
             build_id=build.id,
             buildroot_id=brmap.get(relpath),
+            draft=build.draft,
         )
         ctx.db.rpms[rpm.id] = rpm
         moves.append((fn, builddir / pathinfo.rpm(nvra)))
