@@ -111,6 +111,36 @@ def test_a_noarch_package_exclusive_to_some_tag_arches_builds_on_one_of_them(
     assert hub.buildroot(broot)["container_arch"] == "x86_64"
 
 
+def test_a_build_from_a_repo_id_names_a_target_or_nothing(
+        hub: FakeHub, target: str, build_tag: dict[str, Any], tool_user_srpm: Path,
+        tmp_path: Path, start_worker: StartWorker) -> None:
+    """``koji build --repo-id``: the target's build tag must be the repo's; with no
+    target the build is made but tagged nowhere (kojid's skip_tag)."""
+    uploaded = upload_srpm(hub, tool_user_srpm)
+    repo_id = build_tag["repo_id"]
+    into_target = hub.make_task("build", [uploaded, target, {"repo_id": repo_id}])
+    worker = start_worker()
+    assert wait_task(hub, into_target, timeout=240)["state_name"] == "CLOSED", \
+        worker.log()[-4000:]
+    assert hub.tagged("f-dest") == ["tool-user-1.0-1"]
+
+    hub.add_tag("f-other-build")
+    hub.add_target("f-other", "f-other-build", "f-dest")
+    mismatch = hub.make_task("build", [uploaded, "f-other", {"repo_id": repo_id}])
+    assert wait_task(hub, mismatch, timeout=240)["state_name"] == "FAILED"
+    with pytest.raises(koji.BuildError, match=f"Repo/Target mismatch: repo {repo_id} is of "
+                                              "tag f-build, target f-other builds from "
+                                              "f-other-build"):
+        hub.task_result(mismatch)
+
+    srpm = make_srpm(package_spec("untagged"), tmp_path / "untagged")  # listed nowhere
+    nowhere = hub.make_task("build", [upload_srpm(hub, srpm), None, {"repo_id": repo_id}])
+    assert wait_task(hub, nowhere, timeout=240)["state_name"] == "CLOSED", \
+        worker.log()[-4000:]
+    assert hub.build("untagged-1.0-1")["state"] == koji.BUILD_STATES["COMPLETE"]
+    assert "tag" not in children(hub, nowhere)
+
+
 def test_a_package_not_listed_in_the_destination_fails_the_build(
         hub: FakeHub, target: str, tmp_path: Path, start_worker: StartWorker) -> None:
     srpm = make_srpm(package_spec("unlisted"), tmp_path / "unlisted")

@@ -32,14 +32,19 @@ class BuildTask(HubTaskHandler):
         if opts.get("arch_override") and not scratch:
             raise koji.BuildError("arch_override is only allowed for scratch builds")
         metadata = _user_metadata(opts)
-        skip_tag = bool(opts.get("skip_tag")) or scratch
+        # a repo_id build with no target builds into nothing: kojid skips the tagging
+        skip_tag = bool(opts.get("skip_tag")) or scratch or target is None
         from_scm = SCM.is_scm_url(src)
-        build_tag, dest_tag, repo_info = self._tags_and_repo(target, opts)
+        build_tag, dest_tag, repo_info, target_name = self._tags_and_repo(target, opts)
         task_info = self.session.getTaskInfo(self.id)
         policy = {"user_id": task_info["owner"], "source": src, "task_id": self.id,
                   "build_tag": build_tag["id"], "skip_tag": skip_tag, "scratch": scratch,
                   "draft": bool(opts.get("draft")), "from_scm": from_scm,
-                  "repo_id": opts.get("repo_id"), "target": target}
+                  "repo_id": opts.get("repo_id")}
+        if target_name is not None:
+            policy["target"] = target_name
+        if not skip_tag:
+            policy["tag"] = dest_tag["id"]
         if not from_scm and not scratch:
             self.session.host.assertPolicy("build_from_srpm", policy)
         if opts.get("repo_id"):
@@ -48,16 +53,11 @@ class BuildTask(HubTaskHandler):
 
         srpm, source = self._srpm(src, build_tag, repo_info, opts, from_scm, scratch)
         _local, header = self.fetch_srpm(srpm)
-        package = None if dest_tag is None else self.session.getPackageConfig(
-            dest_tag["id"], header.name)
-        if not skip_tag:
-            if dest_tag is None:
-                raise koji.BuildError("a build from a repo_id without a destination tag "
-                                      "must be scratch or skip_tag")
-            if package is None or package.get("blocked"):
-                state = "not listed" if package is None else "blocked"
-                raise koji.BuildError(f"package {header.name} is {state} in tag "
-                                      f"{dest_tag['name']}; add it with koji add-pkg")
+        package = self.session.getPackageConfig(dest_tag["id"], header.name)
+        if not skip_tag and (package is None or package.get("blocked")):
+            state = "not listed" if package is None else "blocked"
+            raise koji.BuildError(f"package {header.name} is {state} in tag "
+                                  f"{dest_tag['name']}; add it with koji add-pkg")
         build_config = self.session.getBuildConfig(build_tag["id"],
                                                    event=repo_info["create_event"])
         arches = build_arches(
@@ -84,7 +84,7 @@ class BuildTask(HubTaskHandler):
             if build_id is not None:
                 self.session.host.failBuild(self.id, build_id)
             raise
-        if not skip_tag and dest_tag is not None:
+        if not skip_tag:
             child = self.session.host.subtask(
                 method="tagBuild", arglist=[dest_tag["id"], build_id, False, None, True],
                 label="tag", parent=self.id, arch="noarch")
@@ -92,25 +92,43 @@ class BuildTask(HubTaskHandler):
         return None
 
     def _tags_and_repo(self, target: str | None, opts: dict[str, Any]) \
-            -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any]]:
+            -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], str | None]:
+        """The build tag, the destination tag, the repo and the target's name (none when
+        ``target`` names a tag). With ``opts['repo_id']``, ``target`` is a target whose
+        build tag is the repo's, or a tag, or none (the destination is then the build
+        tag, and the build is not tagged); else a target whose repo is waited for."""
         if opts.get("repo_id"):
             repo_info = self.session.repoInfo(opts["repo_id"], strict=True)
             if repo_info["state"] not in (koji.REPO_READY, koji.REPO_EXPIRED):
                 raise koji.BuildError(f"repo {repo_info['id']} is "
                                       f"{koji.REPO_STATES[repo_info['state']]}, not usable")
             build_tag = self.session.getTag(repo_info["tag_id"], strict=True)
-            dest_tag = self.session.getTag(target, strict=True) if target else None
-            return build_tag, dest_tag, repo_info
+            if target is None:
+                return build_tag, build_tag, repo_info, None
+            target_info = self.session.getBuildTarget(target)
+            if target_info:
+                if target_info["build_tag"] != repo_info["tag_id"]:
+                    raise koji.BuildError(
+                        f"Repo/Target mismatch: repo {repo_info['id']} is of tag "
+                        f"{build_tag['name']}, target {target} builds from "
+                        f"{target_info['build_tag_name']}")
+                dest_tag = self.session.getTag(target_info["dest_tag"], strict=True)
+                return build_tag, dest_tag, repo_info, target_info["name"]
+            dest_tag = self.session.getTag(target)
+            if not dest_tag:
+                raise koji.BuildError(f"{target} is neither a build target nor a tag")
+            return build_tag, dest_tag, repo_info, None
         target_info = self.session.getBuildTarget(target, strict=True)
         build_tag = self.session.getTag(target_info["build_tag"], strict=True)
         dest_tag = self.session.getTag(target_info["dest_tag"], strict=True)
         found = self.session.repo.request(build_tag["id"])
         if found.get("repo"):
-            return build_tag, dest_tag, found["repo"]
+            return build_tag, dest_tag, found["repo"], target_info["name"]
         child = self.session.host.subtask(
             method="waitrepo", arglist=[build_tag["name"], None, opts.get("wait_builds")],
             label="waitrepo", parent=self.id, arch="noarch")
-        return build_tag, dest_tag, self.wait(child, all=True, failany=True)[child]
+        return build_tag, dest_tag, self.wait(child, all=True, failany=True)[child], \
+            target_info["name"]
 
     def _srpm(self, src: str, build_tag: dict[str, Any], repo_info: dict[str, Any],
               opts: dict[str, Any], from_scm: bool, scratch: bool) \
