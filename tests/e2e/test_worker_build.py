@@ -12,10 +12,10 @@ import pytest
 
 from adjutant.container.runtime import ContainerRuntime
 from tests.support.fakehub import FakeHub
-from tests.support.kojirepo import GROUPS, make_koji_repo, package_spec
-from tests.support.kojisetup import make_srpm, upload_srpm, wait_task
+from tests.support.kojirepo import GROUPS, make_koji_repo, package_spec, register_packages
+from tests.support.kojisetup import make_srpm, new_repo, upload_srpm, wait_task
 from tests.support.mailbox import Mailbox
-from tests.support.worker import WorkerProcess
+from tests.support.worker import WorkerProcess, wait_for
 
 StartWorker = Callable[..., WorkerProcess]
 
@@ -139,6 +139,34 @@ def test_a_build_from_a_repo_id_names_a_target_or_nothing(
         worker.log()[-4000:]
     assert hub.build("untagged-1.0-1")["state"] == koji.BUILD_STATES["COMPLETE"]
     assert "tag" not in children(hub, nowhere)
+
+
+def test_a_build_waiting_for_a_build_gets_a_repo_that_holds_it(
+        hub: FakeHub, repo_packages: dict[str, Path], tool_user_srpm: Path,
+        start_worker: StartWorker) -> None:
+    """``koji build --wait-build``: the current repo lacks the build, so the parent waits
+    (a waitrepo subtask) until a newer repo holds it (the test plays kojira)."""
+    hub.add_tag("wait-build", arches="x86_64", groups=dict(GROUPS))
+    hub.add_tag("wait-dest", arches=None)
+    hub.add_target("wait-target", "wait-build", "wait-dest")
+    for *_rest, build_id, _rpm in register_packages(
+            hub, [repo_packages[k] for k in ("buildsys", "dep-1", "tool")]):
+        hub.tag_build("wait-build", build_id)
+    # a host of its own: a same-named worker elsewhere would take its containers as leftovers
+    worker = start_worker(host="waiter1", adjutant={"repo_wait_interval": 0.5})
+    stale = new_repo(hub, "wait-build")
+    [(*_rest, newer_build, _rpm)] = register_packages(hub, [repo_packages["dep-2"]])
+    hub.tag_build("wait-build", newer_build)
+    parent = hub.make_task("build", [upload_srpm(hub, tool_user_srpm), "wait-target", {
+        "scratch": True, "wait_builds": ["adjutant-dep-2.0-1"]}])
+    wait_for(lambda: "waitrepo" in children(hub, parent)
+             or hub.task(parent)["state_name"] in ("CLOSED", "FAILED"), 120,
+             message="a waitrepo subtask")
+    assert hub.task(parent)["state_name"] == "OPEN", worker.log()[-4000:]
+    current = new_repo(hub, "wait-build")
+    assert wait_task(hub, parent, timeout=240)["state_name"] == "CLOSED", worker.log()[-4000:]
+    [broot] = hub.buildroots(children(hub, parent)["noarch"]["id"])
+    assert hub.buildroot(broot)["repo_id"] == current != stale
 
 
 def test_a_package_not_listed_in_the_destination_fails_the_build(

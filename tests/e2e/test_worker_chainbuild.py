@@ -13,7 +13,7 @@ import pytest
 from tests.e2e.test_worker_scm import serve_git_repo
 from tests.support.fakehub import FakeHub
 from tests.support.kojirepo import GROUPS, package_spec, register_packages
-from tests.support.kojisetup import wait_task
+from tests.support.kojisetup import new_repo, wait_task
 from tests.support.worker import WorkerProcess, wait_for
 
 StartWorker = Callable[..., WorkerProcess]
@@ -24,13 +24,6 @@ ALLOWED = "127.0.0.1*:/kojifiles/scm/*:no:"
 
 def log_of(hub: FakeHub, task_id: int, name: str) -> str:
     return hub.work_path(f"{koji.pathinfo.taskrelpath(task_id)}/{name}").read_text()
-
-
-def new_repo(hub: FakeHub, tag: str) -> int:
-    task_id = hub.make_task("newRepo", [tag], channel="createrepo")
-    assert wait_task(hub, task_id, timeout=180)["state_name"] == "CLOSED"
-    repo_id: int = hub.task_result(task_id)[0]
-    return repo_id
 
 
 @pytest.fixture

@@ -282,6 +282,20 @@ def test_tag_build_rules(hub: FakeHub, builder: Builder) -> None:
 # -- repos -----------------------------------------------------------------------------------
 
 
+def test_tag_last_change_event_follows_tagging_through_inheritance(hub: FakeHub) -> None:
+    client = hub.client()
+    hub.add_tag("f40")
+    hub.add_tag("f40-build", parents=["f40"])
+    created = client.tagLastChangeEvent("f40-build")
+    hub.add_package("f40", "hello")
+    hub.tag_build("f40", hub.add_build("hello", "1.0", "1"))
+    tagged = client.tagLastChangeEvent("f40-build")
+    assert tagged > created
+    assert client.tagLastChangeEvent("f40-build", inherit=False) == created
+    with raises_fault(1019):  # ParameterError: the fake keeps no tag history
+        client.tagLastChangeEvent("f40-build", before=tagged)
+
+
 def test_get_repo_and_repo_info(hub: FakeHub) -> None:
     hub.add_tag("f40-build")
     old = hub.add_repo("f40-build")

@@ -42,6 +42,15 @@ def wait_task(hub: FakeHub, task_id: int, states: tuple[str, ...] = ("CLOSED", "
                     timeout, message=f"task {task_id} to reach {states}")
 
 
+def new_repo(hub: FakeHub, tag: str) -> int:
+    """Regenerate ``tag``'s repo as kojira would (a newRepo task, for a running worker
+    with the createrepo channel) → the new repo's id."""
+    task_id = hub.make_task("newRepo", [tag], channel="createrepo")
+    assert wait_task(hub, task_id, timeout=180)["state_name"] == "CLOSED"
+    repo_id: int = hub.task_result(task_id)[0]
+    return repo_id
+
+
 def build_arch_task(hub: FakeHub, srpm_rel: str, tag: dict[str, Any], arch: str = "noarch",
                     keep_srpm: bool = True) -> int:
     """A buildArch task as the parent build task would create it."""

@@ -121,14 +121,11 @@ class BuildTask(HubTaskHandler):
         target_info = self.session.getBuildTarget(target, strict=True)
         build_tag = self.session.getTag(target_info["build_tag"], strict=True)
         dest_tag = self.session.getTag(target_info["dest_tag"], strict=True)
-        found = self.session.repo.request(build_tag["id"])
-        if found.get("repo"):
-            return build_tag, dest_tag, found["repo"], target_info["name"]
-        child = self.session.host.subtask(
-            method="waitrepo", arglist=[build_tag["name"], None, opts.get("wait_builds")],
-            label="waitrepo", parent=self.id, arch="noarch")
-        return build_tag, dest_tag, self.wait(child, all=True, failany=True)[child], \
-            target_info["name"]
+        # koji's own: a waitrepo subtask unless a repo holds the wait_builds (and, with
+        # wait_repo, every change the tag had when the build started)
+        repo_info = self.getRepo(build_tag["id"], builds=opts.get("wait_builds"),
+                                 wait=bool(opts.get("wait_repo")))
+        return build_tag, dest_tag, repo_info, target_info["name"]
 
     def _srpm(self, src: str, build_tag: dict[str, Any], repo_info: dict[str, Any],
               opts: dict[str, Any], from_scm: bool, scratch: bool) \

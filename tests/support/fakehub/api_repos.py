@@ -106,6 +106,17 @@ def _min_event(tag: Tag, min_event: Any) -> int | None:
     return as_int(min_event, "min_event")
 
 
+@api.method("tagLastChangeEvent", reads_only=True)
+def tag_last_change_event(ctx: CallContext, /, tag: Any, before: Any = None,
+                          inherit: bool = True) -> int | None:
+    """The latest event that changed the tag (or, with ``inherit``, a tag it inherits):
+    its creation or a tagging. The fake keeps no history for ``before`` and says so."""
+    if before is not None:
+        raise koji.ParameterError("the fake hub's tagLastChangeEvent takes no 'before'")
+    found = get_tag(ctx.db, tag)
+    return max(t.change_event for t in (inheritance(ctx.db, found) if inherit else [found]))
+
+
 @api.method("repo.request")
 def repo_request(
     ctx: CallContext, /, tag: Any, min_event: Any = None, at_event: Any = None,
