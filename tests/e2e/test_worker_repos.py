@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import koji
+import pytest
 
 from tests.support.fakehub import FakeHub
 from tests.support.kojirepo import GROUPS, package_spec, register_packages
@@ -54,3 +55,24 @@ def test_waitrepo_returns_once_a_repo_is_ready(
     task: dict[str, Any] = wait_task(hub, task_id, timeout=30)
     assert task["state_name"] == "CLOSED"
     assert hub.task_result(task_id)["id"] == repo_id
+
+
+def test_waitrepo_reads_newer_than_as_kojid_does(
+        hub: FakeHub, start_worker: StartWorker) -> None:
+    """``now`` asks for a repo with the tag's every change, not one made after the task:
+    a current repo answers at once even when other tags changed since. A timestamp asks
+    for the tag's first change after it; with min_event as well, the task fails."""
+    before = hub.now() - 1
+    hub.add_tag("wait-now", arches="x86_64")
+    repo_id = hub.add_repo("wait-now")
+    hub.add_tag("elsewhere")  # a later event, of another tag
+    now = hub.make_task("waitrepo", ["wait-now", "now"])
+    stamp = hub.make_task("waitrepo", ["wait-now", before])
+    both = hub.make_task("waitrepo", ["wait-now", "now", None, 1])
+    start_worker(adjutant={"repo_wait_interval": 0.5})
+    for task_id in (now, stamp):
+        assert wait_task(hub, task_id, timeout=60)["state_name"] == "CLOSED"
+        assert hub.task_result(task_id)["id"] == repo_id
+    assert wait_task(hub, both, timeout=60)["state_name"] == "FAILED"
+    with pytest.raises(koji.GenericError, match="newer_than and min_event args conflict"):
+        hub.task_result(both)

@@ -296,6 +296,18 @@ def test_tag_last_change_event_follows_tagging_through_inheritance(hub: FakeHub)
         client.tagLastChangeEvent("f40-build", before=tagged)
 
 
+def test_tag_first_change_event_is_its_creation_or_the_first_change_after(
+        hub: FakeHub) -> None:
+    client = hub.client()
+    hub.add_tag("f40")
+    created = client.tagFirstChangeEvent("f40")
+    hub.add_package("f40", "hello")
+    hub.tag_build("f40", hub.add_build("hello", "1.0", "1"))
+    tagged = client.tagLastChangeEvent("f40")
+    assert client.tagFirstChangeEvent("f40", after=created) == tagged > created
+    assert client.tagFirstChangeEvent("f40", after=tagged) is None
+
+
 def test_get_repo_and_repo_info(hub: FakeHub) -> None:
     hub.add_tag("f40-build")
     old = hub.add_repo("f40-build")

@@ -63,8 +63,7 @@ class WaitrepoTask(HubTaskHandler):
     def handler(self, tag: Any, newer_than: Any = None, nvrs: list[str] | None = None,
                 min_event: int | None = None) -> dict[str, Any]:
         tinfo = self.session.getTag(tag, strict=True)
-        if newer_than == "now" and min_event is None:
-            min_event = self.session.getLastEvent()["id"]
+        min_event = self._min_event(tinfo, newer_than, min_event)
         deadline = time.monotonic() + WAITREPO_TIMEOUT
         while True:
             found = self.session.repo.request(tinfo["id"], min_event=min_event)
@@ -75,6 +74,25 @@ class WaitrepoTask(HubTaskHandler):
                 raise koji.GenericError(f"no current repo of tag {tinfo['name']} after "
                                         f"{WAITREPO_TIMEOUT // 60} minutes")
             time.sleep(float(self.options.repo_wait_interval))
+
+    def _min_event(self, tinfo: dict[str, Any], newer_than: Any, min_event: Any) -> Any:
+        """The event the repo must be at least as new as, as kojid reads its arguments:
+        ``min_event``; or the legacy ``newer_than``: ``"now"`` asks for a repo with every
+        change the tag has had, a timestamp for one with the tag's first change after it
+        (every change, when there was none since)."""
+        if newer_than is None:
+            return min_event
+        if min_event is not None:
+            raise koji.GenericError("newer_than and min_event args conflict")
+        if isinstance(newer_than, str) and newer_than.lower() == "now":
+            return self.session.tagLastChangeEvent(tinfo["id"])
+        if isinstance(newer_than, (int, float)) and not isinstance(newer_than, bool):
+            base = self.session.getLastEvent(before=newer_than, strict=False)
+            first = self.session.tagFirstChangeEvent(
+                tinfo["id"], after=base["id"] if base else None)
+            return first or self.session.tagLastChangeEvent(tinfo["id"])
+        raise koji.GenericError(f"Invalid value for newer_than: {newer_than!r} (a "
+                                "timestamp or 'now')")
 
     def _has_builds(self, tag_id: int, repo: dict[str, Any], nvrs: list[str]) -> bool:
         if not nvrs:

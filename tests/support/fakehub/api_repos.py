@@ -117,6 +117,20 @@ def tag_last_change_event(ctx: CallContext, /, tag: Any, before: Any = None,
     return max(t.change_event for t in (inheritance(ctx.db, found) if inherit else [found]))
 
 
+@api.method("tagFirstChangeEvent", reads_only=True)
+def tag_first_change_event(ctx: CallContext, /, tag: Any, after: Any = None,
+                           inherit: bool = True) -> int | None:
+    """The tag's creation event; with ``after``, the first event after it that changed
+    the tag (or, with ``inherit``, a tag it inherits), or None."""
+    found = get_tag(ctx.db, tag)
+    if after is None:
+        return found.create_event
+    after = as_int(after, "after")
+    changes = [e for t in (inheritance(ctx.db, found) if inherit else [found])
+               for e in (t.create_event, *t.tag_events.values()) if e > after]
+    return min(changes, default=None)
+
+
 @api.method("repo.request")
 def repo_request(
     ctx: CallContext, /, tag: Any, min_event: Any = None, at_event: Any = None,

@@ -401,6 +401,7 @@ class FakeHub:
                       parents=[get_tag(db, p).id for p in parents],
                       locked=locked, groups=dict(groups or {}),
                       change_event=db.new_event(self.now()))
+            tag.create_event = tag.change_event
             db.tags[tag.id] = tag
             return tag.id
 

@@ -183,6 +183,8 @@ class Tag:
     groups: dict[str, list[str]] = field(default_factory=dict)
     #: The event of the tag's last change (creation, tagging).
     change_event: int = 0
+    #: The event the tag was made at.
+    create_event: int = 0
     #: Attached external repos, in the order they were added.
     external_repos: list[TagExternalRepo] = field(default_factory=list)
 
