@@ -3,6 +3,8 @@ all served by adjutant workers."""
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -167,6 +169,53 @@ def test_a_build_waiting_for_a_build_gets_a_repo_that_holds_it(
     assert wait_task(hub, parent, timeout=240)["state_name"] == "CLOSED", worker.log()[-4000:]
     [broot] = hub.buildroots(children(hub, parent)["noarch"]["id"])
     assert hub.buildroot(broot)["repo_id"] == current != stale
+
+
+def no_binary_spec(name: str, extra: str = "") -> str:
+    """A package whose only binary subpackage is for another arch: rpmbuild makes none."""
+    return textwrap.dedent(f"""\
+        Name: {name}
+        Version: 1.0
+        Release: 1
+        Summary: nothing for this arch
+        License: MIT
+        {extra}
+
+        %description
+        Only a subpackage, for s390x.
+
+        %package s390x-only
+        Summary: s390x only
+
+        %description s390x-only
+        Only for s390x.
+
+        %ifarch s390x
+        %files s390x-only
+        %endif
+        """)
+
+
+def test_the_srpm_a_build_keeps_is_checked_and_no_binary_rpm_is_no_error(
+        hub: FakeHub, target: str, tmp_path: Path, start_worker: StartWorker) -> None:
+    """kojid's rules: a build may make no binary RPM on an arch; the SRPM it keeps must
+    carry the packager, vendor and distribution the build set, a spec must not clear them."""
+    hub.add_package("f-dest", "no-binary")
+    hub.add_package("f-dest", "no-vendor")
+    empty = make_srpm(no_binary_spec("no-binary"), tmp_path / "no-binary")
+    cleared = make_srpm(no_binary_spec("no-vendor", "%global vendor %{nil}"),
+                        tmp_path / "no-vendor")
+    parents = [hub.make_task("build", [upload_srpm(hub, srpm, f"cli-build/{i}.test"),
+                                       target, {}])
+               for i, srpm in enumerate((empty, cleared))]
+    worker = start_worker()
+    assert wait_task(hub, parents[0], timeout=240)["state_name"] == "CLOSED", \
+        worker.log()[-4000:]
+    assert hub.build("no-binary-1.0-1")["rpms"] == ["no-binary-1.0-1.src"]
+    assert wait_task(hub, parents[1], timeout=240)["state_name"] == "FAILED"
+    with pytest.raises(koji.BuildError,
+                       match=re.escape("no-vendor-1.0-1.src.rpm has no vendor tag")):
+        hub.task_result(parents[1])
 
 
 def test_a_package_not_listed_in_the_destination_fails_the_build(

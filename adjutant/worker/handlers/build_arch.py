@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 import koji
 
+from adjutant.rpm.header import RpmHeaderError, read_rpm
 from adjutant.worker.buildroot_record import HubBuildroot
 from adjutant.worker.emulation import NotBuiltHere, emulation_for, emulation_refusal
 from adjutant.worker.handlers.base import ContainerTaskHandler
@@ -19,6 +21,26 @@ from adjutant.worker.steps.rpmbuild import build_failure, run_rpmbuild, srpm_inp
 from adjutant.worker.steps.sbom import TaskSbom
 
 log = logging.getLogger(__name__)
+
+
+def check_kept_srpm(nvr: str, srpms: list[Path]) -> None:
+    """kojid's checks of the SRPM a build keeps: exactly one, with the packager, vendor
+    and distribution the build set (a spec may clear them). No binary RPM at all is
+    allowed, as in kojid: a package whose subpackages are all for other arches."""
+    if len(srpms) != 1:
+        raise koji.BuildError(f"expected exactly one SRPM from {nvr}, got "
+                              f"{[p.name for p in srpms]}")
+    try:
+        built = read_rpm(srpms[0])
+    except RpmHeaderError as exc:
+        raise koji.BuildError(f"the SRPM built from {nvr} is unreadable: {exc}") from None
+    unset = [name for name, value in (("packager", built.packager), ("vendor", built.vendor),
+                                      ("distribution", built.distribution)) if not value]
+    if unset:
+        raise koji.BuildError(
+            f"{srpms[0].name} has no {', '.join(unset)} tag: the build sets them from the "
+            "worker's packager, vendor and distribution settings (or the tag's rpm.macro.* "
+            "extras); a spec or macro must not clear them")
 
 
 class BuildArchTask(ContainerTaskHandler):
@@ -71,11 +93,8 @@ class BuildArchTask(ContainerTaskHandler):
             rpms = take_results(ctx, run.builddir, "RPMS", ".rpm", root_log)
             srpms = take_results(ctx, run.builddir, "SRPMS", ".src.rpm", root_log) \
                 if keep_srpm else []
-        if not rpms:
-            raise koji.BuildError(f"rpmbuild of {header.nvr} produced no RPMs")
-        if keep_srpm and len(srpms) != 1:
-            raise koji.BuildError(f"expected exactly one SRPM from {header.nvr}, got "
-                                  f"{[p.name for p in srpms]}")
+        if keep_srpm:
+            check_kept_srpm(header.nvr, srpms)
         write_noarch_digests(ctx, rpms)
         sbom.write([*rpms, *srpms])
         return {"rpms": upload(ctx, rpms), "srpms": upload(ctx, srpms),
