@@ -15,8 +15,8 @@ import pytest
 from adjutant.container.runtime import ContainerRuntime
 from tests.support.cli import adjutant
 from tests.support.fakehub import FakeHub
-from tests.support.kojirepo import make_external_repo
-from tests.support.kojisetup import EXAMPLE, upload_srpm, wait_task
+from tests.support.kojirepo import GROUPS, make_external_repo, make_koji_repo, package_spec
+from tests.support.kojisetup import EXAMPLE, make_srpm, upload_srpm, wait_task
 from tests.support.worker import WorkerProcess, wait_for
 
 StartWorker = Callable[..., WorkerProcess]
@@ -47,6 +47,26 @@ def test_rebuild_srpm_closes_with_kojid_result(
     assert hub.work_path(result["srpm"]).is_file()
     assert f"{taskdir}/build.log" in result["logs"]
     assert hub.history.buildroot_states(result["brootid"]) == ["INIT", "BUILDING", "EXPIRED"]
+
+
+def test_rebuild_srpm_reports_the_rebuilt_srpm_as_the_source(
+        hub: FakeHub, repo_packages: dict[str, Path], podman_runtime: ContainerRuntime,
+        tmp_path: Path, start_worker: StartWorker) -> None:
+    """The tag's dist renames the SRPM; as kojid, the source is the rebuilt one's name
+    (what the build record will show), not the uploaded one's."""
+    hub.add_tag("dist-build", arches="x86_64", extra={"rpm.macro.dist": ".el9"})
+    repo_id = make_koji_repo(hub, podman_runtime, "dist-build", [repo_packages["buildsys"]],
+                             GROUPS)
+    uploaded = make_srpm(package_spec("disted", release="1%{?dist}"), tmp_path / "disted")
+    assert uploaded.name == "disted-1.0-1.src.rpm"
+    task_id = hub.make_task("rebuildSRPM", [upload_srpm(hub, uploaded), "dist-build",
+                                            {"repo_id": repo_id, "scratch": True}])
+    worker = start_worker()
+    assert wait_task(hub, task_id)["state_name"] == "CLOSED", worker.log()[-3000:]
+    result = hub.task_result(task_id)
+    assert result["srpm"].endswith("/disted-1.0-1.el9.src.rpm")
+    assert result["source"] == {"source": "disted-1.0-1.el9.src.rpm",
+                                "url": "disted-1.0-1.el9.src.rpm"}
 
 
 def _koji_repo(hub: FakeHub, tag: str, rpm: Path) -> int:

@@ -28,6 +28,6 @@ class RebuildSRPMTask(ContainerTaskHandler):
         built = srpm_in_buildroot(ctx, repo["id"], f"rebuildSRPM {original.nvr}", "rs",
                                   lambda _buildroot: srpm_input(local),
                                   extra_args=["--nodeps"])
-        name = Path(srpm).name
+        name = Path(built.path).name  # kojid's: the rebuilt SRPM's (the dist may change it)
         return {"srpm": built.path, "logs": upload_logs(ctx), "brootid": built.brootid,
                 "source": {"source": name, "url": name}}
