@@ -86,8 +86,8 @@ class ContainerTaskHandler(HubTaskHandler):
         """koji's choice of a concrete arch for a noarch task. As kojid, the arch the
         task was scheduled by comes first (a parent pins a noarch task to an arch its
         package's ExclusiveArch allows, :func:`~adjutant.worker.arches.subtask_arch`);
-        for a task of any arch, this host's own (an emulated arch would only be slower)
-        rather than a random one. Reads ``self.taskinfo``: a hub call unless
+        for a task scheduled as noarch, this host's own arch (an emulated one would only
+        be slower) rather than koji's random pick. Reads ``self.taskinfo``: a hub call unless
         :meth:`read_start` read it."""
         if arch == "noarch" and preferred_arch is None:
             scheduled = self.taskinfo["arch"]
