@@ -88,6 +88,7 @@ def subtask_arch(arch: str, build_config: Mapping[str, Any], header: RpmInfo | N
             f"ExcludeArch {' '.join(exclude) or '-'}")
     if set(allowed) == set(tag_arches):
         return "noarch"
-    chosen = choose(sorted(set(allowed)))
-    log.info("noarch task pinned to %s (allowed: %s)", chosen, " ".join(sorted(set(allowed))))
+    choices = sorted(set(allowed))
+    chosen = choose(choices)
+    log.info("noarch task pinned to %s (allowed: %s)", chosen, " ".join(choices))
     return chosen

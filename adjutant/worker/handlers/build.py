@@ -51,15 +51,17 @@ class BuildTask(HubTaskHandler):
             self.session.host.assertPolicy("build_from_repo_id", policy)
         self.session.host.assertPolicy("build_rpm", policy)
 
-        srpm, source = self._srpm(src, build_tag, repo_info, opts, from_scm, scratch)
+        # the tag's arches and extras as of the repo the build uses: one read for the
+        # SRPM's subtask, the arches and the buildArch subtasks
+        build_config = self.session.getBuildConfig(build_tag["id"],
+                                                   event=repo_info["create_event"])
+        srpm, source = self._srpm(src, build_config, repo_info, opts, from_scm, scratch)
         _local, header = self.fetch_srpm(srpm)
         package = self.session.getPackageConfig(dest_tag["id"], header.name)
         if not skip_tag and (package is None or package.get("blocked")):
             state = "not listed" if package is None else "blocked"
             raise koji.BuildError(f"package {header.name} is {state} in tag "
                                   f"{dest_tag['name']}; add it with koji add-pkg")
-        build_config = self.session.getBuildConfig(build_tag["id"],
-                                                   event=repo_info["create_event"])
         arches = build_arches(
             (build_config.get("arches") or "").split(), header,
             extra_arches=((package or {}).get("extra_arches") or "").split(),
@@ -127,25 +129,25 @@ class BuildTask(HubTaskHandler):
                                  wait=bool(opts.get("wait_repo")))
         return build_tag, dest_tag, repo_info, target_info["name"]
 
-    def _srpm(self, src: str, build_tag: dict[str, Any], repo_info: dict[str, Any],
+    def _srpm(self, src: str, build_config: dict[str, Any], repo_info: dict[str, Any],
               opts: dict[str, Any], from_scm: bool, scratch: bool) \
             -> tuple[str, dict[str, Any] | None]:
         """The SRPM to build (work-relative) and the ``source`` its subtask reported
         (``{"source": ..., "url": ...}``; none for an SRPM used as uploaded)."""
         child_opts = {"repo_id": repo_info["id"], "scratch": scratch}
-        config = self.session.getBuildConfig(build_tag["id"])
         if from_scm:
-            method, args = "buildSRPMFromSCM", [src, build_tag["id"], child_opts]
+            method, args = "buildSRPMFromSCM", [src, build_config["id"], child_opts]
         else:
-            rebuild = (config.get("extra") or {}).get("rebuild_srpm", True)
+            rebuild = (build_config.get("extra") or {}).get("rebuild_srpm", True)
             if scratch and "rebuild_srpm" in opts:
                 rebuild = opts["rebuild_srpm"]
             if not rebuild:
                 return src, None
-            method, args = "rebuildSRPM", [src, build_tag["id"], child_opts]
+            method, args = "rebuildSRPM", [src, build_config["id"], child_opts]
         child = self.session.host.subtask(
             method=method, arglist=args, label="srpm", parent=self.id,
-            arch=subtask_arch("noarch", config, literal=self.options.literal_task_arches))
+            arch=subtask_arch("noarch", build_config,
+                              literal=self.options.literal_task_arches))
         result = self.wait(child, all=True, failany=True)[child]
         return result["srpm"], result.get("source") or None
 
