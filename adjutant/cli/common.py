@@ -10,9 +10,14 @@ from typing import NoReturn
 from adjutant.plugin.manager import LoadOptions, Plugins, load_plugins
 
 
+def default_runtime() -> str:
+    """The runtime a command uses when not told: $ADJUTANT_RUNTIME, else podman."""
+    return os.environ.get("ADJUTANT_RUNTIME", "podman")
+
+
 def add_runtime_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--runtime", default=os.environ.get("ADJUTANT_RUNTIME", "podman"),
+        "--runtime", default=default_runtime(),
         help="container runtime plugin to use (default: $ADJUTANT_RUNTIME or podman)",
     )
 

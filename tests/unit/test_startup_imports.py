@@ -12,7 +12,7 @@ import sys
 
 PROGRAM = """
 import sys
-import adjutant.cli.main, adjutant.cli.build_cmd, adjutant.cli.build_setup
+import adjutant.cli.main, adjutant.cli.build_run, adjutant.cli.build_setup
 import adjutant.build.packager, adjutant.build.sbom, adjutant.build.local
 import adjutant.worker.steps.buildroot, adjutant.worker.inventory
 from adjutant.plugin.manager import load_plugins
