@@ -15,7 +15,7 @@ from adjutant.build.packager import BuildFailed, build_for_packager
 from adjutant.build.rpmbuild import parse_defines
 from adjutant.cli.build_setup import hub_source, settings_for
 from adjutant.cli.common import default_runtime, fail, plugins_from_args
-from adjutant.cli.console import startup_done
+from adjutant.cli.console import startup_done, unwind_on_termination
 from adjutant.cli.progress import PhaseProgress
 from adjutant.container.errors import ContainerError
 from adjutant.container.spec import Limits
@@ -27,6 +27,7 @@ from adjutant.plugin.manager import LoadOptions, PluginError, load_plugins
 
 def run(args: argparse.Namespace) -> int:
     """Build as ``args`` (``adjutant build``'s) say; the exit status."""
+    unwind_on_termination()
     try:
         macros = parse_defines(args.define)
     except ValueError as exc:

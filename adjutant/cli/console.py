@@ -29,15 +29,46 @@ def startup_done() -> None:
 
 
 def run(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``adjutant`` script and of ``python -m adjutant.cli.main``."""
+    """Entry point of the ``adjutant`` script and of ``python -m adjutant.cli.main``.
+
+    ``adjutant build`` goes to the user's build server when one runs (see
+    :mod:`adjutant.buildserver`), before anything else is loaded.
+    """
     gc.disable()
+    args = list(sys.argv[1:] if argv is None else argv)
+    if _servable(args):
+        from adjutant.buildserver.client import served
+
+        code = served(args)
+        if code is not None:
+            sys.exit(code)
     from adjutant.cli.main import main
 
     try:
-        code = main(argv)
+        code = main(args)
     finally:
         gc.freeze()
     sys.exit(code)
+
+
+def unwind_on_termination() -> None:
+    """Make SIGTERM and SIGHUP unwind the command as Ctrl-C does, then exit 128+signal:
+    its ``finally`` blocks run, so a build that is killed removes its containers."""
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _unwind)
+
+
+def _unwind(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _servable(args: Sequence[str]) -> bool:
+    """Whether a build server may run this command line: ``build``, except with
+    ``--shell``, whose interactive shell needs this process's terminal and job control."""
+    command = next((a for a in args if not a.startswith("-")), None)
+    return command == "build" and "--shell" not in args
 
 
 def run_kojid(argv: Sequence[str] | None = None) -> None:

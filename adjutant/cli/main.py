@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from adjutant.cli import (
     build_cmd,
+    buildserver_cmd,
     cache_cmd,
     doctor_cmd,
     image_cmd,
@@ -21,8 +22,8 @@ from adjutant.cli import (
     shell_cmd,
 )
 
-COMMANDS = (build_cmd, shell_cmd, run_cmd, doctor_cmd, service_cmd, plugins_cmd, policy_cmd,
-            cache_cmd, image_cmd, sbom_cmd)
+COMMANDS = (build_cmd, buildserver_cmd, shell_cmd, run_cmd, doctor_cmd, service_cmd,
+            plugins_cmd, policy_cmd, cache_cmd, image_cmd, sbom_cmd)
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,96 @@
+"""Start, stop and ask after this user's build server (``adjutant build-server``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from adjutant.buildserver.client import connect
+from adjutant.buildserver.wire import Lines, private_dir_problem, request_for, runtime_dir
+
+#: How long a starting server may take to load and listen.
+START_TIMEOUT = 60.0
+
+
+class ControlError(Exception):
+    """The server could not be started or reached; the message says why."""
+
+
+def _ask(kind: str, directory: str) -> str | None:
+    sock = connect(directory)
+    if sock is None:
+        return None
+    try:
+        sock.sendall(request_for(kind).encode())
+        return Lines(sock).next()
+    except OSError:
+        return None
+    finally:
+        sock.close()
+
+
+def status(directory: str | None = None) -> dict[str, Any] | None:
+    """The running server's figures (pid, socket, builds served and running...), or
+    ``None`` when none answers."""
+    line = _ask("status", directory or runtime_dir())
+    if line is None or not line.startswith("status "):
+        return None
+    answer: dict[str, Any] = json.loads(line[7:])
+    return answer
+
+
+def stop(directory: str | None = None) -> bool:
+    """Tell the server to stop (its running builds finish); whether one was running."""
+    return _ask("stop", directory or runtime_dir()) == "stopping"
+
+
+def log_path(directory: str | None = None) -> Path:
+    return Path(directory or runtime_dir()) / "build-server.log"
+
+
+def start(idle_timeout: float, directory: str | None = None) -> dict[str, Any]:
+    """Start a server for this interpreter unless one runs; its status once it listens.
+
+    Makes the private socket directory when missing. ``ControlError`` when the
+    directory is not private or the server does not come up (with its log's end).
+    """
+    directory = directory or runtime_dir()
+    running = status(directory)
+    if running is not None:
+        return running
+    try:
+        os.mkdir(directory, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ControlError(f"cannot make {directory}: {exc.strerror}") from exc
+    problem = private_dir_problem(directory)
+    if problem:
+        raise ControlError(f"cannot keep the build server's socket in {directory}: "
+                           f"{problem}; remove it, or set XDG_RUNTIME_DIR to a private "
+                           "directory")
+    log = log_path(directory)
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "adjutant.buildserver.server", "--dir", directory,
+             "--idle-timeout", str(idle_timeout)],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
+            cwd="/")
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        answer = status(directory)
+        if answer is not None:
+            return answer
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    else:
+        process.kill()
+    tail = log.read_text(errors="replace").splitlines()[-5:]
+    raise ControlError("the build server did not start; the end of its log "
+                       f"({log}):\n" + "\n".join(tail))
