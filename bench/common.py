@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,13 @@ _SCRIPT = Path(sys.executable).with_name("adjutant")
 ADJUTANT = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "adjutant.cli.main"]
 
 
-def timed(cmd: Sequence[str]) -> float:
-    """Wall time of one command; raises if it fails (a failed run is no measurement)."""
+def timed(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> float:
+    """Wall time of one command (``env``: variables to set for it); raises if it fails
+    (a failed run is no measurement)."""
+    full_env = {**os.environ, **env} if env else None
     started = time.perf_counter()
-    proc = subprocess.run(list(cmd), capture_output=True, text=True, check=False)
+    proc = subprocess.run(list(cmd), capture_output=True, text=True, check=False,
+                          env=full_env)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")

@@ -358,6 +358,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--idle-timeout", type=float, default=0.0,
                         help="stop after this many seconds without a build (0: never)")
     args = parser.parse_args(argv)
+    # ``-m`` put the directory the server started in first on the path. The command a
+    # build stands for has no such entry (its script's directory is first), and the
+    # forked build will import lazily from wherever it is: drop it.
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]
     return serve(args.dir, args.idle_timeout)
 
 

@@ -3,6 +3,11 @@ builds packages and prepares buildroots, with nothing taken from the checkout.""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import tempfile
 import time
 import zipfile
 from collections.abc import Callable
@@ -70,6 +75,25 @@ def test_the_installed_copy_builds_a_package(
     run(venv / "bin/adjutant", "build", EXAMPLE, "-o", tmp_path / "out", "--runtime",
         "podman", cwd=tmp_path)
     assert (tmp_path / "out/adjutant-hello-1.0-1.noarch.rpm").is_file()
+
+
+def test_the_installed_copy_serves_builds_from_its_build_server(
+        venv: Path, tmp_path: Path, podman_ready: None) -> None:
+    runtime_dir = Path(tempfile.mkdtemp(prefix="abs-", dir="/tmp"))  # short socket path
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime_dir)}
+    try:
+        started = run(venv / "bin/adjutant", "build-server", "start", cwd=tmp_path, env=env)
+        assert "listening on" in started
+        run(venv / "bin/adjutant", "build", EXAMPLE, "-o", tmp_path / "out", "--runtime",
+            "podman", cwd=tmp_path, env=env)
+        assert (tmp_path / "out/adjutant-hello-1.0-1.noarch.rpm").is_file()
+        status = run(venv / "bin/adjutant", "build-server", "status", "--json", cwd=tmp_path,
+                     env=env)
+        assert json.loads(status)["served"] == 1
+        assert json.loads(status)["executable"].startswith(str(venv))
+    finally:
+        subprocess.run([venv / "bin/adjutant", "build-server", "stop"], env=env, check=False)
+        shutil.rmtree(runtime_dir, ignore_errors=True)
 
 
 def test_the_installed_worker_prepares_a_buildroot_and_builds(

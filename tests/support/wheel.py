@@ -6,15 +6,18 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(*args: str | Path, cwd: Path, timeout: float = 900) -> str:
-    """Run a command; its stdout. AssertionError with its output when it fails."""
+def run(*args: str | Path, cwd: Path, timeout: float = 900,
+        env: Mapping[str, str] | None = None) -> str:
+    """Run a command (in ``env``, else this process's); its stdout. AssertionError with
+    its output when it fails."""
     proc = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+                          timeout=timeout, check=False, env=env)
     assert proc.returncode == 0, f"{args}: {proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
     return proc.stdout
 
