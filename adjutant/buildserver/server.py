@@ -5,49 +5,48 @@ a session of its own, its output going to a log file beside the socket. The serv
 itself never builds and holds no engine connection: a child is a fork of a process that
 has only imported code, and opens its own connections as the command would.
 
-The server stops when told (``stop``, SIGTERM), after ``idle_timeout`` seconds with no
-request and no build running, or when the code it loaded has changed on disk (a package
-installed, upgraded or removed in its environment, or a module edited): it then refuses
-the build that found out, which the command runs itself, and exits. Builds still running
-when it stops finish on their own.
+The server takes a build only from a command of its own user, interpreter, import path,
+groups and mount namespace, whose resource limits and niceness its child can take on;
+otherwise it refuses, saying why, and the command builds in its own process. It stops
+when told (``stop``, SIGTERM), after ``idle_timeout`` seconds with no build, or when the
+code it loaded has changed on disk (a package installed, upgraded or removed in its
+environment, or a module edited): it then refuses the build that found out and exits.
+Builds still running when it stops finish on their own.
 """
 
 from __future__ import annotations
 
 import argparse
 import array
-import contextlib
+import fcntl
 import gc
-import io
 import json
 import os
+import resource
 import signal
 import socket
 import sys
 import sysconfig
-import threading
 import time
-import traceback
-from collections.abc import Callable, Sequence
-from typing import NoReturn, TextIO
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
+from adjutant.buildserver.child import Main, run_child
 from adjutant.buildserver.wire import (
     MAX_REQUEST,
-    Lines,
     Request,
+    identity,
+    import_path,
     peer_uid,
     private_dir_problem,
     recv_exactly,
     send_line,
     socket_path,
 )
-from adjutant.cli.console import unwind_on_termination
 
-Main = Callable[[Sequence[str]], int]
 #: How long a connected command may take to send its request.
 REQUEST_TIMEOUT = 10.0
-#: Signals a command may pass on to its build.
-PASSED_ON = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT})
+_FD_SIZE = array.array("i").itemsize
 
 
 class ServerError(Exception):
@@ -85,19 +84,23 @@ class BuildServer:
 
     ``main`` is ``adjutant``'s command line (:func:`adjutant.cli.main.main`) unless a
     test gives another; it must already be loaded, with what it loads, when the server
-    is made: the fingerprint of the code is taken then.
+    is made: the fingerprint of the code is taken then. ``identity`` is this process's
+    (:func:`adjutant.buildserver.wire.identity`): a command's must equal it.
     """
 
-    def __init__(self, directory: str, main: Main, idle_timeout: float = 0.0) -> None:
+    def __init__(self, directory: str, main: Main, identity: str,
+                 idle_timeout: float = 0.0) -> None:
         self.directory = directory
         self.path = socket_path(directory)
         self.main = main
+        self.identity = identity
         self.idle_timeout = idle_timeout
         self.fingerprint = code_fingerprint()
         self.started = time.time()
         self.served = 0
         self.children: dict[int, float] = {}
         self.stopping = False
+        self.inode = -1
         self.listener = self._listen()
 
     def _listen(self) -> socket.socket:
@@ -105,22 +108,23 @@ class BuildServer:
         if problem:
             raise ServerError(f"cannot use {self.directory} for the build server socket: "
                               f"{problem}; remove it or set XDG_RUNTIME_DIR")
-        if os.path.lexists(self.path):
-            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            with probe:
-                try:
-                    probe.connect(self.path)
-                except OSError:
-                    os.unlink(self.path)  # left by a server that died
-                else:
-                    raise ServerError(f"a build server already listens on {self.path}")
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old = os.umask(0o177)
-        try:
-            listener.bind(self.path)
-        finally:
-            os.umask(old)
-        listener.listen(16)
+        with _locked(self.path + ".lock"):  # one starting server at a time probes and binds
+            if os.path.lexists(self.path):
+                probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                with probe:
+                    try:
+                        probe.connect(self.path)
+                    except OSError:
+                        os.unlink(self.path)  # left by a server that died
+                    else:
+                        raise ServerError(f"a build server already listens on {self.path}")
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            old = os.umask(0o177)
+            try:
+                listener.bind(self.path)
+            finally:
+                os.umask(old)
+            listener.listen(16)
         listener.settimeout(1.0)
         self.inode = os.lstat(self.path).st_ino
         return listener
@@ -134,13 +138,13 @@ class BuildServer:
                     conn, _ = self.listener.accept()
                 except TimeoutError:
                     conn = None
-                if self._reap() or conn is not None:
+                if conn is not None and self._handle(conn):
                     last = time.monotonic()
-                if conn is not None:
-                    self._handle(conn)
-                elif (self.idle_timeout and not self.children
-                      and time.monotonic() - last > self.idle_timeout):
-                    log(f"idle for {self.idle_timeout:g} s: stopping")
+                if self._reap():
+                    last = time.monotonic()
+                if (conn is None and self.idle_timeout and not self.children
+                        and time.monotonic() - last > self.idle_timeout):
+                    log(f"no build for {self.idle_timeout:g} s: stopping")
                     break
         finally:
             self.close()
@@ -170,14 +174,15 @@ class BuildServer:
             reaped = True
         return reaped
 
-    def _handle(self, conn: socket.socket) -> None:
+    def _handle(self, conn: socket.socket) -> bool:
+        """Answer one connection; whether it started a build."""
         fds: list[int] = []
         try:
             conn.settimeout(REQUEST_TIMEOUT)
             if peer_uid(conn) != os.getuid():
                 log("refused a connection from another user")
-                return
-            request, fds = self._read(conn)
+                return False
+            request, fds = _read(conn)
             if request.kind == "status":
                 send_line(conn, "status " + json.dumps(self.status()))
             elif request.kind == "stop":
@@ -185,20 +190,92 @@ class BuildServer:
                 send_line(conn, "stopping")
                 self.stopping = True
             else:
-                self._build(conn, request, fds)
+                return self._build(conn, request, fds)
         except (OSError, EOFError, ValueError) as exc:
             log(f"dropped a request: {exc}")
         finally:
             for fd in fds:
                 os.close(fd)
             conn.close()
+        return False
 
-    def _read(self, conn: socket.socket) -> tuple[Request, list[int]]:
-        fds = array.array("i")
-        head, ancillary, flags, _ = conn.recvmsg(1, socket.CMSG_LEN(3 * fds.itemsize))
+    def status(self) -> dict[str, object]:
+        """The server's figures; ``stale`` when the code it loaded has changed since."""
+        return {"pid": os.getpid(), "socket": self.path, "executable": sys.executable,
+                "started": self.started, "served": self.served,
+                "running": len(self.children), "idle_timeout": self.idle_timeout,
+                "stale": bool(self._changed())}
+
+    def _changed(self) -> list[str]:
+        return sorted(p for p, m in code_fingerprint().items()
+                      if self.fingerprint.get(p) != m)
+
+    def _build(self, conn: socket.socket, request: Request, fds: list[int]) -> bool:
+        refusal = self.refusal(request, fds)
+        if refusal:
+            send_line(conn, f"refused {refusal}")
+            log(f"refused a build: {refusal}")
+            return False
+        changed = self._changed()
+        if changed:
+            send_line(conn, f"refused the installed code changed since it started "
+                            f"({changed[0]}); it has stopped: 'adjutant build-server "
+                            f"start' starts it again")
+            log(f"code changed ({', '.join(changed[:5])}): stopping")
+            self.stopping = True
+            return False
+        pid = os.fork()
+        if pid == 0:
+            try:
+                self.listener.close()
+                run_child(conn, request, fds, self.main)
+            finally:
+                os._exit(70)  # never back into the server's loop, in a child
+        self.served += 1
+        self.children[pid] = time.monotonic()
+        log(f"build pid {pid}: adjutant {' '.join(request.argv)} (in {request.cwd})")
+        return True
+
+    def refusal(self, request: Request, fds: Sequence[int]) -> str | None:
+        """Why this server's child could not be ``request``'s command (``None``: it can)."""
+        if len(fds) != 3:
+            return "a build needs the command's standard input, output and error"
+        if request.identity != self.identity:
+            ours, theirs = self.identity.split("\n"), request.identity.split("\n")
+            what = ("interpreter", "groups", "mount namespace")
+            for i, name in enumerate(what):
+                if ours[i:i + 1] != theirs[i:i + 1]:
+                    return f"the command's {name} differs from the server's " \
+                           f"({theirs[i] if i < len(theirs) else '?'}, not {ours[i]})"
+            return "the command's Python import path differs from the server's " \
+                   "(PYTHONPATH?); start the server from the same environment"
+        for name, (soft, hard) in request.resource_limits().items():
+            _, own_hard = resource.getrlimit(getattr(resource, name))
+            if _above(hard, own_hard) or _above(soft, hard):
+                return f"the command's {name} ({soft}:{hard}) is above the server's " \
+                       f"hard limit ({own_hard})"
+        if request.nice < os.nice(0):
+            return f"the command's niceness ({request.nice}) is below the server's " \
+                   f"({os.nice(0)})"
+        return None
+
+
+def _above(value: int, limit: int) -> bool:
+    """Whether resource limit ``value`` exceeds ``limit`` (``-1``: unlimited)."""
+    if limit == resource.RLIM_INFINITY:
+        return False
+    return value == resource.RLIM_INFINITY or value > limit
+
+
+def _read(conn: socket.socket) -> tuple[Request, list[int]]:
+    """The request on ``conn`` and the descriptors it carried (closed when it is bad)."""
+    fds = array.array("i")
+    try:
+        head, ancillary, flags, _ = conn.recvmsg(1, socket.CMSG_LEN(3 * _FD_SIZE),
+                                                 socket.MSG_CMSG_CLOEXEC)
         for level, kind, data in ancillary:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
+                fds.frombytes(data[:len(data) - len(data) % _FD_SIZE])
         if not head:
             raise EOFError("the command closed the connection before asking")
         if flags & socket.MSG_CTRUNC:
@@ -207,120 +284,20 @@ class BuildServer:
         if size > MAX_REQUEST:
             raise ValueError(f"a request of {size} bytes")
         return Request.decode(recv_exactly(conn, size)), list(fds)
-
-    def status(self) -> dict[str, object]:
-        return {"pid": os.getpid(), "socket": self.path, "executable": sys.executable,
-                "started": self.started, "served": self.served,
-                "running": len(self.children), "idle_timeout": self.idle_timeout}
-
-    def _build(self, conn: socket.socket, request: Request, fds: list[int]) -> None:
-        if request.executable != sys.executable:
-            send_line(conn, f"refused it serves {sys.executable}, not {request.executable}")
-            return
-        if len(fds) != 3:
-            send_line(conn, "refused a build needs the command's standard input, output "
-                            "and error")
-            return
-        changed = sorted(p for p, m in code_fingerprint().items()
-                         if self.fingerprint.get(p) != m)
-        if changed:
-            send_line(conn, f"refused the installed code changed since it started "
-                            f"({changed[0]}); it has stopped: 'adjutant build-server "
-                            f"start' starts it again")
-            log(f"code changed ({', '.join(changed[:5])}): stopping")
-            self.stopping = True
-            return
-        pid = os.fork()
-        if pid == 0:
-            run_child(conn, request, fds, self.listener, self.main)
-        self.served += 1
-        self.children[pid] = time.monotonic()
-        log(f"build pid {pid}: adjutant {' '.join(request.argv)} (in {request.cwd})")
-
-
-def run_child(conn: socket.socket, request: Request, fds: list[int],
-              listener: socket.socket, main: Main) -> NoReturn:
-    """In the forked child: become the command (its stdio, directory, umask and
-    environment), run ``main`` on its arguments, send the status, exit."""
-    code = 1
-    finished = threading.Event()
-    try:
-        listener.close()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        unwind_on_termination()
-        for target, fd in enumerate(fds):
-            os.dup2(fd, target)
+    except BaseException:
+        for fd in fds:
             os.close(fd)
-        _reopen_stdio()
-        conn.settimeout(None)
-        send_line(conn, f"pid {os.getpid()}")
-        threading.Thread(target=_watch, args=(conn, finished), daemon=True).start()
-        os.chdir(request.cwd)
-        os.umask(request.umask)
-        os.environb.clear()
-        os.environb.update(request.environment())
-        sys.argv = ["adjutant", *request.argv]
-        gc.enable()
-        code = _call(main, request.argv)
-    except BaseException:  # the child reports whatever happened, and exits
-        traceback.print_exc()
-    finally:
-        finished.set()
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(OSError, ValueError):
-                stream.flush()
-        with contextlib.suppress(OSError):
-            send_line(conn, f"exit {code}")
-        os._exit(code)
+        raise
 
 
-def _call(main: Main, argv: Sequence[str]) -> int:
-    """``main``'s status, as the interpreter would make it of a return or an exit."""
+@contextmanager
+def _locked(path: str) -> Iterator[None]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
-        return int(main(list(argv)))
-    except SystemExit as exc:
-        if exc.code is None or isinstance(exc.code, int):
-            return exc.code or 0
-        print(exc.code, file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("adjutant: interrupted", file=sys.stderr)
-        return 130
-
-
-def _watch(conn: socket.socket, finished: threading.Event) -> None:
-    """Pass the command's signals on to this process; its disappearance is a SIGTERM."""
-    lines = Lines(conn)
-    while True:
-        try:
-            line = lines.next()
-        except OSError:
-            line = None
-        if finished.is_set():
-            return
-        if line is None:
-            os.kill(os.getpid(), signal.SIGTERM)
-            return
-        if line.startswith("signal "):
-            signum = int(line[7:]) if line[7:].isdigit() else 0
-            if signum in PASSED_ON:
-                os.kill(os.getpid(), signum)
-
-
-def _reopen_stdio() -> None:
-    """Text streams over the command's descriptors, buffered as Python buffers a
-    command's own: standard output by line on a terminal, standard error always."""
-    sys.stdin = _text(0, "rb", sys.stdin, line_buffering=False)
-    sys.stdout = _text(1, "wb", sys.stdout, line_buffering=os.isatty(1))
-    sys.stderr = _text(2, "wb", sys.stderr, line_buffering=True)
-
-
-def _text(fd: int, mode: str, like: TextIO, line_buffering: bool) -> TextIO:
-    """A text stream on ``fd`` with ``like``'s encoding; closing it leaves ``fd`` open."""
-    raw = io.open(fd, mode, closefd=False)  # noqa: SIM115, UP020 - sys.std* are never closed
-    return io.TextIOWrapper(raw, encoding=like.encoding, errors=like.errors,
-                            line_buffering=line_buffering)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def serve(directory: str, idle_timeout: float) -> int:
@@ -329,11 +306,12 @@ def serve(directory: str, idle_timeout: float) -> int:
     from adjutant.cli.main import main
 
     started = time.monotonic()
+    own = identity(list(sys.path))
     warm_up()
     gc.collect()
     gc.freeze()  # what warming up made is never rescanned, and stays shared with children
     try:
-        server = BuildServer(directory, main, idle_timeout)
+        server = BuildServer(directory, main, own, idle_timeout)
     except (ServerError, OSError) as exc:
         log(f"cannot start: {exc}")
         return 1
@@ -358,11 +336,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--idle-timeout", type=float, default=0.0,
                         help="stop after this many seconds without a build (0: never)")
     args = parser.parse_args(argv)
-    # ``-m`` put the directory the server started in first on the path. The command a
-    # build stands for has no such entry (its script's directory is first), and the
-    # forked build will import lazily from wherever it is: drop it.
-    if sys.path and sys.path[0] in ("", os.getcwd()):
-        del sys.path[0]
+    # ``-m`` put the directory the server started in first on the path. A command's
+    # first entry is its script's directory; the forked build, which imports lazily
+    # from wherever it runs, has neither.
+    sys.path[:] = import_path()
     return serve(args.dir, args.idle_timeout)
 
 

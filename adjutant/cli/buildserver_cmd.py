@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import sys
 from typing import Any
 
 from adjutant.cli.common import fail
@@ -23,9 +24,10 @@ def register(sub: Any) -> None:
                     "koji-adjutant (else /tmp/koji-adjutant-UID), private to the user. "
                     "ADJUTANT_NO_BUILD_SERVER=1 makes a build run in its own process.")
     ssub = p.add_subparsers(dest="server_command", required=True, metavar="SUBCOMMAND")
-    start = ssub.add_parser("start", help="start the server (nothing when one runs)")
+    start = ssub.add_parser("start", help="start the server (nothing when an up-to-date "
+                                          "one runs)")
     start.add_argument("--idle-timeout", type=float, default=DEFAULT_IDLE, metavar="SECONDS",
-                       help="stop after this long without a build (default: "
+                       help="stop after this long with no build started or running (default: "
                             f"{DEFAULT_IDLE:g}; 0: never)")
     start.set_defaults(func=run_start)
     ssub.add_parser("stop", help="stop the server; builds it runs finish").set_defaults(
@@ -53,7 +55,7 @@ def run_stop(args: argparse.Namespace) -> int:
     from adjutant.buildserver.control import stop
 
     if not stop():
-        print("no build server is running")
+        print("adjutant: no build server is running", file=sys.stderr)
         return 1
     print("build server stopped")
     return 0
@@ -75,4 +77,7 @@ def run_status(args: argparse.Namespace) -> int:
     print(f"build server pid {state['pid']} on {state['socket']}\n"
           f"  since {since}; builds served {state['served']}, running {state['running']}; "
           f"stops {idle}\n  log: {log_path()}")
+    if state.get("stale"):
+        print("  the installed code has changed since it started: it will refuse the next "
+              "build and stop; 'adjutant build-server start' replaces it now")
     return 0

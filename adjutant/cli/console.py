@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Sequence
+
+TYPE_CHECKING = False  # typing's own would cost every command typing's import
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def startup_done() -> None:
@@ -68,7 +71,9 @@ def _servable(args: Sequence[str]) -> bool:
     """Whether a build server may run this command line: ``build``, except with
     ``--shell``, whose interactive shell needs this process's terminal and job control."""
     command = next((a for a in args if not a.startswith("-")), None)
-    return command == "build" and "--shell" not in args
+    # argparse takes any unambiguous prefix of --shell ("--sh" and up) for it.
+    shell = any(len(a) > 3 and "--shell".startswith(a.partition("=")[0]) for a in args)
+    return command == "build" and not shell
 
 
 def run_kojid(argv: Sequence[str] | None = None) -> None:

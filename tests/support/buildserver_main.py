@@ -1,14 +1,18 @@
 """A stand-in for ``adjutant``'s command line, for a build server under test.
 
-Each argument is a step: ``env:NAME`` prints the variable, ``cwd`` and ``umask`` print
-them, ``err:TEXT`` prints to standard error, ``wait:PATH`` writes PATH (that it is
-running) and sleeps until interrupted, then writes ``PATH.cleaned`` with how it was
-interrupted (so a test sees cleanup ran) and re-raises; ``exit:N`` exits with N.
+Each argument is a step: ``env:NAME`` prints the variable; ``cwd``, ``umask``, ``nice``,
+``tz`` (the zone's abbreviation) and ``tty`` (whether standard output is a terminal, and
+its encoding) print those; ``limit:RLIMIT_X`` prints that limit as soft:hard;
+``print:TEXT`` and ``err:TEXT`` print to standard output and error; ``wait:PATH`` writes
+PATH (that it is running) and sleeps until interrupted, then writes ``PATH.cleaned``
+with how it was interrupted (so a test sees cleanup ran) and re-raises; ``exit:N`` exits
+with N.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -28,6 +32,17 @@ def main(argv: Sequence[str]) -> int:
             print(f"umask={mask:o}")
         elif kind == "err":
             print(value, file=sys.stderr)
+        elif kind == "print":
+            print(value)
+        elif kind == "nice":
+            print(f"nice={os.nice(0)}")
+        elif kind == "tz":
+            print(f"tz={time.strftime('%Z')}")
+        elif kind == "tty":
+            print(f"tty={sys.stdout.isatty()} encoding={sys.stdout.encoding}")
+        elif kind == "limit":
+            soft, hard = resource.getrlimit(getattr(resource, value))
+            print(f"{value}={soft}:{hard}")
         elif kind == "wait":
             _wait(Path(value))
         elif kind == "exit":

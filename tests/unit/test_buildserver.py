@@ -6,7 +6,11 @@ these run in seconds; tests/cli/test_build_server.py builds through it on real e
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import os
+import pty
+import resource
 import shutil
 import signal
 import socket
@@ -14,56 +18,64 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from adjutant.buildserver import control
 from adjutant.buildserver.server import BuildServer, ServerError
-from adjutant.buildserver.wire import Lines, Request, private_dir_problem, socket_path
+from adjutant.buildserver.wire import Lines, Request, private_dir_problem, request_for, socket_path
 from adjutant.cli.console import _servable
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = """
 import sys
 from adjutant.buildserver.server import BuildServer
+from adjutant.buildserver.wire import identity, import_path
 from tests.support.buildserver_main import main
-BuildServer(sys.argv[1], main, float(sys.argv[2])).serve_forever()
+sys.path[:] = import_path()
+BuildServer(sys.argv[1], main, identity(sys.path), float(sys.argv[2])).serve_forever()
 """
 CLIENT = """
-import sys
+import os, sys
 from adjutant.buildserver.client import served
+if os.environ.get("CLOSE_STDIN"):
+    os.close(0)
 code = served(sys.argv[2:], sys.argv[1])
 sys.exit(99 if code is None else code)
 """
 
 
 class Server:
-    def __init__(self, directory: str, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, directory: str, process: subprocess.Popen[bytes],
+                 env: dict[str, str]) -> None:
         self.directory = directory
         self.process = process
+        self.env = env  # what a client needs of the server's environment
 
     def client(self, *argv: str, cwd: Path | None = None,
-               env: dict[str, str] | None = None, umask: int = -1) -> subprocess.Popen[str]:
+               env: dict[str, str] | None = None, umask: int = -1,
+               preexec: Callable[[], None] | None = None,
+               stdout: int = subprocess.PIPE) -> subprocess.Popen[str]:
         return subprocess.Popen([sys.executable, "-c", CLIENT, self.directory, *argv],
-                                cwd=cwd or ROOT, env={**os.environ, **(env or {})},
-                                umask=umask, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+                                cwd=cwd or ROOT, env={**os.environ, **self.env, **(env or {})},
+                                umask=umask, stdout=stdout, stderr=subprocess.PIPE,
+                                text=True, preexec_fn=preexec)
 
 
-def _start(directory: str, idle: float = 0.0, extra_path: Path | None = None) -> Server:
-    env = dict(os.environ)
-    if extra_path:
-        env["PYTHONPATH"] = f"{extra_path}:{env.get('PYTHONPATH', '')}"
+def _start(directory: str, idle: float = 0.0, extra_path: Path | None = None,
+           preexec: Callable[[], None] | None = None) -> Server:
+    extra = {"PYTHONPATH": f"{extra_path}:{os.environ.get('PYTHONPATH', '')}"} \
+        if extra_path else {}
     process = subprocess.Popen([sys.executable, "-c", SERVER, directory, str(idle)],
-                               cwd=ROOT, env=env)
+                               cwd=ROOT, env={**os.environ, **extra}, preexec_fn=preexec)
     deadline = time.monotonic() + 30
     while control.status(directory) is None:
         assert process.poll() is None, "the server exited at start"
         assert time.monotonic() < deadline, "the server did not listen in 30 s"
         time.sleep(0.05)
-    return Server(directory, process)
+    return Server(directory, process, extra)
 
 
 @pytest.fixture
@@ -92,21 +104,27 @@ def _wait_for(path: Path, seconds: float = 15) -> str:
 
 
 def test_a_request_survives_the_wire_byte_for_byte() -> None:
-    request = Request("build", "/venv/bin/python", "/home/p/src", 0o027,
+    request = Request("build", "/venv/bin/python\ngid 1 groups 1,2", "/home/p/src", 0o027, 5,
+                      ("RLIMIT_NOFILE=1024:4096", "RLIMIT_CORE=0:-1"),
+                      "utf-8:strict:latin-1:replace:utf-8:backslashreplace",
                       ("build", "föö.src.rpm", os.fsdecode(b"\xff-raw"), ""),
                       (b"A=1", b"B=with=equals", b"RAW=\xfe\xff"))
     encoded = request.encode()
     decoded = Request.decode(encoded[4:])
     assert int.from_bytes(encoded[:4], "big") == len(encoded) - 4
-    assert (decoded.kind, decoded.executable, decoded.cwd, decoded.umask, decoded.argv) == \
-        (request.kind, request.executable, request.cwd, request.umask, request.argv)
+    for field in Request.__slots__:
+        assert getattr(decoded, field) == getattr(request, field), field
     assert decoded.environment() == {b"A": b"1", b"B": b"with=equals", b"RAW": b"\xfe\xff"}
+    assert decoded.resource_limits() == {"RLIMIT_NOFILE": (1024, 4096), "RLIMIT_CORE": (0, -1)}
 
 
-@pytest.mark.parametrize("body", [b"other/1\0build", b"adjutant-build/1\0rm\0a\0b\x000\x000",
-                                  b"adjutant-build/1\0build\0a\0b\x0022\x009"])
-def test_a_malformed_request_is_refused_by_name(body: bytes) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(("body", "problem"), [
+    (b"adjutant-build/1\0build\0i\0/\x0022\x000\0\0s\x000", "not a build server request"),
+    (b"adjutant-build/2\0rm\0i\0/\x0022\x000\0\0s\x000", "unknown request kind 'rm'"),
+    (b"adjutant-build/2\0build\0i\0/\x0022\x000\0\0s\x009", "argument count 9 out of range"),
+])
+def test_a_malformed_request_is_refused_by_name(body: bytes, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
         Request.decode(body)
 
 
@@ -124,13 +142,15 @@ def test_only_a_private_directory_of_ours_may_hold_the_socket(tmp_path: Path) ->
     shared.chmod(0o755)
     assert "open to other users (mode 755)" in str(private_dir_problem(str(shared)))
     with pytest.raises(ServerError, match="open to other users"):
-        BuildServer(str(shared), lambda argv: 0)
+        BuildServer(str(shared), lambda argv: 0, "")
 
 
 def test_only_build_without_an_interactive_shell_goes_to_a_server() -> None:
     assert _servable(["build", "foo.src.rpm"])
     assert _servable(["-v", "build", "foo.src.rpm", "-o", "out"])
     assert not _servable(["build", "foo.src.rpm", "--shell"])
+    assert not _servable(["build", "foo.src.rpm", "--sh"])  # argparse's abbreviation
+    assert _servable(["build", "foo.src.rpm", "--srpm-only"])
     assert not _servable(["cache", "list"])
     assert not _servable(["--debug", "run", "--fg"])
     assert not _servable([])
@@ -187,7 +207,7 @@ def test_changed_code_is_refused_and_the_server_stops(directory: str, tmp_path: 
         _, err = refused.communicate(timeout=30)
         assert refused.returncode == 99  # served() said None: the command builds itself
         assert "the installed code changed since it started" in err
-        assert str(site) in err and "building here" in err
+        assert str(site) in err and "building in this process" in err
         assert server.process.wait(15) == 0
         assert not os.path.exists(socket_path(directory))
     finally:
@@ -196,14 +216,17 @@ def test_changed_code_is_refused_and_the_server_stops(directory: str, tmp_path: 
 
 
 def test_a_request_from_another_interpreter_is_refused(server: Server) -> None:
-    request = Request("build", "/elsewhere/bin/python", "/", 0o22, ("build", "x"), ())
+    own = request_for("build", ("build", "x"))
+    request = Request("build", own.identity.replace(sys.executable, "/elsewhere/bin/python"),
+                      "/", 0o22, 0, (), own.streams, ("build", "x"), ())
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.connect(socket_path(server.directory))
         data = request.encode()
         socket.send_fds(sock, [data[:1]], [0, 1, 2])
         sock.sendall(data[1:])
         answer = Lines(sock).next()
-    assert answer == f"refused it serves {sys.executable}, not /elsewhere/bin/python"
+    assert answer == ("refused the command's interpreter differs from the server's "
+                      f"(/elsewhere/bin/python, not {sys.executable})")
 
 
 def test_a_socket_in_a_directory_others_may_enter_is_not_used(server: Server) -> None:
@@ -229,8 +252,120 @@ def test_an_idle_server_stops_and_removes_its_socket(directory: str) -> None:
 def test_stop_ends_the_server_and_a_second_is_refused_while_one_listens(
         server: Server) -> None:
     with pytest.raises(ServerError, match="already listens"):
-        BuildServer(server.directory, lambda argv: 0)
+        BuildServer(server.directory, lambda argv: 0, "")
     assert control.stop(server.directory)
     assert server.process.wait(15) == 0
     assert control.status(server.directory) is None
     assert not control.stop(server.directory)
+
+
+def test_the_child_takes_the_commands_limits_niceness_and_time_zone(
+        server: Server) -> None:
+    def lower() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 512))
+        os.nice(5)
+
+    done = server.client("limit:RLIMIT_NOFILE", "nice", "tz", preexec=lower,
+                         env={"TZ": "JST-9"})
+    out, err = done.communicate(timeout=30)
+    assert done.returncode == 0, err
+    assert out.splitlines() == ["RLIMIT_NOFILE=256:512", "nice=5", "tz=JST"]
+    assert control.status(server.directory)["served"] == 1  # type: ignore[index]
+
+
+def test_a_command_the_child_cannot_become_is_refused_and_builds_itself(
+        directory: str, tmp_path: Path) -> None:
+    server = _start(directory, preexec=lambda: resource.setrlimit(
+        resource.RLIMIT_NOFILE, (256, 512)))
+    try:
+        done = server.client("exit:0")  # this process's hard limit is above 512
+        _, err = done.communicate(timeout=30)
+        assert done.returncode == 99
+        assert "the command's RLIMIT_NOFILE" in err and "hard limit (512)" in err
+        assert "building in this process" in err
+        other_path = server.client("exit:0", env={"PYTHONPATH": str(tmp_path)})
+        _, err = other_path.communicate(timeout=30)
+        assert other_path.returncode == 99
+        assert "import path differs from the server's (PYTHONPATH?)" in err
+        assert control.status(directory)["served"] == 0  # type: ignore[index]
+    finally:
+        server.process.terminate()
+        server.process.wait(10)
+
+
+def test_the_build_writes_to_the_commands_terminal_in_its_encoding(server: Server) -> None:
+    leader, follower = pty.openpty()
+    try:
+        done = server.client("tty", "print:é", stdout=follower,
+                             env={"PYTHONIOENCODING": "latin-1"})
+        os.close(follower)
+        _, err = done.communicate(timeout=30)
+        assert done.returncode == 0, err
+        output = b""
+        with contextlib.suppress(OSError):  # EIO once the terminal's last writer is gone
+            while chunk := os.read(leader, 1024):
+                output += chunk
+    finally:
+        os.close(leader)
+    head, _, rest = output.replace(b"\r\n", b"\n").partition(b"encoding=")
+    name, _, text = rest.partition(b"\n")
+    assert head == b"tty=True " and codecs.lookup(name.decode()).name == "iso8859-1"
+    assert text == b"\xe9\n"  # é, in latin-1
+
+
+def test_a_command_with_a_closed_standard_stream_builds_itself(server: Server) -> None:
+    done = server.client("exit:0", env={"CLOSE_STDIN": "1"})
+    done.communicate(timeout=30)
+    assert done.returncode == 99
+    assert control.status(server.directory)["served"] == 0  # type: ignore[index]
+
+
+def test_an_unusable_runtime_directory_means_no_server(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_RUNTIME_DIR": "/etc/passwd"}
+    for argv in (["build-server", "status"], ["build-server", "stop"]):
+        done = subprocess.run([sys.executable, "-m", "adjutant.cli.main", *argv], env=env,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 1
+        assert "Traceback" not in done.stderr
+        assert "no build server is running" in done.stdout + done.stderr
+
+
+def test_the_peer_must_be_this_user_on_both_sides(
+        server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    from adjutant.buildserver import client as client_module
+    from adjutant.buildserver import server as server_module
+
+    assert client_module.connect(server.directory) is not None
+    monkeypatch.setattr(client_module, "peer_uid", lambda sock: os.getuid() + 1)
+    assert client_module.connect(server.directory) is None
+    monkeypatch.undo()
+
+    private = tempfile.mkdtemp(prefix="abs-", dir="/tmp")
+    try:
+        listening = BuildServer(private, lambda argv: 0, "")
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            theirs.sendall(request_for("status").encode())
+            monkeypatch.setattr(server_module, "peer_uid", lambda sock: os.getuid() + 1)
+            assert listening._handle(ours) is False
+            with contextlib.suppress(ConnectionResetError):  # closed, unanswered
+                assert theirs.recv(100) == b""
+        listening.close()
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def test_start_replaces_a_server_whose_code_changed(
+        directory: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    first = control.start(0, directory)
+    try:
+        assert control.start(0, directory)["pid"] == first["pid"]  # up to date: kept
+        (site / "upgraded.py").write_text("")
+        assert control.status(directory)["stale"] is True  # type: ignore[index]
+        second = control.start(0, directory)
+        assert second["pid"] != first["pid"] and second["stale"] is False
+    finally:
+        control.stop(directory)

@@ -34,3 +34,26 @@ def test_a_worker_error_from_the_shared_steps_is_kojis_build_error() -> None:
     from adjutant.worker.errors import build_error
 
     assert isinstance(build_error("no"), koji.BuildError)
+
+
+#: What handing a build to a build server may load: the point is to load nothing.
+CLIENT_PROGRAM = """
+import sys
+before = set(sys.modules)
+import adjutant.cli.console
+from adjutant.buildserver.client import served
+from adjutant.buildserver.wire import request_for
+request_for("build", ("build", "x")).encode()
+print(' '.join(sorted(set(sys.modules) - before)))
+"""
+CLIENT_MAY_LOAD = {"adjutant", "adjutant.cli", "adjutant.cli.console", "adjutant.buildserver",
+                   "adjutant.buildserver.client", "adjutant.buildserver.wire", "_socket",
+                   "_signal", "resource", "gc", "__future__"}
+
+
+def test_handing_a_build_to_a_server_loads_only_built_in_modules() -> None:
+    done = subprocess.run([sys.executable, "-c", CLIENT_PROGRAM], capture_output=True,
+                          text=True, check=True)
+    loaded = set(done.stdout.split())
+    assert "adjutant.buildserver.client" in loaded
+    assert loaded <= CLIENT_MAY_LOAD, f"also loaded: {sorted(loaded - CLIENT_MAY_LOAD)}"
