@@ -7,25 +7,17 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from adjutant.build.local import LOCAL_LABEL
 from adjutant.container.runtime import ContainerRuntime
-from adjutant.testing.engines import engine_with_default_image
 from tests.support.cli import adjutant
+from tests.support.kojisetup import EXAMPLE
 
 pytestmark = pytest.mark.engine
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello" / "adjutant-hello.spec"
-
-
-@pytest.fixture(scope="module", params=["podman", "docker"])
-def engine(request: pytest.FixtureRequest) -> Iterator[ContainerRuntime]:
-    for runtime, _image in engine_with_default_image(request.param):
-        yield runtime
 
 
 def test_example_spec_builds_rpm_srpm_and_log(engine: ContainerRuntime, tmp_path: Path) -> None:

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import adjutant
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "hello" / "adjutant-hello.spec"
+from tests.support.kojisetup import EXAMPLE
 
 
 def _install_fake_distribution(site: Path, name: str, module_source: str) -> None:
