@@ -82,10 +82,10 @@ def log(message: str) -> None:
 class BuildServer:
     """Listens on ``directory``'s socket and runs each build request's ``main`` in a child.
 
-    ``main`` is ``adjutant``'s command line (:func:`adjutant.cli.main.main`) unless a
-    test gives another; it must already be loaded, with what it loads, when the server
-    is made: the fingerprint of the code is taken then. ``identity`` is this process's
-    (:func:`adjutant.buildserver.wire.identity`): a command's must equal it.
+    ``main`` is ``adjutant``'s command line knowing only ``build`` (see :func:`serve`)
+    unless a test gives another; it must already be loaded, with what it loads, when the
+    server is made: the fingerprint of the code is taken then. ``identity`` is this
+    process's (:func:`adjutant.buildserver.wire.identity`): a command's must equal it.
     """
 
     def __init__(self, directory: str, main: Main, identity: str,
@@ -302,8 +302,15 @@ def _locked(path: str) -> Iterator[None]:
 
 def serve(directory: str, idle_timeout: float) -> int:
     """The server's life: warm up, listen, serve; the exit status."""
+    from adjutant.cli import build_cmd
     from adjutant.cli.build_run import warm_up
-    from adjutant.cli.main import main
+    from adjutant.cli.main import main as adjutant_main
+    from adjutant.cli.main import make_parser
+
+    def build(argv: Sequence[str]) -> int:
+        """``adjutant`` knowing only ``build``: all a command hands over, and all a
+        request (of this user) can make a child run."""
+        return adjutant_main(argv, make_parser((build_cmd,)))
 
     started = time.monotonic()
     own = identity(list(sys.path))
@@ -311,7 +318,7 @@ def serve(directory: str, idle_timeout: float) -> int:
     gc.collect()
     gc.freeze()  # what warming up made is never rescanned, and stays shared with children
     try:
-        server = BuildServer(directory, main, own, idle_timeout)
+        server = BuildServer(directory, build, own, idle_timeout)
     except (ServerError, OSError) as exc:
         log(f"cannot start: {exc}")
         return 1

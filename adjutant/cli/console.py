@@ -15,6 +15,7 @@ closed explicitly, never left to a finalizer.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
 TYPE_CHECKING = False  # typing's own would cost every command typing's import
@@ -44,7 +45,11 @@ def run(argv: Sequence[str] | None = None) -> None:
 
         code = served(args)
         if code is not None:
-            sys.exit(code)
+            # Nothing here needs finalizing but the streams, and skipping the
+            # interpreter's own shutdown saves 5-10 ms of every served build.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
     from adjutant.cli.main import main
 
     try:

@@ -7,6 +7,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from adjutant.cli import (
     build_cmd,
@@ -26,7 +27,9 @@ COMMANDS = (build_cmd, buildserver_cmd, shell_cmd, run_cmd, doctor_cmd, service_
             plugins_cmd, policy_cmd, cache_cmd, image_cmd, sbom_cmd)
 
 
-def make_parser() -> argparse.ArgumentParser:
+def make_parser(commands: Sequence[ModuleType] = COMMANDS) -> argparse.ArgumentParser:
+    """``adjutant``'s parser, with ``commands`` (modules with a ``register``) as its
+    subcommands."""
     parser = argparse.ArgumentParser(
         prog="adjutant",
         description="A Koji build worker that builds each task in a podman or docker container.",
@@ -37,7 +40,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", dest="top_debug", action="store_true",
                         help="log everything")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in COMMANDS:
+    for module in commands:
         module.register(sub)
     return parser
 

@@ -130,3 +130,17 @@ def _spec(tmp_path: Path, name: str, build: str) -> Path:
                     .replace("sh ./hello.sh > greeting.txt", build))
     (spec.parent / "hello.sh").write_text("echo hi\n")
     return spec
+
+
+def test_the_server_runs_nothing_but_builds(server_env: dict[str, str]) -> None:
+    """A request of another command (``adjutant build`` never sends one) is refused by
+    the served command line itself, which knows only ``build``."""
+    program = ("import sys; from adjutant.buildserver.client import served; "
+               "code = served(['service-unit']); sys.exit(99 if code is None else code)")
+    before = _served(server_env)
+    done = subprocess.run([sys.executable, "-c", program], env={**os.environ, **server_env},
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert _served(server_env) == before + 1
+    assert done.returncode == 2
+    assert "invalid choice: 'service-unit' (choose from 'build')" in done.stderr
+    assert "ExecStart" not in done.stdout
