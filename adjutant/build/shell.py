@@ -14,7 +14,6 @@ list, never a shell string, and talks to the same service as the plugin (``--url
 from __future__ import annotations
 
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from adjutant.build.local import LOCAL_LABEL
 from adjutant.build.rpmbuild import BUILD_ENV, BUILD_USER, BUILDDIR
+from adjutant.build.termination import unwinding_on_termination
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.container.spec import ContainerSpec, Mount
 
@@ -73,20 +73,14 @@ def open_shell(runtime: ContainerRuntime, image: str, builddir: Path,
     spec = shell_spec(image, builddir, environment)
     container = runtime.create(spec)
     # A closed terminal (SIGHUP) or a kill (SIGTERM) still removes the container.
-    previous = {sig: signal.signal(sig, _exit) for sig in (signal.SIGHUP, signal.SIGTERM)}
-    try:
-        runtime.start(container)
-        terminal = sys.stdin.isatty()
-        argv = [*cli, "exec", "-it" if terminal else "-i", "--user", BUILD_USER,
-                "--workdir", BUILDDIR,
-                *(f"--env={k}={v}" for k, v in spec.environment.items()),
-                container, "sh", "-c", _SHELL]
-        return subprocess.call(argv)
-    finally:
-        runtime.remove(container)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def _exit(signum: int, _frame: object) -> None:
-    sys.exit(128 + signum)
+    with unwinding_on_termination():
+        try:
+            runtime.start(container)
+            terminal = sys.stdin.isatty()
+            argv = [*cli, "exec", "-it" if terminal else "-i", "--user", BUILD_USER,
+                    "--workdir", BUILDDIR,
+                    *(f"--env={k}={v}" for k, v in spec.environment.items()),
+                    container, "sh", "-c", _SHELL]
+            return subprocess.call(argv)
+        finally:
+            runtime.remove(container)

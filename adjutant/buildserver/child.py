@@ -21,8 +21,8 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import NoReturn, TextIO
 
+from adjutant.build.termination import unwind_on_termination
 from adjutant.buildserver.wire import FORWARDED, Lines, Request, send_line
-from adjutant.cli.console import unwind_on_termination
 
 Main = Callable[[Sequence[str]], int]
 _TERMINATING = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}

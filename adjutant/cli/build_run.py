@@ -13,9 +13,10 @@ from typing import Any
 from adjutant.build.local import LocalBuildError, LocalBuildRequest
 from adjutant.build.packager import BuildFailed, build_for_packager
 from adjutant.build.rpmbuild import parse_defines
+from adjutant.build.termination import unwind_on_termination
 from adjutant.cli.build_setup import hub_source, settings_for
 from adjutant.cli.common import default_runtime, fail, plugins_from_args
-from adjutant.cli.console import startup_done, unwind_on_termination
+from adjutant.cli.console import startup_done
 from adjutant.cli.progress import PhaseProgress
 from adjutant.container.errors import ContainerError
 from adjutant.container.spec import Limits

@@ -59,19 +59,6 @@ def run(argv: Sequence[str] | None = None) -> None:
     sys.exit(code)
 
 
-def unwind_on_termination() -> None:
-    """Make SIGTERM and SIGHUP unwind the command as Ctrl-C does, then exit 128+signal:
-    its ``finally`` blocks run, so a build that is killed removes its containers."""
-    import signal
-
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _unwind)
-
-
-def _unwind(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
 def _servable(args: Sequence[str]) -> bool:
     """Whether a build server may run this command line: ``build``, except with
     ``--shell``, whose interactive shell needs this process's terminal and job control."""
