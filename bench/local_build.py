@@ -10,23 +10,26 @@ virtualenv (made at bench time from the package index), not the checkout's edita
 install, whose import hook costs every start some 20 ms that no user pays. When that
 virtualenv cannot be made, the checkout's command is timed instead and the report says so.
 
-The same command is timed a second way, with a build server running (``adjutant
-build-server start``), to which it hands the build instead of loading Python's side of
-it: that ratio is the one a packager who starts the server gets. The first way is
-always a build in its own process (``ADJUTANT_NO_BUILD_SERVER=1``).
+The command is timed two ways. As a packager runs it: the first build finds no build
+server, runs in its own process and then starts one in the background (timed apart,
+once); every later build hands the build to that server instead of loading Python's side
+of it. That is the target's ratio. And always in its own process
+(``ADJUTANT_NO_BUILD_SERVER=1``), what a build costs without a server.
 
-Two more figures split the first way's difference from the bare run: the same build run in this
-(already warm) process, which is the container lifecycle through the engine's API plus
-adjutant's own work; and a bare interpreter (the same virtualenv's) importing only the
-libraries the build path must load (podman-py with requests, pluggy, stevedore), a floor
-no code of ours can go below.
+Two more figures split the own-process way's difference from the bare run: the same
+build run in this (already warm) process, which is the container lifecycle through the
+engine's API plus adjutant's own work; and a bare interpreter (the same virtualenv's)
+importing only the libraries the build path must load (podman-py with requests, pluggy,
+stevedore), a floor no code of ours can go below.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -163,15 +166,21 @@ def _measure(srpm: Path, work: Path, label: str, command: list[str],
     work.mkdir()
     warm_builder = _WarmBuilder(srpm, work)
     ours, served, bare, warm, floor = [], [], [], [], []
-    # Its own runtime directory (short: a socket's path has a 108-byte limit).
-    server = {"XDG_RUNTIME_DIR": tempfile.mkdtemp(prefix="abs-", dir="/tmp")}
-    timed([*command, "build-server", "start", "--idle-timeout", "0"], env=server)
+    # Its own runtime directory (short: a socket's path has a 108-byte limit), where no
+    # server runs yet.
+    packager = {"XDG_RUNTIME_DIR": tempfile.mkdtemp(prefix="abs-", dir="/tmp"),
+                "ADJUTANT_NO_BUILD_SERVER": ""}
+
+    def build(out: str, env: dict[str, str]) -> float:
+        return timed([*command, "build", str(srpm), "-o", str(work / out), "--runtime",
+                      "podman"], env=env)
+
     try:
+        first = build("first", packager)
+        _wait_for_server(command, packager)
         for i in range(RUNS):
-            ours.append(timed([*command, "build", str(srpm), "-o", str(work / f"o{i}"),
-                               "--runtime", "podman"], env={"ADJUTANT_NO_BUILD_SERVER": "1"}))
-            served.append(timed([*command, "build", str(srpm), "-o", str(work / f"s{i}"),
-                                 "--runtime", "podman"], env=server))
+            ours.append(build(f"o{i}", {"ADJUTANT_NO_BUILD_SERVER": "1"}))
+            served.append(build(f"s{i}", packager))
             bare.append(timed(["podman", "run", "--rm", "--network", "none",
                                "-v", f"{srpm.parent}:/in:ro", DEFAULT_IMAGE,
                                "rpmbuild", "--rebuild", f"/in/{srpm.name}"]))
@@ -179,21 +188,34 @@ def _measure(srpm: Path, work: Path, label: str, command: list[str],
             floor.append(timed([python, "-c", FLOOR_PROGRAM]))
     finally:
         warm_builder.runtime.close()
-        timed([*command, "build-server", "stop"], env=server)
-        shutil.rmtree(server["XDG_RUNTIME_DIR"], ignore_errors=True)
-    ratio = median(ours) / median(bare)
+        subprocess.run([*command, "build-server", "stop"], env={**os.environ, **packager},
+                       capture_output=True, check=False)
+        shutil.rmtree(packager["XDG_RUNTIME_DIR"], ignore_errors=True)
     floor_ratio = (median(floor) + median(warm)) / median(bare)
     return [
-        (f"{label}: adjutant build, median", _spread(ours)),
         (f"{label}: bare podman run rpmbuild --rebuild, median", _spread(bare)),
-        (f"{label}: ratio (target <= 1.3)", f"{ratio:.3f}"),
-        (f"{label}: adjutant build with a build server running, median", _spread(served)),
-        (f"{label}: ratio with a build server (target <= 1.3)",
-         f"{median(served) / median(bare):.3f}"),
+        (f"{label}: adjutant build as a packager runs it (served), median", _spread(served)),
+        (f"{label}: ratio (target <= 1.3)", f"{median(served) / median(bare):.3f}"),
+        (f"{label}: the first build, which found no server and started one",
+         f"{first:.3f} s"),
+        (f"{label}: adjutant build in its own process, median", _spread(ours)),
+        (f"{label}: ratio in its own process", f"{median(ours) / median(bare):.3f}"),
         (f"{label}: the same build in a warm process", _spread(warm)),
         (f"{label}: interpreter + '{FLOOR_IMPORTS}'", _spread(floor)),
-        (f"{label}: ratio floor (warm build + those imports) / bare", f"{floor_ratio:.2f}"),
+        (f"{label}: own-process floor (warm build + those imports) / bare",
+         f"{floor_ratio:.2f}"),
     ]
+
+
+def _wait_for_server(command: list[str], env: dict[str, str]) -> None:
+    """Until the server the first build set off answers (a packager's next build comes
+    seconds later); RuntimeError if it never does."""
+    deadline = time.monotonic() + 60
+    while subprocess.run([*command, "build-server", "status"], env={**os.environ, **env},
+                         capture_output=True, check=False).returncode != 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the first build started no build server")
+        time.sleep(0.2)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from adjutant.buildserver.client import OPT_OUT
 from adjutant.container.runtime import ContainerRuntime
 from adjutant.container.spec import LABELS_ENV, MANAGED_LABEL
 
@@ -21,6 +22,10 @@ SESSION_ID = uuid.uuid4().hex
 def pytest_configure(config: pytest.Config) -> None:
     extra = os.environ.get(LABELS_ENV, "")
     os.environ[LABELS_ENV] = ",".join(filter(None, [extra, f"{SESSION_LABEL}={SESSION_ID}"]))
+    # A test's ``adjutant build`` runs in its own process and starts no build server
+    # (one would outlive the test and serve the next tests' builds); the tests of the
+    # build server set this to "" in the environment they give their commands.
+    os.environ[OPT_OUT] = "1"
 
 
 #: Image repositories the worker creates names in; a run must leave none of its own.

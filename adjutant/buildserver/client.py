@@ -51,19 +51,37 @@ def connect(directory: str | None = None) -> _socket.socket | None:
     return None
 
 
-def served(argv: list[str], directory: str | None = None) -> int | None:
-    """Run ``adjutant ARGV`` on the build server; its exit status.
+class Handover:
+    """What became of a command offered to the build server: ``code`` is the build's exit
+    status once the server took it (``None`` when it did not); ``answered`` says whether
+    a server was there at all (``False`` also when the opt-out variable is set)."""
 
-    ``None`` when the server did not take it (none is running, the opt-out variable is
-    set, or the server refused, saying why on standard error): the caller then runs the
-    command itself. Once the server has taken it, the build is the server's: the result
-    is its status, and the signals in :data:`FORWARDED` this process gets are passed on.
+    __slots__ = ("answered", "code")
+
+    def __init__(self, code: int | None, answered: bool) -> None:
+        self.code = code
+        self.answered = answered
+
+
+def served(argv: list[str], directory: str | None = None) -> int | None:
+    """:func:`offer` ARGV; the build's exit status, ``None`` when the server did not take
+    it (the caller then runs the command itself)."""
+    return offer(argv, directory).code
+
+
+def offer(argv: list[str], directory: str | None = None) -> Handover:
+    """Run ``adjutant ARGV`` on the build server, if one answers and takes it.
+
+    It is not taken when none is running, the opt-out variable is set, or the server
+    refused (saying why on standard error). Once the server has taken it, the build is
+    the server's: the result is its status, and the signals in :data:`FORWARDED` this
+    process gets are passed on.
     """
     if os.environ.get(OPT_OUT):
-        return None
+        return Handover(None, answered=False)
     sock = connect(directory)
     if sock is None:
-        return None
+        return Handover(None, answered=False)
 
     received: list[int] = []
 
@@ -85,7 +103,7 @@ def served(argv: list[str], directory: str | None = None) -> int | None:
             _signal.signal(sig, handler)
     if code is None and received:
         os.kill(os.getpid(), received[0])  # the build was not taken: the signal is ours
-    return code
+    return Handover(code, answered=True)
 
 
 def _hand_over(sock: _socket.socket, argv: list[str]) -> int | None:

@@ -15,6 +15,8 @@ from adjutant.buildserver.wire import Lines, private_dir_problem, request_for, r
 
 #: How long a starting server may take to load and listen, and a stopping one to go.
 START_TIMEOUT = 60.0
+#: How long a server waits for a build before it stops, unless told otherwise.
+DEFAULT_IDLE_TIMEOUT = 3600.0
 #: A log past this size is moved aside (one old log kept) when a server starts.
 LOG_LIMIT = 1 << 20
 
@@ -56,7 +58,8 @@ def log_path(directory: str | None = None) -> Path:
     return Path(directory or runtime_dir()) / "build-server.log"
 
 
-def start(idle_timeout: float, directory: str | None = None) -> dict[str, Any]:
+def start(idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+          directory: str | None = None) -> dict[str, Any]:
     """Start a server for this interpreter unless an up-to-date one runs (one whose
     code has changed since it loaded is stopped and replaced); its status once it
     listens.
@@ -70,6 +73,39 @@ def start(idle_timeout: float, directory: str | None = None) -> dict[str, Any]:
         return running
     if running is not None:
         _replace(directory, running)
+    process = _spawn(idle_timeout, directory)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        answer = status(directory)
+        if answer is not None:
+            return answer
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    else:
+        process.kill()
+    log = log_path(directory)
+    tail = log.read_text(errors="replace").splitlines()[-5:]
+    raise ControlError("the build server did not start; the end of its log "
+                       f"({log}):\n" + "\n".join(tail))
+
+
+def start_in_background(idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+                        directory: str | None = None) -> bool:
+    """Have a server start, without waiting for it to listen: what a build that found
+    none does, so that the next one is served. Whether one was set off; ``False`` (and
+    nothing started) when the socket directory is not usable. Two of these at once
+    start one server: the second finds the first's socket locked and exits."""
+    try:
+        _spawn(idle_timeout, directory or runtime_dir())
+    except (ControlError, OSError):
+        return False
+    return True
+
+
+def _spawn(idle_timeout: float, directory: str) -> subprocess.Popen[bytes]:
+    """The server process, started apart from this one's session and terminal (its
+    output goes to its log), after making sure its socket directory is private."""
     try:
         os.mkdir(directory, 0o700)
     except FileExistsError:
@@ -82,29 +118,15 @@ def start(idle_timeout: float, directory: str | None = None) -> dict[str, Any]:
         raise ControlError(f"cannot keep the build server's socket in {directory}: "
                            f"{problem}; remove it, or set XDG_RUNTIME_DIR to a private "
                            "directory")
-    log = log_path(directory)
-    out = _open_log(log)
+    out = _open_log(log_path(directory))
     try:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "adjutant.buildserver.server", "--dir", directory,
              "--idle-timeout", str(idle_timeout)],
             stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
             cwd="/")
     finally:
         os.close(out)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        answer = status(directory)
-        if answer is not None:
-            return answer
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    else:
-        process.kill()
-    tail = log.read_text(errors="replace").splitlines()[-5:]
-    raise ControlError("the build server did not start; the end of its log "
-                       f"({log}):\n" + "\n".join(tail))
 
 
 def _replace(directory: str, running: dict[str, Any]) -> None:

@@ -8,9 +8,8 @@ import json
 import sys
 from typing import Any
 
+from adjutant.buildserver.control import DEFAULT_IDLE_TIMEOUT
 from adjutant.cli.common import fail
-
-DEFAULT_IDLE = 3600.0
 
 
 def register(sub: Any) -> None:
@@ -19,16 +18,19 @@ def register(sub: Any) -> None:
         description="A build server loads adjutant, its plugins and the engine SDK once "
                     "and stays up; while it runs, 'adjutant build' hands it each build "
                     "(arguments, directory, environment, terminal) instead of loading "
-                    "them again, which takes a Python start off every build. One server "
+                    "them again, which takes a Python start off every build. A build "
+                    "that finds none starts one when it is done. One server "
                     "per user and virtualenv; its socket is in $XDG_RUNTIME_DIR/"
                     "koji-adjutant (else /tmp/koji-adjutant-UID), private to the user. "
-                    "ADJUTANT_NO_BUILD_SERVER=1 makes a build run in its own process.")
+                    "ADJUTANT_NO_BUILD_SERVER=1 makes a build run in its own process and "
+                    "start no server.")
     ssub = p.add_subparsers(dest="server_command", required=True, metavar="SUBCOMMAND")
     start = ssub.add_parser("start", help="start the server (nothing when an up-to-date "
                                           "one runs)")
-    start.add_argument("--idle-timeout", type=float, default=DEFAULT_IDLE, metavar="SECONDS",
+    start.add_argument("--idle-timeout", type=float, default=DEFAULT_IDLE_TIMEOUT,
+                       metavar="SECONDS",
                        help="stop after this long with no build started or running (default: "
-                            f"{DEFAULT_IDLE:g}; 0: never)")
+                            f"{DEFAULT_IDLE_TIMEOUT:g}; 0: never)")
     start.set_defaults(func=run_start)
     ssub.add_parser("stop", help="stop the server; builds it runs finish").set_defaults(
         func=run_stop)

@@ -36,27 +36,48 @@ def run(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``adjutant`` script and of ``python -m adjutant.cli.main``.
 
     ``adjutant build`` goes to the user's build server when one runs (see
-    :mod:`adjutant.buildserver`), before anything else is loaded.
+    :mod:`adjutant.buildserver`), before anything else is loaded. A build that found
+    none runs here and then sets one off in the background, for the next build.
     """
     gc.disable()
     args = list(sys.argv[1:] if argv is None else argv)
+    start_server = False
     if _servable(args):
-        from adjutant.buildserver.client import served
+        from adjutant.buildserver.client import OPT_OUT, offer
 
-        code = served(args)
-        if code is not None:
+        handover = offer(args)
+        if handover.code is not None:
             # Nothing here needs finalizing but the streams, and skipping the
             # interpreter's own shutdown saves 5-10 ms of every served build.
             sys.stdout.flush()
             sys.stderr.flush()
-            os._exit(code)
+            os._exit(handover.code)
+        start_server = not handover.answered and not os.environ.get(OPT_OUT)
     from adjutant.cli.main import main
 
     try:
         code = main(args)
     finally:
         gc.freeze()
+    # A build ran (built or failed; not a usage error or an interruption).
+    if start_server and code in (0, 1):
+        _start_build_server()
     sys.exit(code)
+
+
+def _start_build_server() -> None:
+    from adjutant.buildserver.client import OPT_OUT
+    from adjutant.buildserver.control import (
+        DEFAULT_IDLE_TIMEOUT,
+        log_path,
+        start_in_background,
+    )
+
+    if start_in_background(DEFAULT_IDLE_TIMEOUT):
+        print(f"adjutant: started a build server, so that the next builds skip Python's "
+              f"start-up; it stops after {DEFAULT_IDLE_TIMEOUT / 60:g} minutes without a "
+              f"build ('adjutant build-server stop' stops it now, {OPT_OUT}=1 keeps "
+              f"builds in their own process; log: {log_path()})", file=sys.stderr)
 
 
 def _servable(args: Sequence[str]) -> bool:

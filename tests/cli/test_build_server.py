@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from adjutant.build.local import LOCAL_LABEL
+from adjutant.buildserver.client import OPT_OUT
 from adjutant.container.runtime import ContainerRuntime
 from tests.support.cli import adjutant
 from tests.support.kojisetup import EXAMPLE
@@ -30,7 +31,7 @@ def server_env() -> Iterator[dict[str, str]]:
     """A running build server, in a runtime directory of its own (short: socket paths
     have a 108-byte limit)."""
     runtime_dir = tempfile.mkdtemp(prefix="abs-", dir="/tmp")
-    env = {"XDG_RUNTIME_DIR": runtime_dir}
+    env = {"XDG_RUNTIME_DIR": runtime_dir, OPT_OUT: ""}
     started = adjutant("build-server", "start", "--idle-timeout", "900", env=env)
     assert started.returncode == 0, started.stderr
     assert "listening on" in started.stdout
@@ -53,7 +54,7 @@ def test_a_served_build_is_the_build_of_its_own_process(
     assert served.returncode == 0, served.stderr
     assert _served(server_env) == before + 1
     alone = adjutant("build", EXAMPLE, "-o", "alone", "--runtime", engine.name,
-                     env={**server_env, "ADJUTANT_NO_BUILD_SERVER": "1"}, cwd=tmp_path)
+                     env={**server_env, OPT_OUT: "1"}, cwd=tmp_path)
     assert alone.returncode == 0, alone.stderr
     assert _served(server_env) == before + 1
     names = sorted(p.name for p in (tmp_path / "served").iterdir())
@@ -86,7 +87,7 @@ def test_a_build_whose_command_ends_removes_its_container(
     """Ctrl-C, SIGKILL or SIGTERM to a served build's command, and SIGTERM to a build in
     its own process (``alone``): the build stops and its container is removed."""
     spec = _spec(tmp_path, f"slow-{how.replace(' ', '-')}", "sleep 600")
-    alone = {"ADJUTANT_NO_BUILD_SERVER": "1"} if how.endswith("alone") else {}
+    alone = {OPT_OUT: "1"} if how.endswith("alone") else {}
     before = _served(server_env)
     command = subprocess.Popen(
         [sys.executable, "-m", "adjutant.cli.main", "build", str(spec), "-o",
@@ -144,3 +145,36 @@ def test_the_server_runs_nothing_but_builds(server_env: dict[str, str]) -> None:
     assert done.returncode == 2
     assert "invalid choice: 'service-unit' (choose from 'build')" in done.stderr
     assert "ExecStart" not in done.stdout
+
+
+@pytest.mark.parametrize("opted_out", [False, True])
+def test_a_build_that_finds_no_server_starts_one_for_the_next(
+        engine: ContainerRuntime, tmp_path: Path, opted_out: bool) -> None:
+    """The first build runs in its own process and then sets a server off in the
+    background, saying so; the next build is served. With the opt-out set, none."""
+    runtime_dir = tempfile.mkdtemp(prefix="abs-", dir="/tmp")
+    env = {"XDG_RUNTIME_DIR": runtime_dir, OPT_OUT: "1" if opted_out else ""}
+    try:
+        first = adjutant("build", EXAMPLE, "-o", "first", "--runtime", engine.name,
+                         env=env, cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        if opted_out:
+            assert "build server" not in first.stderr
+            time.sleep(1)
+            assert adjutant("build-server", "status", env=env).returncode == 1
+            return
+        assert "started a build server" in first.stderr
+        deadline = time.monotonic() + 60
+        while adjutant("build-server", "status", env=env).returncode != 0:
+            assert time.monotonic() < deadline, "the server never came up"
+            time.sleep(0.5)
+        assert _served(env) == 0
+        second = adjutant("build", EXAMPLE, "-o", "second", "--runtime", engine.name,
+                          env=env, cwd=tmp_path)
+        assert second.returncode == 0, second.stderr
+        assert "build server" not in second.stderr
+        assert _served(env) == 1
+        assert (tmp_path / "second/adjutant-hello-1.0-1.noarch.rpm").is_file()
+    finally:
+        adjutant("build-server", "stop", env=env)
+        shutil.rmtree(runtime_dir, ignore_errors=True)

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from adjutant.buildserver import control
+from adjutant.buildserver.client import OPT_OUT
 from adjutant.buildserver.server import BuildServer, ServerError
 from adjutant.buildserver.wire import Lines, Request, private_dir_problem, request_for, socket_path
 from adjutant.cli.console import _servable
@@ -59,7 +60,8 @@ class Server:
                preexec: Callable[[], None] | None = None,
                stdout: int = subprocess.PIPE) -> subprocess.Popen[str]:
         return subprocess.Popen([sys.executable, "-c", CLIENT, self.directory, *argv],
-                                cwd=cwd or ROOT, env={**os.environ, **self.env, **(env or {})},
+                                cwd=cwd or ROOT,
+                                env={**os.environ, OPT_OUT: "", **self.env, **(env or {})},
                                 umask=umask, stdout=stdout, stderr=subprocess.PIPE,
                                 text=True, preexec_fn=preexec)
 
@@ -328,6 +330,19 @@ def test_an_unusable_runtime_directory_means_no_server(tmp_path: Path) -> None:
         assert done.returncode == 1
         assert "Traceback" not in done.stderr
         assert "no build server is running" in done.stdout + done.stderr
+
+
+def test_a_command_line_that_builds_nothing_starts_no_server(tmp_path: Path) -> None:
+    """A build that found no server starts one when it is done (tests/cli has that on
+    real engines); a usage error, or ``--help``, is no build and starts none."""
+    runtime_dir = tmp_path / "run"
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime_dir), OPT_OUT: ""}
+    for argv, code in ((["build", "--no-such-option"], 2), (["build", "--help"], 0)):
+        done = subprocess.run([sys.executable, "-m", "adjutant.cli.main", *argv], env=env,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == code, done.stderr
+        assert "build server" not in done.stderr
+    assert not runtime_dir.exists()
 
 
 def test_the_peer_must_be_this_user_on_both_sides(
