@@ -91,16 +91,15 @@ def start(idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
 
 
 def start_in_background(idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
-                        directory: str | None = None) -> bool:
+                        directory: str | None = None) -> None:
     """Have a server start, without waiting for it to listen: what a build that found
-    none does, so that the next one is served. Whether one was set off; ``False`` (and
-    nothing started) when the socket directory is not usable. Two of these at once
-    start one server: the second finds the first's socket locked and exits."""
+    none does, so that the next one is served. ``ControlError`` when the socket directory
+    is not usable or the process cannot be started. Two of these at once start one
+    server: the second finds the first's socket locked and exits."""
     try:
         _spawn(idle_timeout, directory or runtime_dir())
-    except (ControlError, OSError):
-        return False
-    return True
+    except OSError as exc:
+        raise ControlError(f"cannot start {sys.executable}: {exc}") from exc
 
 
 def _spawn(idle_timeout: float, directory: str) -> subprocess.Popen[bytes]:

@@ -69,15 +69,21 @@ def _start_build_server() -> None:
     from adjutant.buildserver.client import OPT_OUT
     from adjutant.buildserver.control import (
         DEFAULT_IDLE_TIMEOUT,
+        ControlError,
         log_path,
         start_in_background,
     )
 
-    if start_in_background(DEFAULT_IDLE_TIMEOUT):
-        print(f"adjutant: started a build server, so that the next builds skip Python's "
-              f"start-up; it stops after {DEFAULT_IDLE_TIMEOUT / 60:g} minutes without a "
-              f"build ('adjutant build-server stop' stops it now, {OPT_OUT}=1 keeps "
-              f"builds in their own process; log: {log_path()})", file=sys.stderr)
+    try:
+        start_in_background(DEFAULT_IDLE_TIMEOUT)
+    except ControlError as exc:
+        print(f"adjutant: no build server started for the next builds: {exc} "
+              f"({OPT_OUT}=1 stops trying)", file=sys.stderr)
+        return
+    print(f"adjutant: started a build server, so that the next builds skip Python's "
+          f"start-up; it stops after {DEFAULT_IDLE_TIMEOUT / 60:g} minutes without a "
+          f"build ('adjutant build-server stop' stops it now, {OPT_OUT}=1 keeps "
+          f"builds in their own process; log: {log_path()})", file=sys.stderr)
 
 
 def _servable(args: Sequence[str]) -> bool:

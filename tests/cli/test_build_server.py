@@ -178,3 +178,19 @@ def test_a_build_that_finds_no_server_starts_one_for_the_next(
     finally:
         adjutant("build-server", "stop", env=env)
         shutil.rmtree(runtime_dir, ignore_errors=True)
+
+
+def test_a_build_says_why_it_started_no_server(engine: ContainerRuntime,
+                                               tmp_path: Path) -> None:
+    """A socket directory others may enter is never used: the build says so (and how
+    to stop the attempts) instead of starting a server there."""
+    runtime_dir = tmp_path / "run"
+    (runtime_dir / "koji-adjutant").mkdir(parents=True)
+    (runtime_dir / "koji-adjutant").chmod(0o777)
+    done = adjutant("build", tmp_path / "missing.src.rpm", "--runtime", engine.name,
+                    env={"XDG_RUNTIME_DIR": str(runtime_dir), OPT_OUT: ""})
+    assert done.returncode == 1
+    assert "does not exist" in done.stderr
+    assert "no build server started for the next builds" in done.stderr
+    assert "open to other users (mode 777)" in done.stderr
+    assert list((runtime_dir / "koji-adjutant").iterdir()) == []
