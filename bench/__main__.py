@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import compileall
 import importlib
+import os
 import sys
 
 from bench.common import ROOT
@@ -21,6 +22,9 @@ def main(names: list[str]) -> None:
     # on every start (an editable install under PYTHONDONTWRITEBYTECODE would be).
     for package in PACKAGES:
         compileall.compile_dir(ROOT / package, quiet=1, force=False)
+    # The builds a bench makes its inputs with run in their own process and leave no build
+    # server behind; local_build times the server on purpose, in a directory of its own.
+    os.environ["ADJUTANT_NO_BUILD_SERVER"] = "1"
     first_option = next((i for i, a in enumerate(names) if a.startswith("-")), len(names))
     names, options = names[:first_option], names[first_option:]
     if options and len(names) != 1:

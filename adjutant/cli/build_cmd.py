@@ -14,7 +14,10 @@ def register(sub: Any) -> None:
         "build", help="build an SRPM or spec locally in a container",
         description="Rebuild an SRPM, or build a spec with the sources next to it, in a "
                     "container (unprivileged, network off). RPMs, SRPM and build.log go to "
-                    "the output directory.",
+                    "the output directory. A build hands itself to this user's build "
+                    "server when one runs, and starts one when none does, so that the "
+                    "next builds skip Python's start-up (see 'adjutant build-server "
+                    "--help'; ADJUTANT_NO_BUILD_SERVER=1: neither).",
     )
     p.add_argument("source", type=Path, help="a .src.rpm, or a .spec with its sources beside it")
     p.add_argument("--rebuild", action="store_true",
