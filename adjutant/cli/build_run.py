@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -99,15 +100,32 @@ def _summary(args: argparse.Namespace, runtime: str, result: Any) -> None:
     print(f"results in {built.log.parent}; logs: {', '.join(str(p) for p in logs)}")
 
 
+#: What a build loads only once it gets there (the SBOM when its container has started,
+#: a tag's or repo's buildroot, an SRPM's header...): a build in its own process does
+#: not pay for the paths it does not take, but a build server loads them all at its start.
+LOADED_ON_THE_WAY = (
+    "adjutant.build.hubsource", "adjutant.build.sbom", "adjutant.container.platforms",
+    "adjutant.policy.errors", "adjutant.policy.resolver", "adjutant.rpm.header",
+    "adjutant.worker.buildroot", "adjutant.worker.macros", "adjutant.worker.provenance",
+    "adjutant.worker.steps.image", "adjutant.worker.tagsettings", "koji",
+)
+
+
 def warm_up() -> None:
     """Load what a build loads, without building: the build server's start.
 
-    This module's imports are the build path; the plugins are loaded, and the default
-    runtime ($ADJUTANT_RUNTIME, else podman) is opened and closed, which imports its
-    SDK and the parts of it that only a first request loads. No engine service is
-    started: an engine that does not answer now is the build's to report.
+    This module's imports are the build path, and :data:`LOADED_ON_THE_WAY` what it
+    loads later; the plugins are loaded with their versions (which the SBOM names), and
+    the default runtime ($ADJUTANT_RUNTIME, else podman) is opened and closed, which
+    imports its SDK and the parts of it that only a first request loads. No engine
+    service is started: an engine that does not answer now is the build's to report.
     """
+    for name in LOADED_ON_THE_WAY:
+        importlib.import_module(name)
+    from adjutant.sbom.facts import worker_tools
+
     plugins = load_plugins(LoadOptions.from_env())
     plugins.config_options()
+    worker_tools(plugins)
     with contextlib.suppress(PluginError, ContainerError):
         open_runtime(plugins, default_runtime(), may_start_services=False).close()

@@ -48,6 +48,32 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("builtin-image-policy", "adjutant.policy.resolver"),
 )
 
+_DISTS_LOCK = threading.Lock()
+
+
+def plugin_distributions() -> dict[str, tuple[str | None, str | None]]:
+    """Each ``adjutant`` entry point's distribution name and version.
+
+    Read on first use only: it reads the metadata of every installed distribution, which
+    a build need never pay for. Then kept for the life of the process, like the code it
+    describes: what an upgrade puts on disk later is not what this process runs (a
+    build server whose code changes on disk stops). A second thread asking while the
+    first reads waits for it instead of reading them again.
+    """
+    with _DISTS_LOCK:
+        return _read_plugin_distributions()
+
+
+@functools.cache
+def _read_plugin_distributions() -> dict[str, tuple[str | None, str | None]]:
+    dists: dict[str, tuple[str | None, str | None]] = {}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = getattr(ep, "dist", None)
+        if dist is not None:
+            dists[ep.name] = (dist.metadata["Name"], dist.version)
+    return dists
+
+
 _T = TypeVar("_T", ContainerRuntimeProvider, ScmFetcher, LogSinkProvider,
              TaskHandlerProvider)
 _V = TypeVar("_V")
@@ -131,10 +157,7 @@ class Plugins:
 
     pm: pluggy.PluginManager
     failures: list[LoadFailure] = field(default_factory=list)
-    _dists: dict[str, tuple[str | None, str | None]] | None = None
     _builtin: set[str] = field(default_factory=set)
-    _dists_lock: threading.Lock = field(default_factory=threading.Lock, repr=False,
-                                        compare=False)
 
     @property
     def hook(self) -> Any:
@@ -304,20 +327,9 @@ class Plugins:
     def distribution(self, plugin_name: str) -> tuple[str | None, str | None]:
         """Name and version of the distribution whose entry point provides the plugin.
 
-        (None, None) for built-in and test plugins. Found on first use only: it reads the
-        metadata of every installed distribution, which a build need never pay for.
+        (None, None) for built-in and test plugins. See :func:`plugin_distributions`.
         """
-        # Under a lock: another thread may be reading them, and a second reader waits for
-        # it instead of reading them again.
-        with self._dists_lock:
-            if self._dists is None:
-                dists: dict[str, tuple[str | None, str | None]] = {}
-                for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-                    dist = getattr(ep, "dist", None)
-                    if dist is not None:
-                        dists[ep.name] = (dist.metadata["Name"], dist.version)
-                self._dists = dists
-        return self._dists.get(plugin_name, (None, None))
+        return plugin_distributions().get(plugin_name, (None, None))
 
     @staticmethod
     def _pick(choices: dict[str, _V], name: str, what: str, hint: str) -> _V:

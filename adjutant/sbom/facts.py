@@ -69,9 +69,10 @@ def own_version() -> str:
 def worker_tools(plugins: Plugins) -> list[tuple[str, str]]:
     """The worker's distribution and version, then each plugin's (SPDX's creators).
 
-    The versions are read from the installed metadata on first use, then kept (by
-    :func:`own_version` and ``plugins``): a daemon that calls this before it forks spares
-    every task process the scan."""
+    The versions are read from the installed metadata on first use, then kept for the
+    process (by :func:`own_version` and the plugin manager's ``plugin_distributions``):
+    a daemon or build server that calls this before it forks spares every child the
+    scan."""
     tools = [("koji-adjutant", own_version())]
     for info in plugins.infos():
         if not info.builtin:

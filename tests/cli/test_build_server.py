@@ -194,3 +194,28 @@ def test_a_build_says_why_it_started_no_server(engine: ContainerRuntime,
     assert "no build server started for the next builds" in done.stderr
     assert "open to other users (mode 777)" in done.stderr
     assert list((runtime_dir / "koji-adjutant").iterdir()) == []
+
+
+def test_after_the_servers_warm_up_a_build_loads_nothing(
+        engine: ContainerRuntime, tmp_path: Path) -> None:
+    """Whatever a build imports on its way (the SBOM's modules, an SRPM's header...) the
+    server has loaded before it forks, so that no served build pays for it."""
+    program = f"""
+import contextlib, io, sys
+from adjutant.cli import build_cmd
+from adjutant.cli.build_run import warm_up
+from adjutant.cli.main import main, make_parser
+warm_up()
+before = set(sys.modules)
+with contextlib.redirect_stdout(io.StringIO()) as out, \\
+        contextlib.redirect_stderr(io.StringIO()) as err:
+    code = main(["build", {str(EXAMPLE)!r}, "-o", {str(tmp_path / "out")!r}, "--runtime",
+                 {engine.name!r}], make_parser((build_cmd,)))
+assert code == 0, err.getvalue()
+print(" ".join(sorted(set(sys.modules) - before)))
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=300, check=False, env={**os.environ,
+                                                         "ADJUTANT_RUNTIME": engine.name})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []

@@ -114,9 +114,16 @@ def test_versions_read_by_two_threads_at_once_are_read_once_and_whole(
     plugins = load_plugins(extra=[("site", _runtime_plugin("site"))])
     monkeypatch.setattr(manager.importlib.metadata, "entry_points", entry_points)
     monkeypatch.setattr(facts, "own_version", lambda: "1.0")
-    threading.Thread(target=facts.worker_tools, args=(plugins,), daemon=True).start()
-    assert reading.wait(5)
-    threading.Timer(0.2, release.set).start()
-    tools = facts.worker_tools(plugins)
-    assert ("site", "4.2") in tools and tools[0] == ("koji-adjutant", "1.0")
-    assert reads == ["adjutant"]
+    manager._read_plugin_distributions.cache_clear()  # kept per process: read them anew
+    try:
+        threading.Thread(target=facts.worker_tools, args=(plugins,), daemon=True).start()
+        assert reading.wait(5)
+        threading.Timer(0.2, release.set).start()
+        tools = facts.worker_tools(plugins)
+        assert ("site", "4.2") in tools and tools[0] == ("koji-adjutant", "1.0")
+        assert reads == ["adjutant"]
+        assert facts.worker_tools(load_plugins(extra=[("site", _runtime_plugin("site"))])) \
+            == tools and reads == ["adjutant"]  # another load of the plugins: no new read
+    finally:
+        release.set()
+        manager._read_plugin_distributions.cache_clear()  # not the fake one for others
