@@ -182,6 +182,24 @@ def test_a_near_miss_installs_only_the_missing_requirement_on_the_closest_buildr
     assert by_reqs[("adjutant-dep", "adjutant-tool")]["parent_id"] == \
         by_reqs[("adjutant-dep",)]["image_id"]
     assert podman_runtime.image_id(by_reqs[()]["image"]) == by_reqs[()]["image_id"]
+    # Each layer's package-manager cache (metadata, downloaded packages) was removed
+    # before it was committed: no cached buildroot carries one.
+    for entry in entries:
+        assert _package_manager_cache(podman_runtime, entry["image"]) == "", entry
+
+
+def _package_manager_cache(runtime: ContainerRuntime, image: str) -> str:
+    """The files under the package managers' cache directories in ``image``."""
+    from adjutant.container.run import run_container
+    from adjutant.container.spec import ContainerSpec
+
+    output: list[bytes] = []
+    result = run_container(runtime, ContainerSpec(image, (
+        "sh", "-c", "find /var/cache/dnf /var/cache/yum /var/cache/libdnf5 "
+                    "/var/tmp/adjutant-pm-cache -mindepth 1 2>/dev/null; true")),
+        lambda _s, data: output.append(data))
+    assert result.ok
+    return b"".join(output).decode()
 
 
 def builds_before_and_after_a_new_dep(

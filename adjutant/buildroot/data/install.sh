@@ -68,12 +68,14 @@ if [ -n "$makecache" ]; then
     exec $pm $opts $(cache_opts "$pm" "$makecache") makecache
 fi
 cache=/var/tmp/adjutant-pm-cache
+own_cache=
 rm -rf "$cache"
 if [ -n "${ADJUTANT_REPO_CACHE:-}" ]; then
     # A copy: the scriptlets that run below must not change what later installs read.
     # It fails when the host pruned the entry meanwhile; then the repos are read anew.
     if mkdir -p "$cache" && cp -a "$ADJUTANT_REPO_CACHE/." "$cache/" 2>/dev/null; then
         opts="$opts $(cache_opts "$pm" "$cache")"
+        own_cache=1
         echo "adjutant: starting from this host's cached metadata of the repos"
         if [ -n "${ADJUTANT_REPO_IMMUTABLE:-}" ]; then
             opts="$opts --setopt=koji.metadata_expire=-1"
@@ -105,7 +107,10 @@ if [ $# -gt 0 ]; then
     $pm $opts install -- "$@"
 fi
 rpm -qa --qf "$qf" > "$out/final.tsv"
-$pm $opts clean all >/dev/null 2>&1 || true
+# What the package manager cached stays out of the buildroot image. In a cache directory
+# of ours it is all there; removing it spares a third start of the package manager
+# (a quarter of a second and more).
+[ -n "$own_cache" ] || $pm $opts clean all >/dev/null 2>&1 || true
 rm -rf "$cache"
 # The SBOM's inventory of what the buildroot now holds (mounted beside this script).
 sh "$(dirname "$0")/inventory.sh" "$out"
