@@ -162,6 +162,7 @@ def _measure(srpm: Path, work: Path, label: str, command: list[str],
              python: str) -> list[tuple[str, str]]:
     """RUNS rounds of the five timings on one SRPM; the report's rows for it."""
     from adjutant.image.default import DEFAULT_IMAGE
+    from tests.support.cli import wait_for_build_server
 
     work.mkdir()
     warm_builder = _WarmBuilder(srpm, work)
@@ -177,7 +178,7 @@ def _measure(srpm: Path, work: Path, label: str, command: list[str],
 
     try:
         first = build("first", packager)
-        _wait_for_server(command, packager)
+        wait_for_build_server(packager, command)
         for i in range(RUNS):
             ours.append(build(f"o{i}", {"ADJUTANT_NO_BUILD_SERVER": "1"}))
             served.append(build(f"s{i}", packager))
@@ -205,17 +206,6 @@ def _measure(srpm: Path, work: Path, label: str, command: list[str],
         (f"{label}: own-process floor (warm build + those imports) / bare",
          f"{floor_ratio:.2f}"),
     ]
-
-
-def _wait_for_server(command: list[str], env: dict[str, str]) -> None:
-    """Until the server the first build set off answers (a packager's next build comes
-    seconds later); RuntimeError if it never does."""
-    deadline = time.monotonic() + 60
-    while subprocess.run([*command, "build-server", "status"], env={**os.environ, **env},
-                         capture_output=True, check=False).returncode != 0:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the first build started no build server")
-        time.sleep(0.2)
 
 
 def main() -> None:

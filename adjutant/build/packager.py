@@ -213,7 +213,7 @@ def build_for_packager(runtime: ContainerRuntime, plugins: Plugins,
                 target_arch=request.target_arch or (hub.target_arch if hub else None),
                 platform=emulation.platform.platform if emulation else None,
                 timeout=emulation.scaled(request.timeout) if emulation else request.timeout),
-                on_started=lambda: _load_sbom_ahead(plugins))
+                on_started=lambda: load_sbom_ahead(plugins))
         except LocalBuildError as exc:
             write_sbom(())
             raise BuildFailed(exc.step, str(exc), kept) from None
@@ -244,12 +244,12 @@ def build_for_packager(runtime: ContainerRuntime, plugins: Plugins,
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _load_sbom_ahead(plugins: Plugins) -> None:
-    """Load what ``buildroot.spdx.json`` needs while the build's container runs: its
-    modules (some twenty, tens of ms) and the versions it names (every installed
-    distribution's entry points), which would otherwise delay the container's start or
-    follow its end. What fails here is only logged at debug level: writing the SBOM
-    meets it again and reports it."""
+def load_sbom_ahead(plugins: Plugins) -> None:
+    """Load what ``buildroot.spdx.json`` needs while the build's container runs (and a
+    build server at its start): its modules (some twenty, tens of ms) and the versions it
+    names (every installed distribution's entry points), which would otherwise delay the
+    container's start or follow its end. What fails here is only logged at debug level:
+    writing the SBOM meets it again and reports it."""
     try:
         import adjutant.build.sbom  # noqa: F401  (the import is the work)
         from adjutant.sbom.facts import worker_tools

@@ -21,11 +21,11 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import NoReturn, TextIO
 
-from adjutant.build.termination import unwind_on_termination
+from adjutant.build.termination import TERMINATING, unwind_on_termination
 from adjutant.buildserver.wire import FORWARDED, Lines, Request, send_line
 
 Main = Callable[[Sequence[str]], int]
-_TERMINATING = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+_ENDING = (signal.SIGINT, *TERMINATING)
 
 
 def run_child(conn: socket.socket, request: Request, fds: Sequence[int], main: Main) -> NoReturn:
@@ -52,7 +52,7 @@ def run_child(conn: socket.socket, request: Request, fds: Sequence[int], main: M
         # the server's own code, in this process. (Ignored, a signal already caught is
         # dropped too, where a blocked one would still run its handler.)
         try:
-            for sig in _TERMINATING:
+            for sig in _ENDING:
                 signal.signal(sig, signal.SIG_IGN)
             finished.set()
             for stream in (sys.stdout, sys.stderr):

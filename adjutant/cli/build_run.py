@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from adjutant.build.local import LocalBuildError, LocalBuildRequest
-from adjutant.build.packager import BuildFailed, build_for_packager
+from adjutant.build.packager import BuildFailed, build_for_packager, load_sbom_ahead
 from adjutant.build.rpmbuild import parse_defines
 from adjutant.build.termination import unwind_on_termination
 from adjutant.cli.build_setup import hub_source, settings_for
@@ -100,11 +100,11 @@ def _summary(args: argparse.Namespace, runtime: str, result: Any) -> None:
     print(f"results in {built.log.parent}; logs: {', '.join(str(p) for p in logs)}")
 
 
-#: What a build loads only once it gets there (the SBOM when its container has started,
-#: a tag's or repo's buildroot, an SRPM's header...): a build in its own process does
+#: What a build loads only once it gets there (a tag's or repo's buildroot, an SRPM's
+#: header...; the SBOM's part is :func:`load_sbom_ahead`): a build in its own process does
 #: not pay for the paths it does not take, but a build server loads them all at its start.
 LOADED_ON_THE_WAY = (
-    "adjutant.build.hubsource", "adjutant.build.sbom", "adjutant.container.platforms",
+    "adjutant.build.hubsource", "adjutant.container.platforms",
     "adjutant.policy.errors", "adjutant.policy.resolver", "adjutant.rpm.header",
     "adjutant.worker.buildroot", "adjutant.worker.macros", "adjutant.worker.provenance",
     "adjutant.worker.steps.image", "adjutant.worker.tagsettings", "koji",
@@ -114,18 +114,16 @@ LOADED_ON_THE_WAY = (
 def warm_up() -> None:
     """Load what a build loads, without building: the build server's start.
 
-    This module's imports are the build path, and :data:`LOADED_ON_THE_WAY` what it
-    loads later; the plugins are loaded with their versions (which the SBOM names), and
+    This module's imports are the build path, and :data:`LOADED_ON_THE_WAY` and the
+    SBOM's modules what it loads later; the plugins are loaded with their versions, and
     the default runtime ($ADJUTANT_RUNTIME, else podman) is opened and closed, which
     imports its SDK and the parts of it that only a first request loads. No engine
     service is started: an engine that does not answer now is the build's to report.
     """
     for name in LOADED_ON_THE_WAY:
         importlib.import_module(name)
-    from adjutant.sbom.facts import worker_tools
-
     plugins = load_plugins(LoadOptions.from_env())
     plugins.config_options()
-    worker_tools(plugins)
+    load_sbom_ahead(plugins)
     with contextlib.suppress(PluginError, ContainerError):
         open_runtime(plugins, default_runtime(), may_start_services=False).close()

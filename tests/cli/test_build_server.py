@@ -19,7 +19,7 @@ import pytest
 from adjutant.build.local import LOCAL_LABEL
 from adjutant.buildserver.client import OPT_OUT
 from adjutant.container.runtime import ContainerRuntime
-from tests.support.cli import adjutant
+from tests.support.cli import adjutant, wait_for_build_server
 from tests.support.kojisetup import EXAMPLE
 
 pytestmark = pytest.mark.engine
@@ -164,10 +164,7 @@ def test_a_build_that_finds_no_server_starts_one_for_the_next(
             assert adjutant("build-server", "status", env=env).returncode == 1
             return
         assert "started a build server" in first.stderr
-        deadline = time.monotonic() + 60
-        while adjutant("build-server", "status", env=env).returncode != 0:
-            assert time.monotonic() < deadline, "the server never came up"
-            time.sleep(0.5)
+        wait_for_build_server(env)
         assert _served(env) == 0
         second = adjutant("build", EXAMPLE, "-o", "second", "--runtime", engine.name,
                           env=env, cwd=tmp_path)

@@ -17,6 +17,7 @@ from typing import Any
 import koji
 import pytest
 
+from tests.support.cli import wait_for_build_server
 from tests.support.fakehub import FakeHub
 from tests.support.kojirepo import package_spec
 from tests.support.kojisetup import EXAMPLE, build_arch_task, make_srpm, upload_srpm, wait_task
@@ -88,11 +89,7 @@ def test_the_installed_copy_serves_builds_from_its_build_server(
             run(venv / "bin/adjutant", "build", EXAMPLE, "-o", tmp_path / out, "--runtime",
                 "podman", cwd=tmp_path, env=env)
             assert (tmp_path / out / "adjutant-hello-1.0-1.noarch.rpm").is_file()
-            deadline = time.monotonic() + 60
-            while subprocess.run([venv / "bin/adjutant", "build-server", "status"], env=env,
-                                 capture_output=True, check=False).returncode != 0:
-                assert time.monotonic() < deadline, "the first build started no server"
-                time.sleep(0.5)
+            wait_for_build_server(env, [venv / "bin/adjutant"])
         status = run(venv / "bin/adjutant", "build-server", "status", "--json", cwd=tmp_path,
                      env=env)
         assert json.loads(status)["served"] == 1
